@@ -1,0 +1,57 @@
+//! # phasic-core
+//!
+//! State-space construction and exact algorithms for continuous and
+//! discrete phase-type distributions. No I/O: every byte on disk goes
+//! through `phasic-cache`.
+//!
+//! The maths follows `ALGORITHMS.md` of the project: a graph is grown from
+//! a rule ([`Graph::from_rule`]), eliminated into a reusable [`Program`],
+//! and queried through [`PhaseType`] (continuous) or [`DiscretePhaseType`]
+//! (discrete). Every algorithm works on the read-only [`GraphView`] trait.
+//!
+//! ```
+//! use phasic_core::{Graph, Initial, PhaseType};
+//! // Kingman coalescent, 4 lineages: E[T_MRCA] = 2(1 - 1/4) = 1.5
+//! let g = Graph::from_rule(&Initial::state(&[4]), |s, out| {
+//!     let k = s[0];
+//!     if k > 1 { out.add(&[k - 1], f64::from(k * (k - 1)) / 2.0) }
+//! }).unwrap();
+//! let ph = PhaseType::new(&g).unwrap();
+//! assert!((ph.expectation(None).unwrap() - 1.5).abs() < 1e-12);
+//! assert!((ph.variance(None).unwrap() - 41.0 / 36.0).abs() < 1e-12);
+//! ```
+
+mod absorption;
+mod builder;
+mod discrete;
+mod error;
+mod forward;
+mod granularity;
+mod graph;
+mod matrices;
+mod moments;
+mod phase_type;
+mod program;
+mod reward_transform;
+mod rule;
+mod sample;
+mod scc;
+mod state_index;
+mod support;
+mod uniformization;
+mod view;
+
+pub use builder::GraphBuilder;
+pub use discrete::{DiscreteContext, DiscretePhaseType};
+pub use error::{Error, Result};
+pub use granularity::{GranularityContext, default_granularity};
+pub use graph::{Graph, START};
+pub use matrices::{Matrices, to_discrete_matrices, to_matrices};
+pub use moments::MultivariateMoments;
+pub use phase_type::{Method, PhaseType};
+pub use program::Program;
+pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};
+pub use rule::{Initial, Transitions};
+pub use sample::{Outcome, Sampler};
+pub use uniformization::{DEFAULT_TOLERANCE, Uniformization};
+pub use view::GraphView;

@@ -1,0 +1,386 @@
+//! Graph elimination into a reusable command program (ALGORITHMS §3).
+//!
+//! The program works in *position space*: vertices are renumbered in
+//! elimination order (strongly connected components in topological order,
+//! absorbing vertices last). It has three phases:
+//!
+//! 1. per position, `x_i ← x_i / λ_i` (0 for the start and absorbing vertices);
+//! 2. the elimination commands of the cyclic components (§3.3);
+//! 3. back-substitution over the final acyclic graph, last position first (§3.4).
+//!
+//! Applied to a reward vector it yields the expected accumulated reward
+//! from every vertex; applied backwards (transposed) it yields the expected
+//! sojourn times. Acyclic graphs need no phase-2 command at all.
+
+use crate::error::{Error, Result};
+use crate::graph::START;
+use crate::scc::components;
+use crate::support::analyse;
+use crate::view::GraphView;
+
+/// One elimination command, in position space.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Command {
+    /// `x[v] ← m · x[v]`
+    Scale { v: u32, m: f64 },
+    /// `x[v] ← x[v] + m · x[u]`
+    AddScaled { v: u32, u: u32, m: f64 },
+}
+
+const EXCLUDED: u32 = u32::MAX;
+
+/// The elimination of a graph, reusable for any number of reward vectors.
+///
+/// ```
+/// use phasic_core::{Graph, Initial, Program};
+/// // S -> v (1), v -> absorbing (2): Exp(2)
+/// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+///     if s[0] == 1 { out.add(&[2], 2.0) }
+/// }).unwrap();
+/// let p = Program::new(&g).unwrap();
+/// assert_eq!(p.expected_waiting_time(None).unwrap(), vec![0.5, 0.5, 0.0]);
+/// assert_eq!(p.sojourn_times(), vec![0.0, 0.5, 0.0]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Program {
+    /// Position → vertex, for the vertices from which absorption is certain.
+    order: Vec<u32>,
+    /// Vertex → position, `EXCLUDED` for the others.
+    pos: Vec<u32>,
+    /// Phase 1 multipliers, per position.
+    scale: Vec<f64>,
+    /// Phase 2.
+    elim: Vec<Command>,
+    /// Phase 3: the final acyclic graph, CSR by position.
+    dag_offsets: Vec<usize>,
+    dag_targets: Vec<u32>,
+    dag_probs: Vec<f64>,
+}
+
+impl Program {
+    /// Eliminates `view`.
+    ///
+    /// Fails if a weight is invalid or a vertex reachable from the start
+    /// cannot reach absorption ([`Error::NoPathToAbsorption`],
+    /// [`Error::ZeroRate`]). Zero-weight edges are ignored.
+    pub fn new<G: GraphView + ?Sized>(view: &G) -> Result<Program> {
+        let support = analyse(view)?;
+        let n = view.vertex_count();
+        let (comp_vertices, comp_offsets) = components(view, &support.good);
+        // elimination order: non-absorbing components in topological order, then absorbing vertices
+        let mut order: Vec<u32> = Vec::with_capacity(comp_vertices.len());
+        let mut comps: Vec<(usize, usize)> = Vec::new();
+        for c in 0..comp_offsets.len() - 1 {
+            let members = &comp_vertices[comp_offsets[c]..comp_offsets[c + 1]];
+            if members.len() == 1 && view.is_absorbing(members[0] as usize) {
+                continue;
+            }
+            comps.push((order.len(), order.len() + members.len()));
+            order.extend_from_slice(members);
+        }
+        order.extend(
+            (0..n as u32).filter(|&v| support.good[v as usize] && view.is_absorbing(v as usize)),
+        );
+        let mut pos = vec![EXCLUDED; n];
+        for (i, &v) in order.iter().enumerate() {
+            pos[v as usize] = i as u32;
+        }
+        let scale: Vec<f64> = order
+            .iter()
+            .map(|&v| {
+                let v = v as usize;
+                if v == START || view.is_absorbing(v) {
+                    0.0
+                } else {
+                    1.0 / support.rates[v]
+                }
+            })
+            .collect();
+
+        let targets = view.targets();
+        let weights = view.weights();
+        // normalised positive out-edges of position i, as (position, probability)
+        let children_of = |i: usize| -> Vec<(u32, f64)> {
+            let v = order[i] as usize;
+            let rate = support.rates[v];
+            view.edge_range(v)
+                .filter(|&e| weights[e] > 0.0)
+                .map(|e| (pos[targets[e] as usize], weights[e] / rate))
+                .collect()
+        };
+
+        let mut elim = Vec::new();
+        let mut dag_offsets = Vec::with_capacity(order.len() + 1);
+        dag_offsets.push(0);
+        let mut dag_targets = Vec::with_capacity(view.edge_count());
+        let mut dag_probs = Vec::with_capacity(view.edge_count());
+        for &(a, b) in &comps {
+            if b - a == 1 {
+                let v = order[a] as usize;
+                let rate = support.rates[v];
+                for e in view.edge_range(v) {
+                    if weights[e] > 0.0 {
+                        dag_targets.push(pos[targets[e] as usize]);
+                        dag_probs.push(weights[e] / rate);
+                    }
+                }
+                dag_offsets.push(dag_targets.len());
+                continue;
+            }
+            let mut children: Vec<Vec<(u32, f64)>> = (a..b)
+                .map(|i| {
+                    let mut c = children_of(i);
+                    c.sort_unstable_by_key(|&(t, _)| t);
+                    c
+                })
+                .collect();
+            eliminate_component(a, b, &mut children, &mut elim, &order, view)?;
+            for c in children {
+                for (t, q) in c {
+                    dag_targets.push(t);
+                    dag_probs.push(q);
+                }
+                dag_offsets.push(dag_targets.len());
+            }
+        }
+        // absorbing vertices have no children
+        dag_offsets.resize(order.len() + 1, dag_targets.len());
+        tracing::debug!(
+            vertices = n,
+            positions = order.len(),
+            components = comps.len(),
+            elimination_commands = elim.len(),
+            dag_edges = dag_targets.len(),
+            "graph eliminated"
+        );
+        Ok(Program {
+            order,
+            pos,
+            scale,
+            elim,
+            dag_offsets,
+            dag_targets,
+            dag_probs,
+        })
+    }
+
+    /// Number of vertices of the graph the program was built from.
+    pub fn vertex_count(&self) -> usize {
+        self.pos.len()
+    }
+
+    /// Number of elimination commands (zero for an acyclic graph).
+    pub fn elimination_len(&self) -> usize {
+        self.elim.len()
+    }
+
+    /// Position of the start vertex.
+    pub(crate) fn start(&self) -> usize {
+        self.pos[START] as usize
+    }
+
+    /// Number of positions (vertices with certain absorption).
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Copies a per-vertex vector into position space.
+    pub(crate) fn to_positions(&self, per_vertex: &[f64]) -> Vec<f64> {
+        self.order.iter().map(|&v| per_vertex[v as usize]).collect()
+    }
+
+    /// Copies a position-space vector back to vertices (NaN where excluded).
+    pub(crate) fn to_vertices(&self, per_pos: &[f64]) -> Vec<f64> {
+        self.pos
+            .iter()
+            .map(|&p| {
+                if p == EXCLUDED {
+                    f64::NAN
+                } else {
+                    per_pos[p as usize]
+                }
+            })
+            .collect()
+    }
+
+    /// Runs the program on `x` (position space, holding rewards), leaving
+    /// the expected accumulated rewards in it.
+    pub(crate) fn apply(&self, x: &mut [f64]) {
+        for (xi, s) in x.iter_mut().zip(&self.scale) {
+            *xi *= s;
+        }
+        for c in &self.elim {
+            match *c {
+                Command::Scale { v, m } => x[v as usize] *= m,
+                Command::AddScaled { v, u, m } => x[v as usize] += m * x[u as usize],
+            }
+        }
+        for i in (0..x.len()).rev() {
+            let range = self.dag_offsets[i]..self.dag_offsets[i + 1];
+            let s: f64 = self.dag_targets[range.clone()]
+                .iter()
+                .zip(&self.dag_probs[range])
+                .map(|(&t, &q)| q * x[t as usize])
+                .sum();
+            x[i] += s;
+        }
+    }
+
+    /// The transpose of [`apply`](Self::apply): `y ← Cᵀ y`.
+    pub(crate) fn apply_transposed(&self, y: &mut [f64]) {
+        for i in 0..y.len() {
+            let yi = y[i];
+            if yi == 0.0 {
+                continue;
+            }
+            let range = self.dag_offsets[i]..self.dag_offsets[i + 1];
+            for (&t, &q) in self.dag_targets[range.clone()]
+                .iter()
+                .zip(&self.dag_probs[range])
+            {
+                y[t as usize] += q * yi;
+            }
+        }
+        for c in self.elim.iter().rev() {
+            match *c {
+                Command::Scale { v, m } => y[v as usize] *= m,
+                Command::AddScaled { v, u, m } => y[u as usize] += m * y[v as usize],
+            }
+        }
+        for (yi, s) in y.iter_mut().zip(&self.scale) {
+            *yi *= s;
+        }
+    }
+
+    /// Checks a reward vector and moves it to position space (ones if `None`).
+    pub(crate) fn rewards_to_positions(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        match rewards {
+            None => Ok(vec![1.0; self.len()]),
+            Some(r) => {
+                check_rewards(r, self.vertex_count())?;
+                Ok(self.to_positions(r))
+            }
+        }
+    }
+
+    /// Expected accumulated reward until absorption from every vertex
+    /// (`r = 1` if `None`); entry 0 is the expectation (ALGORITHMS §2.1).
+    /// Vertices from which absorption is not certain get NaN.
+    pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        let mut x = self.rewards_to_positions(rewards)?;
+        self.apply(&mut x);
+        Ok(self.to_vertices(&x))
+    }
+
+    /// Expected total time spent in every vertex (`αU`, ALGORITHMS §2.5), by
+    /// one backward pass. For a discrete graph: expected number of steps.
+    pub fn sojourn_times(&self) -> Vec<f64> {
+        let mut y = vec![0.0; self.len()];
+        y[self.start()] = 1.0;
+        self.apply_transposed(&mut y);
+        self.to_vertices(&y)
+    }
+}
+
+/// Rejects reward vectors of the wrong length or with non-finite entries.
+pub(crate) fn check_rewards(r: &[f64], n: usize) -> Result<()> {
+    if r.len() != n {
+        return Err(Error::RewardLength {
+            expected: n,
+            got: r.len(),
+        });
+    }
+    if let Some(v) = r.iter().position(|x| !x.is_finite()) {
+        return Err(Error::InvalidReward {
+            vertex: v,
+            reward: r[v],
+            reason: "rewards must be finite",
+        });
+    }
+    Ok(())
+}
+
+/// The elimination sweep (§3.3) over the component at positions `a..b`.
+/// `children[i - a]` holds position `i`'s normalised out-edges sorted by
+/// target position; on return it holds the final forward edges.
+fn eliminate_component<G: GraphView + ?Sized>(
+    a: usize,
+    b: usize,
+    children: &mut [Vec<(u32, f64)>],
+    elim: &mut Vec<Command>,
+    order: &[u32],
+    view: &G,
+) -> Result<()> {
+    let local = |p: u32| p as usize - a;
+    let inside = |p: u32| (a..b).contains(&(p as usize));
+    let mut parents: Vec<Vec<u32>> = vec![Vec::new(); b - a];
+    for (i, c) in children.iter().enumerate() {
+        for &(t, _) in c {
+            if inside(t) {
+                parents[local(t)].push((a + i) as u32);
+            }
+        }
+    }
+    let mut merged: Vec<(u32, f64)> = Vec::new();
+    for v in a..b {
+        let vp = v as u32;
+        let later_parents = std::mem::take(&mut parents[v - a]);
+        let cv = std::mem::take(&mut children[v - a]);
+        for u in later_parents.into_iter().filter(|&u| u > vp) {
+            let cu = &mut children[local(u)];
+            let Ok(k) = cu.binary_search_by_key(&vp, |&(t, _)| t) else {
+                continue;
+            };
+            let q_uv = cu.remove(k).1;
+            elim.push(Command::AddScaled {
+                v: u,
+                u: vp,
+                m: q_uv,
+            });
+            merged.clear();
+            let mut self_loop = false;
+            let (mut i, mut j) = (0, 0);
+            while i < cu.len() || j < cv.len() {
+                let take_u = j == cv.len() || (i < cu.len() && cu[i].0 < cv[j].0);
+                let take_v = i == cu.len() || (j < cv.len() && cv[j].0 < cu[i].0);
+                if take_u {
+                    merged.push(cu[i]);
+                    i += 1;
+                } else if take_v {
+                    let (z, q) = cv[j];
+                    j += 1;
+                    if z == u {
+                        self_loop = true;
+                        continue;
+                    }
+                    merged.push((z, q_uv * q));
+                    if inside(z) {
+                        parents[local(z)].push(u);
+                    }
+                } else {
+                    merged.push((cu[i].0, cu[i].1 + q_uv * cv[j].1));
+                    i += 1;
+                    j += 1;
+                }
+            }
+            let total: f64 = merged.iter().map(|&(_, q)| q).sum();
+            if !(total > 0.0 && total.is_finite()) {
+                let vertex = order[u as usize] as usize;
+                return Err(Error::NoPathToAbsorption {
+                    vertex,
+                    state: view.state(vertex).to_vec(),
+                });
+            }
+            let inv = 1.0 / total;
+            for e in merged.iter_mut() {
+                e.1 *= inv;
+            }
+            if self_loop {
+                elim.push(Command::Scale { v: u, m: inv });
+            }
+            std::mem::swap(cu, &mut merged);
+        }
+        children[v - a] = cv;
+    }
+    Ok(())
+}
