@@ -5,7 +5,6 @@ use crate::builder::GraphBuilder;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, START};
 use crate::program::check_rewards;
-use crate::scc::components;
 use crate::support::analyse;
 use crate::view::GraphView;
 
@@ -146,7 +145,7 @@ fn bypass<G: GraphView + ?Sized>(view: &G, rewards: &[f64]) -> Result<Bypassed> 
     let kept: Vec<bool> = (0..n)
         .map(|v| support.good[v] && !(transient(v) && rewards[v] == 0.0))
         .collect();
-    let (order, _) = components(view, &support.good);
+    let order = support.comp_vertices;
     let mut removed = vec![false; n];
     let mut merged: Vec<(u32, f64)> = Vec::new();
     for v in order

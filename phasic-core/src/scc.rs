@@ -2,18 +2,14 @@
 
 use crate::view::GraphView;
 
-/// Components of the subgraph of `view` made of the vertices with
-/// `include[v]` and the edges with positive weight, in topological order
+/// Components of `view` restricted to its positive-weight edges, in topological order
 /// (every edge goes from a component to itself or to a later one).
 ///
 /// Returns `(vertices, offsets)`: component `c` is
 /// `vertices[offsets[c]..offsets[c + 1]]`, its vertices in increasing index
 /// order. Iterative, so state spaces of millions of vertices do not
 /// overflow the stack.
-pub(crate) fn components<G: GraphView + ?Sized>(
-    view: &G,
-    include: &[bool],
-) -> (Vec<u32>, Vec<usize>) {
+pub(crate) fn components<G: GraphView + ?Sized>(view: &G) -> (Vec<u32>, Vec<usize>) {
     const UNSEEN: u32 = u32::MAX;
     let n = view.vertex_count();
     let targets = view.targets();
@@ -31,7 +27,7 @@ pub(crate) fn components<G: GraphView + ?Sized>(
     let mut rev_offsets: Vec<usize> = vec![0];
 
     for root in 0..n {
-        if !include[root] || index[root] != UNSEEN {
+        if index[root] != UNSEEN {
             continue;
         }
         index[root] = next_index;
@@ -48,7 +44,7 @@ pub(crate) fn components<G: GraphView + ?Sized>(
                 let k = *e;
                 *e += 1;
                 let w = targets[k] as usize;
-                if weights[k] <= 0.0 || !include[w] {
+                if weights[k] <= 0.0 {
                     continue;
                 }
                 if index[w] == UNSEEN {
@@ -117,7 +113,7 @@ mod tests {
         b.add_edge(3, 1, 1.0).unwrap();
         b.add_edge(3, 4, 1.0).unwrap();
         let g = b.build();
-        let (v, o) = components(&g, &[true; 5]);
+        let (v, o) = components(&g);
         assert_eq!(o, vec![0, 1, 4, 5]);
         assert_eq!(v, vec![0, 1, 2, 3, 4]);
     }
@@ -133,7 +129,7 @@ mod tests {
         b.add_edge(2, 1, 0.0).unwrap();
         b.add_edge(2, 3, 1.0).unwrap();
         let g = b.build();
-        let (_, o) = components(&g, &[true; 4]);
+        let (_, o) = components(&g);
         assert_eq!(o.len() - 1, 4);
     }
 }

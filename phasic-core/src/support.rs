@@ -1,8 +1,10 @@
 //! Which vertices carry probability, and whether absorption is certain
-//! (ALGORITHMS §8.3).
+//! (ALGORITHMS §8.3), together with the component order every
+//! elimination uses.
 
 use crate::error::{Error, Result};
 use crate::graph::START;
+use crate::scc::components;
 use crate::view::GraphView;
 
 /// The result of the support analysis of a graph.
@@ -14,41 +16,122 @@ pub(crate) struct Support {
     /// cannot be absorbed). Algorithms run on these; per-vertex results of
     /// the others are NaN.
     pub good: Vec<bool>,
+    /// Strongly connected components of the positive-weight edges among
+    /// the good vertices, in topological order: `comp_vertices[comp_offsets[c]..comp_offsets[c + 1]]`.
+    pub comp_vertices: Vec<u32>,
+    /// Component boundaries.
+    pub comp_offsets: Vec<usize>,
 }
 
-/// Validates weights and checks that every vertex reachable from the start
-/// (through positive-weight edges) can reach an absorbing vertex.
+/// Validates weights, orders the strongly connected components and checks
+/// that every vertex reachable from the start (through positive-weight
+/// edges) can reach an absorbing vertex.
 ///
 /// Errors: [`Error::InvalidWeight`] for a negative or non-finite weight,
 /// [`Error::ZeroRate`] for a reachable vertex whose out-edges sum to 0,
 /// [`Error::NoPathToAbsorption`] for a reachable closed class.
 pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
-    check_weights(view)?;
     let n = view.vertex_count();
     let targets = view.targets();
     let weights = view.weights();
-    let rates: Vec<f64> = (0..n).map(|v| view.rate(v)).collect();
-    // live: can reach an absorbing vertex through positive edges
-    let (rev_off, rev_src) = reverse_positive(view);
-    let mut live = vec![false; n];
-    let mut queue: Vec<u32> = (0..n as u32)
-        .filter(|&v| view.is_absorbing(v as usize))
-        .collect();
-    for &a in &queue {
-        live[a as usize] = true;
-    }
-    while let Some(z) = queue.pop() {
-        for &u in &rev_src[rev_off[z as usize]..rev_off[z as usize + 1]] {
-            if !live[u as usize] {
-                live[u as usize] = true;
-                queue.push(u);
+    let positive = |v: usize| {
+        view.edge_range(v)
+            .filter(|&e| weights[e] > 0.0)
+            .map(|e| targets[e] as usize)
+    };
+    // One pass: validate weights, sum rates, and see whether every positive
+    // edge goes to a higher index. Rules often number vertices
+    // topologically; then each vertex is its own component and no search
+    // is needed.
+    let mut rates = vec![0.0; n];
+    let mut topological = true;
+    for (v, rate) in rates.iter_mut().enumerate() {
+        for e in view.edge_range(v) {
+            let w = weights[e];
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(invalid_weight(view, v, e));
             }
+            *rate += w;
+            topological &= w == 0.0 || targets[e] as usize > v;
         }
     }
-    if live.iter().all(|&l| l) {
-        return Ok(Support { rates, good: live });
+    let (comp_vertices, comp_offsets) = if topological {
+        ((0..n as u32).collect(), (0..=n).collect())
+    } else {
+        components(view)
+    };
+    let comp_of = {
+        let mut c = vec![0u32; n];
+        for k in 0..comp_offsets.len() - 1 {
+            for &v in &comp_vertices[comp_offsets[k]..comp_offsets[k + 1]] {
+                c[v as usize] = k as u32;
+            }
+        }
+        c
+    };
+    let members = |k: usize| {
+        comp_vertices[comp_offsets[k]..comp_offsets[k + 1]]
+            .iter()
+            .map(|&v| v as usize)
+    };
+    let comps = comp_offsets.len() - 1;
+
+    // live: the component can reach an absorbing vertex (later components first)
+    let mut live = vec![false; comps];
+    for k in (0..comps).rev() {
+        live[k] = members(k).any(|v| {
+            view.is_absorbing(v)
+                || positive(v).any(|t| comp_of[t] as usize != k && live[comp_of[t] as usize])
+        });
     }
-    // Is a dead vertex reachable from the start?
+    let good: Vec<bool> = if live.iter().all(|&l| l) {
+        vec![true; n]
+    } else {
+        check_reachable(view, &rates, |v| live[comp_of[v] as usize])?;
+        // good: live and every successor good
+        let mut good_comp = vec![false; comps];
+        for k in (0..comps).rev() {
+            good_comp[k] = live[k]
+                && members(k).all(|v| {
+                    positive(v).all(|t| comp_of[t] as usize == k || good_comp[comp_of[t] as usize])
+                });
+        }
+        tracing::debug!(
+            excluded = good_comp.iter().filter(|g| !**g).count(),
+            "components outside the start's support cannot be absorbed; their results are NaN"
+        );
+        (0..n).map(|v| good_comp[comp_of[v] as usize]).collect()
+    };
+    let (comp_vertices, comp_offsets) = if good.iter().all(|&g| g) {
+        (comp_vertices, comp_offsets)
+    } else {
+        let mut vs = Vec::new();
+        let mut offs = vec![0];
+        for k in 0..comps {
+            if good[comp_vertices[comp_offsets[k]] as usize] {
+                vs.extend(members(k).map(|v| v as u32));
+                offs.push(vs.len());
+            }
+        }
+        (vs, offs)
+    };
+    Ok(Support {
+        rates,
+        good,
+        comp_vertices,
+        comp_offsets,
+    })
+}
+
+/// Fails if a vertex reachable from the start through positive edges is not `live`.
+fn check_reachable<G: GraphView + ?Sized>(
+    view: &G,
+    rates: &[f64],
+    live: impl Fn(usize) -> bool,
+) -> Result<()> {
+    let n = view.vertex_count();
+    let targets = view.targets();
+    let weights = view.weights();
     let mut seen = vec![false; n];
     seen[START] = true;
     let mut queue = vec![START as u32];
@@ -56,7 +139,7 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     while head < queue.len() {
         let v = queue[head] as usize;
         head += 1;
-        if !live[v] {
+        if !live(v) {
             let state = view.state(v).to_vec();
             return Err(if rates[v] == 0.0 {
                 Error::ZeroRate { vertex: v, state }
@@ -72,70 +155,28 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
             }
         }
     }
-    // good: cannot reach a dead vertex
-    let mut good = vec![true; n];
-    let mut queue: Vec<u32> = (0..n as u32).filter(|&v| !live[v as usize]).collect();
-    for &d in &queue {
-        good[d as usize] = false;
-    }
-    while let Some(z) = queue.pop() {
-        for &u in &rev_src[rev_off[z as usize]..rev_off[z as usize + 1]] {
-            if good[u as usize] {
-                good[u as usize] = false;
-                queue.push(u);
-            }
-        }
-    }
-    tracing::debug!(
-        excluded = good.iter().filter(|g| !**g).count(),
-        "vertices outside the start's support cannot be absorbed; their results are NaN"
-    );
-    Ok(Support { rates, good })
-}
-
-/// Sources of the positive-weight edges into each vertex, as CSR.
-fn reverse_positive<G: GraphView + ?Sized>(view: &G) -> (Vec<usize>, Vec<u32>) {
-    let n = view.vertex_count();
-    let targets = view.targets();
-    let weights = view.weights();
-    let mut off = vec![0usize; n + 1];
-    for (e, &t) in targets.iter().enumerate() {
-        if weights[e] > 0.0 {
-            off[t as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        off[i + 1] += off[i];
-    }
-    let mut fill = off.clone();
-    let mut src = vec![0u32; off[n]];
-    for v in 0..n {
-        for e in view.edge_range(v) {
-            if weights[e] > 0.0 {
-                let t = targets[e] as usize;
-                src[fill[t]] = v as u32;
-                fill[t] += 1;
-            }
-        }
-    }
-    (off, src)
+    Ok(())
 }
 
 /// Rejects negative or non-finite weights.
 pub(crate) fn check_weights<G: GraphView + ?Sized>(view: &G) -> Result<()> {
     let weights = view.weights();
     for v in 0..view.vertex_count() {
-        for e in view.edge_range(v) {
-            let w = weights[e];
-            if !(w.is_finite() && w >= 0.0) {
-                return Err(Error::InvalidWeight {
-                    from: v,
-                    from_state: view.state(v).to_vec(),
-                    to_state: view.state(view.targets()[e] as usize).to_vec(),
-                    weight: w,
-                });
-            }
+        if let Some(e) = view
+            .edge_range(v)
+            .find(|&e| !(weights[e].is_finite() && weights[e] >= 0.0))
+        {
+            return Err(invalid_weight(view, v, e));
         }
     }
     Ok(())
+}
+
+fn invalid_weight<G: GraphView + ?Sized>(view: &G, v: usize, e: usize) -> Error {
+    Error::InvalidWeight {
+        from: v,
+        from_state: view.state(v).to_vec(),
+        to_state: view.state(view.targets()[e] as usize).to_vec(),
+        weight: view.weights()[e],
+    }
 }

@@ -20,9 +20,6 @@ use crate::view::GraphView;
 /// Default absolute error bound on the distribution function.
 pub const DEFAULT_TOLERANCE: f64 = 1e-12;
 
-/// Parallelise a jump when the graph has at least this many edges.
-const PARALLEL_EDGES: usize = 1 << 15;
-
 /// Rejects negative or non-finite time points.
 pub(crate) fn check_times(times: &[f64]) -> Result<()> {
     match times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
@@ -70,17 +67,17 @@ fn poisson_weights(mean: f64, tolerance: f64) -> Vec<f64> {
 /// assert!((cdf[0] - 0.3233235838169366).abs() < 1e-13);
 /// ```
 #[derive(Debug, Clone)]
-pub struct Uniformization<'g, G: GraphView + ?Sized> {
-    graph: &'g G,
+pub struct Uniformization {
+    /// Number of vertices of the graph.
+    vertices: usize,
     tolerance: f64,
     lambda: f64,
     /// Compact index → vertex, for the transient vertices.
     transient: Vec<u32>,
-    /// In-edges among transient vertices, CSR by compact target:
-    /// `(compact source, w/Λ)`.
-    in_offsets: Vec<usize>,
-    in_sources: Vec<u32>,
-    in_probs: Vec<f64>,
+    /// Out-edges among transient vertices, CSR by compact source:
+    /// `(compact target, w/Λ)`.
+    out_offsets: Vec<usize>,
+    out_edges: Vec<(u32, f64)>,
     /// `1 − λ_v/Λ`.
     stay: Vec<f64>,
     /// Rate into absorbing vertices.
@@ -90,9 +87,9 @@ pub struct Uniformization<'g, G: GraphView + ?Sized> {
     defect: f64,
 }
 
-impl<'g, G: GraphView + ?Sized> Uniformization<'g, G> {
+impl Uniformization {
     /// Prepares `graph`; `tolerance` bounds the absolute error of the cdf.
-    pub fn new(graph: &'g G, tolerance: f64) -> Result<Self> {
+    pub fn new<G: GraphView + ?Sized>(graph: &G, tolerance: f64) -> Result<Self> {
         if !(tolerance > 0.0 && tolerance < 1.0) {
             return Err(Error::InvalidSetting {
                 name: "tolerance",
@@ -116,46 +113,29 @@ impl<'g, G: GraphView + ?Sized> Uniformization<'g, G> {
         let max_rate = rates.iter().copied().fold(0.0, f64::max);
         let lambda = if max_rate > 0.0 { max_rate } else { 1.0 };
         let m = transient.len();
-        let mut in_offsets = vec![0usize; m + 1];
+        let mut out_offsets = Vec::with_capacity(m + 1);
+        out_offsets.push(0);
+        let mut out_edges = Vec::new();
         let mut exit = vec![0.0; m];
         for (i, &v) in transient.iter().enumerate() {
             for e in graph.edge_range(v as usize) {
-                let t = targets[e] as usize;
-                if compact[t] != u32::MAX {
-                    in_offsets[compact[t] as usize + 1] += 1;
-                } else {
-                    exit[i] += weights[e];
+                match compact[targets[e] as usize] {
+                    u32::MAX => exit[i] += weights[e],
+                    t => out_edges.push((t, weights[e] / lambda)),
                 }
             }
-        }
-        for i in 0..m {
-            in_offsets[i + 1] += in_offsets[i];
-        }
-        let mut fill = in_offsets.clone();
-        let mut in_sources = vec![0u32; in_offsets[m]];
-        let mut in_probs = vec![0.0; in_offsets[m]];
-        for (i, &v) in transient.iter().enumerate() {
-            for e in graph.edge_range(v as usize) {
-                let t = compact[targets[e] as usize];
-                if t != u32::MAX {
-                    let k = fill[t as usize];
-                    in_sources[k] = i as u32;
-                    in_probs[k] = weights[e] / lambda;
-                    fill[t as usize] += 1;
-                }
-            }
+            out_offsets.push(out_edges.len());
         }
         let start = Forward::start(graph);
         let alpha = transient.iter().map(|&v| start.p[v as usize]).collect();
         Ok(Uniformization {
-            graph,
+            vertices: n,
             tolerance,
             lambda,
             stay: rates.iter().map(|r| 1.0 - r / lambda).collect(),
             transient,
-            in_offsets,
-            in_sources,
-            in_probs,
+            out_offsets,
+            out_edges,
             exit,
             alpha,
             defect: start.absorbed,
@@ -167,40 +147,35 @@ impl<'g, G: GraphView + ?Sized> Uniformization<'g, G> {
         self.lambda
     }
 
-    /// One uniformized jump: `next = p·P` restricted to transient vertices.
+    /// One uniformized jump, `next = p·P` on the transient vertices,
+    /// pushing mass from the vertices that hold any (in a fixed order).
     fn jump(&self, p: &[f64], next: &mut [f64]) {
-        let (offsets, sources, probs, stay) = (
-            &self.in_offsets,
-            &self.in_sources,
-            &self.in_probs,
-            &self.stay,
-        );
-        let row = |i: usize, out: &mut f64| {
-            let r = offsets[i]..offsets[i + 1];
-            let mut s = p[i] * stay[i];
-            for (&src, &q) in sources[r.clone()].iter().zip(&probs[r]) {
-                s += p[src as usize] * q;
+        next.fill(0.0);
+        for (u, &pu) in p.iter().enumerate() {
+            if pu == 0.0 {
+                continue;
             }
-            *out = s;
-        };
-        if self.in_sources.len() >= PARALLEL_EDGES {
-            next.par_iter_mut()
-                .enumerate()
-                .with_min_len(1024)
-                .for_each(|(i, o)| row(i, o));
-        } else {
-            next.iter_mut().enumerate().for_each(|(i, o)| row(i, o));
+            next[u] += pu * self.stay[u];
+            for &(t, q) in &self.out_edges[self.out_offsets[u]..self.out_offsets[u + 1]] {
+                next[t as usize] += pu * q;
+            }
         }
     }
 
     /// Runs `jumps + 1` states `p_0 … p_jumps` through `visit(k, p_k, A_k, φ_k)`;
     /// stops early once the transient mass is negligible (returning the
     /// number of states visited).
+    ///
+    /// Masses below a threshold are dropped so that vertices the chain has
+    /// left cost nothing; the threshold is chosen so that all mass dropped
+    /// over the run stays below a thousandth of the tolerance (divided by `Λ`,
+    /// which bounds its effect on the density too).
     fn run(&self, jumps: usize, mut visit: impl FnMut(usize, &[f64], f64, f64)) -> usize {
         let mut p = self.alpha.clone();
         let mut next = vec![0.0; p.len()];
         let mut absorbed = self.defect;
         let negligible = self.tolerance * 1e-3 / self.lambda.max(1.0);
+        let drop_below = negligible / ((jumps + 1) as f64 * p.len().max(1) as f64);
         for k in 0..=jumps {
             let flux: f64 = p.iter().zip(&self.exit).map(|(a, b)| a * b).sum();
             visit(k, &p, absorbed, flux);
@@ -210,6 +185,11 @@ impl<'g, G: GraphView + ?Sized> Uniformization<'g, G> {
             }
             absorbed += flux / self.lambda;
             self.jump(&p, &mut next);
+            for x in next.iter_mut() {
+                if *x < drop_below {
+                    *x = 0.0;
+                }
+            }
             std::mem::swap(&mut p, &mut next);
         }
         jumps + 1
@@ -285,7 +265,7 @@ impl<'g, G: GraphView + ?Sized> Uniformization<'g, G> {
     }
 
     fn to_vertices(&self, compact: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.graph.vertex_count()];
+        let mut out = vec![0.0; self.vertices];
         for (&v, &x) in self.transient.iter().zip(compact) {
             out[v as usize] = x;
         }
