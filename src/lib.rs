@@ -1,8 +1,7 @@
-//! # phasic
+#![doc = include_str!("../README.md")]
 //!
-//! Phase-type distributions grown from a rule: state-space construction,
-//! exact moments, densities, sampling. This facade re-exports the member
-//! crates; most users need only `phasic::prelude::*`.
+//! This facade re-exports the member crates; most users need only
+//! `phasic::prelude::*`.
 
 pub use phasic_core as core;
 

@@ -12,10 +12,15 @@
 //! from every vertex; applied backwards (transposed) it yields the expected
 //! sojourn times. Acyclic graphs need no phase-2 command at all.
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::graph::START;
 use crate::support::analyse;
 use crate::view::GraphView;
+
+/// Positions per parallel task when filling the acyclic graph.
+const FILL_BLOCK: usize = 4096;
 
 /// One elimination command, in position space.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,22 +113,12 @@ impl Program {
                 .collect()
         };
 
+        // Cyclic components are eliminated one after the other; their final
+        // forward edges are kept by position.
         let mut elim = Vec::new();
-        let mut dag_offsets = Vec::with_capacity(order.len() + 1);
-        dag_offsets.push(0);
-        let mut dag = Vec::with_capacity(view.edge_count());
-        for &(a, b) in &comps {
-            if b - a == 1 {
-                let v = order[a] as usize;
-                let rate = support.rates[v];
-                for e in view.edge_range(v) {
-                    if weights[e] > 0.0 {
-                        dag.push((pos[targets[e] as usize], weights[e] / rate));
-                    }
-                }
-                dag_offsets.push(dag.len());
-                continue;
-            }
+        let mut eliminated: Vec<Option<Vec<(u32, f64)>>> = Vec::new();
+        let mut slot = vec![u32::MAX; order.len()];
+        for &(a, b) in comps.iter().filter(|&&(a, b)| b - a > 1) {
             let mut children: Vec<Vec<(u32, f64)>> = (a..b)
                 .map(|i| {
                     let mut c = children_of(i);
@@ -132,13 +127,61 @@ impl Program {
                 })
                 .collect();
             eliminate_component(a, b, &mut children, &mut elim, &order, view)?;
-            for c in children {
-                dag.extend(c);
-                dag_offsets.push(dag.len());
+            for (i, c) in (a..b).zip(children) {
+                slot[i] = eliminated.len() as u32;
+                eliminated.push(Some(c));
             }
         }
-        // absorbing vertices have no children
-        dag_offsets.resize(order.len() + 1, dag.len());
+        // The final acyclic graph, filled in parallel by blocks of positions
+        // (each position's edges are written by exactly one task, in order).
+        let (order_ref, pos_ref, rates) = (&order, &pos, &support.rates);
+        let singleton_edges = move |i: usize| {
+            let v = order_ref[i] as usize;
+            let inv = 1.0 / rates[v];
+            view.edge_range(v)
+                .filter(|&e| weights[e] > 0.0)
+                .map(move |e| (pos_ref[targets[e] as usize], weights[e] * inv))
+        };
+        let counts: Vec<usize> = (0..order.len())
+            .into_par_iter()
+            .map(|i| match slot[i] {
+                u32::MAX => singleton_edges(i).count(),
+                k => eliminated[k as usize].as_ref().map_or(0, Vec::len),
+            })
+            .collect();
+        let mut dag_offsets = Vec::with_capacity(order.len() + 1);
+        dag_offsets.push(0);
+        for c in &counts {
+            dag_offsets.push(dag_offsets.last().copied().unwrap_or(0) + c);
+        }
+        let mut dag = vec![(0u32, 0.0f64); dag_offsets[order.len()]];
+        let mut blocks = Vec::new();
+        let mut rest: &mut [(u32, f64)] = &mut dag;
+        for a in (0..order.len()).step_by(FILL_BLOCK) {
+            let b = (a + FILL_BLOCK).min(order.len());
+            let (head, tail) =
+                std::mem::take(&mut rest).split_at_mut(dag_offsets[b] - dag_offsets[a]);
+            blocks.push((a, b, head));
+            rest = tail;
+        }
+        let eliminated = &eliminated;
+        blocks.into_par_iter().for_each(|(a, b, out)| {
+            let mut k = 0;
+            for i in a..b {
+                let mut put = |edge| {
+                    out[k] = edge;
+                    k += 1;
+                };
+                match slot[i] {
+                    u32::MAX => singleton_edges(i).for_each(&mut put),
+                    c => eliminated[c as usize]
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .for_each(&mut put),
+                }
+            }
+        });
         tracing::debug!(
             vertices = n,
             positions = order.len(),

@@ -2,6 +2,8 @@
 //! (ALGORITHMS §8.3), together with the component order every
 //! elimination uses.
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::graph::START;
 use crate::scc::components;
@@ -43,18 +45,25 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     // edge goes to a higher index. Rules often number vertices
     // topologically; then each vertex is its own component and no search
     // is needed.
-    let mut rates = vec![0.0; n];
-    let mut topological = true;
-    for (v, rate) in rates.iter_mut().enumerate() {
-        for e in view.edge_range(v) {
-            let w = weights[e];
-            if !(w.is_finite() && w >= 0.0) {
-                return Err(invalid_weight(view, v, e));
+    let scanned: Vec<(f64, bool, bool)> = (0..n)
+        .into_par_iter()
+        .map(|v| {
+            let (mut rate, mut valid, mut forward) = (0.0, true, true);
+            for e in view.edge_range(v) {
+                let w = weights[e];
+                valid &= w.is_finite() && w >= 0.0;
+                rate += w;
+                forward &= w == 0.0 || targets[e] as usize > v;
             }
-            *rate += w;
-            topological &= w == 0.0 || targets[e] as usize > v;
-        }
+            (rate, valid, forward)
+        })
+        .collect();
+    if scanned.iter().any(|s| !s.1) {
+        // names the first offending edge
+        check_weights(view)?;
     }
+    let topological = scanned.iter().all(|s| s.2);
+    let rates: Vec<f64> = scanned.into_iter().map(|s| s.0).collect();
     let (comp_vertices, comp_offsets) = if topological {
         ((0..n as u32).collect(), (0..=n).collect())
     } else {

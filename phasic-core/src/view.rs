@@ -11,6 +11,8 @@ use std::ops::Range;
 
 /// Read-only access to a graph in CSR form.
 ///
+/// Views are shared between threads by the parallel algorithms, hence `Sync`.
+///
 /// Vertex 0 is the start vertex `S`. Edges of vertex `v` occupy the range
 /// `offsets()[v]..offsets()[v + 1]` of `targets()`, `weights()` and (times
 /// the parameter dimension) `coefficients()`. A vertex without out-edges is
@@ -26,7 +28,7 @@ use std::ops::Range;
 /// assert_eq!(g.rate(1), 1.5);
 /// assert!(g.is_absorbing(3));
 /// ```
-pub trait GraphView {
+pub trait GraphView: Sync {
     /// Length of every state vector.
     fn state_len(&self) -> usize;
     /// All states, vertex after vertex (`vertex_count() * state_len()` values).
