@@ -23,6 +23,7 @@
 
 mod absorption;
 mod builder;
+mod bypass;
 mod discrete;
 mod error;
 mod forward;

@@ -14,6 +14,7 @@
 
 use rayon::prelude::*;
 
+use crate::bypass::bypass;
 use crate::error::{Error, Result};
 use crate::graph::START;
 use crate::support::analyse;
@@ -370,58 +371,31 @@ fn eliminate_component<G: GraphView + ?Sized>(
         let later_parents = std::mem::take(&mut parents[v - a]);
         let cv = std::mem::take(&mut children[v - a]);
         for u in later_parents.into_iter().filter(|&u| u > vp) {
-            let cu = &mut children[local(u)];
-            let Ok(k) = cu.binary_search_by_key(&vp, |&(t, _)| t) else {
+            let Some(step) = bypass(u, vp, &mut children[local(u)], &cv, &mut merged, |z| {
+                if inside(z) {
+                    parents[local(z)].push(u);
+                }
+            }) else {
                 continue;
             };
-            let q_uv = cu.remove(k).1;
-            elim.push(Command::AddScaled {
-                v: u,
-                u: vp,
-                m: q_uv,
-            });
-            merged.clear();
-            let mut self_loop = false;
-            let (mut i, mut j) = (0, 0);
-            while i < cu.len() || j < cv.len() {
-                let take_u = j == cv.len() || (i < cu.len() && cu[i].0 < cv[j].0);
-                let take_v = i == cu.len() || (j < cv.len() && cv[j].0 < cu[i].0);
-                if take_u {
-                    merged.push(cu[i]);
-                    i += 1;
-                } else if take_v {
-                    let (z, q) = cv[j];
-                    j += 1;
-                    if z == u {
-                        self_loop = true;
-                        continue;
-                    }
-                    merged.push((z, q_uv * q));
-                    if inside(z) {
-                        parents[local(z)].push(u);
-                    }
-                } else {
-                    merged.push((cu[i].0, cu[i].1 + q_uv * cv[j].1));
-                    i += 1;
-                    j += 1;
-                }
-            }
-            let total: f64 = merged.iter().map(|&(_, q)| q).sum();
-            if !(total > 0.0 && total.is_finite()) {
+            if !step.inv_total.is_finite() {
                 let vertex = order[u as usize] as usize;
                 return Err(Error::NoPathToAbsorption {
                     vertex,
                     state: view.state(vertex).to_vec(),
                 });
             }
-            let inv = 1.0 / total;
-            for e in merged.iter_mut() {
-                e.1 *= inv;
+            elim.push(Command::AddScaled {
+                v: u,
+                u: vp,
+                m: step.q_uv,
+            });
+            if step.self_loop {
+                elim.push(Command::Scale {
+                    v: u,
+                    m: step.inv_total,
+                });
             }
-            if self_loop {
-                elim.push(Command::Scale { v: u, m: inv });
-            }
-            std::mem::swap(cu, &mut merged);
         }
         children[v - a] = cv;
     }

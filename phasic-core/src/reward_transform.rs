@@ -2,6 +2,7 @@
 //! time has the law of the accumulated reward.
 
 use crate::builder::GraphBuilder;
+use crate::bypass::bypass;
 use crate::error::{Error, Result};
 use crate::graph::{Graph, START};
 use crate::program::check_rewards;
@@ -51,7 +52,7 @@ pub fn reward_transform<G: GraphView + ?Sized>(
             reason: "rewards must be non-negative",
         });
     }
-    let bypassed = bypass(view, rewards)?;
+    let bypassed = bypass_zero_rewards(view, rewards)?;
     assemble(view, &bypassed, |_| 1)
 }
 
@@ -77,7 +78,7 @@ pub fn reward_transform_discrete<G: GraphView + ?Sized>(
         .iter()
         .map(|&r| if r > 0 { 1.0 } else { 0.0 })
         .collect();
-    let bypassed = bypass(view, &mask)?;
+    let bypassed = bypass_zero_rewards(view, &mask)?;
     assemble(view, &bypassed, |v| rewards[v].max(1))
 }
 
@@ -110,7 +111,7 @@ struct Bypassed {
     rho: Vec<f64>,
 }
 
-fn bypass<G: GraphView + ?Sized>(view: &G, rewards: &[f64]) -> Result<Bypassed> {
+fn bypass_zero_rewards<G: GraphView + ?Sized>(view: &G, rewards: &[f64]) -> Result<Bypassed> {
     let support = analyse(view)?;
     let n = view.vertex_count();
     let targets = view.targets();
@@ -162,47 +163,25 @@ fn bypass<G: GraphView + ?Sized>(view: &G, rewards: &[f64]) -> Result<Bypassed> 
             if removed[u] {
                 continue;
             }
-            let cu = &mut children[u];
-            let Ok(k) = cu.binary_search_by_key(&(v as u32), |&(t, _)| t) else {
+            let Some(step) = bypass(
+                u as u32,
+                v as u32,
+                &mut children[u],
+                &cv,
+                &mut merged,
+                |z| parents[z as usize].push(u as u32),
+            ) else {
                 continue;
             };
-            let q_uv = cu.remove(k).1;
-            merged.clear();
-            let mut self_loop = false;
-            let (mut i, mut j) = (0, 0);
-            while i < cu.len() || j < cv.len() {
-                if j == cv.len() || (i < cu.len() && cu[i].0 < cv[j].0) {
-                    merged.push(cu[i]);
-                    i += 1;
-                } else if i == cu.len() || cv[j].0 < cu[i].0 {
-                    let (z, q) = cv[j];
-                    j += 1;
-                    if z as usize == u {
-                        self_loop = true;
-                    } else {
-                        merged.push((z, q_uv * q));
-                        parents[z as usize].push(u as u32);
-                    }
-                } else {
-                    merged.push((cu[i].0, cu[i].1 + q_uv * cv[j].1));
-                    i += 1;
-                    j += 1;
-                }
-            }
-            let total: f64 = merged.iter().map(|&(_, q)| q).sum();
-            if !(total > 0.0 && total.is_finite()) {
+            if !step.inv_total.is_finite() {
                 return Err(Error::NoPathToAbsorption {
                     vertex: u,
                     state: view.state(u).to_vec(),
                 });
             }
-            for e in merged.iter_mut() {
-                e.1 /= total;
+            if step.self_loop {
+                rho[u] *= step.inv_total;
             }
-            if self_loop {
-                rho[u] /= total;
-            }
-            std::mem::swap(cu, &mut merged);
         }
     }
     Ok(Bypassed {
