@@ -1,1 +1,51 @@
-fn main() {}
+//! The `phasic` command-line tool.
+//!
+//! `phasic eval --matrix FILE [--moments K] [--at t1,t2,...]` prints the
+//! moments, variance, density and distribution function of a phase-type
+//! distribution given as matrices (see [`cli::eval`]). This file is the only
+//! place that writes to stdout or stderr: failures become one line
+//! `error: …` on stderr and exit code 2; usage errors keep clap's own
+//! message and exit code.
+
+mod cli;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// Exit code of every failure other than a usage error.
+const FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    init_tracing();
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(json) => {
+            let mut stdout = std::io::stdout().lock();
+            match writeln!(stdout, "{json}").and_then(|()| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&format!("cannot write the output: {e}")),
+            }
+        }
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+/// Prints `error: <message>` as one line on stderr.
+fn fail(message: &str) -> ExitCode {
+    let one_line = message.replace(['\n', '\r'], " ");
+    eprintln!("error: {one_line}");
+    ExitCode::from(FAILURE)
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`).
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

@@ -43,7 +43,13 @@ fn check_alpha(alpha: &[f64], m: usize, name: &str) -> Result<f64> {
 }
 
 /// Builds a graph from rows given as `(off-diagonal entries, exit weight)`.
-fn assemble(alpha: &[f64], defect: f64, rows: &[Vec<f64>], exits: &[f64]) -> Result<Graph> {
+fn assemble(
+    alpha: &[f64],
+    defect: f64,
+    rows: &[Vec<f64>],
+    exits: &[f64],
+    name: &str,
+) -> Result<Graph> {
     let m = rows.len();
     let mut b = GraphBuilder::new(1);
     for i in 0..m {
@@ -59,6 +65,12 @@ fn assemble(alpha: &[f64], defect: f64, rows: &[Vec<f64>], exits: &[f64]) -> Res
         b.add_edge(START, absorbing, defect)?;
     }
     for (i, row) in rows.iter().enumerate() {
+        let leaves = exits[i] > 0.0 || row.iter().enumerate().any(|(j, &x)| j != i && x > 0.0);
+        if !leaves {
+            return err(format!(
+                "row {i} of {name} has no outgoing rate or probability: the state is never left, so the chain would never be absorbed"
+            ));
+        }
         for (j, &x) in row.iter().enumerate() {
             if j != i && x > 0.0 {
                 b.add_edge(i + 1, j + 1, x)?;
@@ -103,6 +115,8 @@ impl Graph {
     /// let m = PhaseType::new(&g).unwrap().moments(2, None).unwrap();
     /// assert!((m[0] - 0.35).abs() < 1e-15);
     /// assert!(Graph::from_matrices(&[1.0], &[vec![-1.0], vec![0.0]]).is_err());
+    /// // a state that is never left would never be absorbed
+    /// assert!(Graph::from_matrices(&[1.0, 0.0], &[vec![-1.0, 1.0], vec![0.0, 0.0]]).is_err());
     /// ```
     pub fn from_matrices(alpha: &[f64], s: &[Vec<f64>]) -> Result<Graph> {
         check_square(s, "S")?;
@@ -123,7 +137,7 @@ impl Graph {
             }
             exits.push((-sum).max(0.0));
         }
-        assemble(alpha, defect, s, &exits)
+        assemble(alpha, defect, s, &exits, "S")
     }
 
     /// A discrete graph from an initial vector and a sub-transition matrix
@@ -148,7 +162,7 @@ impl Graph {
             }
             exits.push((1.0 - sum).max(0.0));
         }
-        assemble(alpha, defect, t, &exits)
+        assemble(alpha, defect, t, &exits, "T")
     }
 }
 

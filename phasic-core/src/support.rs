@@ -96,7 +96,7 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     let good: Vec<bool> = if live.iter().all(|&l| l) {
         vec![true; n]
     } else {
-        check_reachable(view, &rates, |v| live[comp_of[v] as usize])?;
+        check_reachable(view, &rates, &comp_of, &live)?;
         // good: live and every successor good
         let mut good_comp = vec![false; comps];
         for k in (0..comps).rev() {
@@ -132,15 +132,28 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     })
 }
 
-/// Fails if a vertex reachable from the start through positive edges is not `live`.
+/// Fails if a vertex reachable from the start through positive edges is
+/// not live, naming a vertex of a closed class (a component without
+/// positive edges to other components) that the start reaches.
 fn check_reachable<G: GraphView + ?Sized>(
     view: &G,
     rates: &[f64],
-    live: impl Fn(usize) -> bool,
+    comp_of: &[u32],
+    live: &[bool],
 ) -> Result<()> {
     let n = view.vertex_count();
     let targets = view.targets();
     let weights = view.weights();
+    let positive = |v: usize| {
+        view.edge_range(v)
+            .filter(|&e| weights[e] > 0.0)
+            .map(|e| targets[e] as usize)
+    };
+    let mut leaves = vec![false; live.len()];
+    for v in 0..n {
+        let c = comp_of[v] as usize;
+        leaves[c] |= positive(v).any(|t| comp_of[t] as usize != c);
+    }
     let mut seen = vec![false; n];
     seen[START] = true;
     let mut queue = vec![START as u32];
@@ -148,7 +161,8 @@ fn check_reachable<G: GraphView + ?Sized>(
     while head < queue.len() {
         let v = queue[head] as usize;
         head += 1;
-        if !live(v) {
+        let c = comp_of[v] as usize;
+        if !live[c] && !leaves[c] {
             let state = view.state(v).to_vec();
             return Err(if rates[v] == 0.0 {
                 Error::ZeroRate { vertex: v, state }
@@ -156,9 +170,8 @@ fn check_reachable<G: GraphView + ?Sized>(
                 Error::NoPathToAbsorption { vertex: v, state }
             });
         }
-        for e in view.edge_range(v) {
-            let z = targets[e] as usize;
-            if weights[e] > 0.0 && !seen[z] {
+        for z in positive(v) {
+            if !seen[z] {
                 seen[z] = true;
                 queue.push(z as u32);
             }

@@ -216,14 +216,15 @@ impl Uniformization {
             .map(|w| {
                 let mut pdf = 0.0;
                 let mut cdf = 0.0;
-                for (k, wk) in w.iter().enumerate() {
-                    if k < visited {
-                        pdf += wk * flux[k];
-                        cdf += wk * absorbed[k];
-                    } else {
-                        cdf += wk * last_absorbed;
-                    }
+                let mut mass = 0.0;
+                for (k, wk) in w.iter().enumerate().take(visited) {
+                    pdf += wk * flux[k];
+                    cdf += wk * absorbed[k];
+                    mass += wk;
                 }
+                // the Poisson tail (and any jumps skipped once everything was
+                // absorbed) sees at least the last absorbed mass
+                cdf += (1.0 - mass).max(0.0) * last_absorbed;
                 (pdf, cdf)
             })
             .unzip();

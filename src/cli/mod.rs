@@ -1,0 +1,41 @@
+//! Command-line interface of the `phasic` binary: argument definitions and
+//! dispatch. Nothing in here prints; `main` writes the result or the error.
+
+pub mod eval;
+
+use clap::{Parser, Subcommand};
+
+/// Phase-type distributions: exact moments, densities and distribution functions.
+#[derive(Debug, Parser)]
+#[command(name = "phasic", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Moments, variance, pdf and cdf of a phase-type distribution given as
+    /// matrices; prints one JSON object on stdout.
+    Eval(eval::EvalArgs),
+}
+
+/// Everything a subcommand can fail with; its `Display` is one line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A failure of `phasic eval`.
+    #[error(transparent)]
+    Eval(#[from] eval::EvalError),
+    /// The result could not be serialised.
+    #[error("cannot serialise the output: {0}")]
+    Output(#[from] serde_json::Error),
+}
+
+/// Runs the chosen subcommand and returns what to print on stdout.
+pub fn run(cli: Cli) -> Result<String, Error> {
+    match cli.command {
+        Command::Eval(args) => Ok(serde_json::to_string(&eval::run(&args)?)?),
+    }
+}
