@@ -33,7 +33,7 @@ pub(crate) fn absorption_probabilities<G: GraphView + ?Sized>(
     let weights = view.weights();
     let mut out = vec![0.0; n];
     let start_rate = view.rate(START);
-    for v in 0..n {
+    for (v, &soj) in sojourn.iter().enumerate().take(n) {
         let factor = if v == START {
             if start_rate == 0.0 {
                 out[START] = 1.0;
@@ -41,7 +41,7 @@ pub(crate) fn absorption_probabilities<G: GraphView + ?Sized>(
             }
             1.0 / start_rate
         } else {
-            sojourn[v]
+            soj
         };
         if !factor.is_finite() || factor == 0.0 {
             continue;

@@ -19,7 +19,7 @@ const DISCRETE_SLACK: f64 = 1e-9;
 pub(crate) fn check_discrete<G: GraphView + ?Sized>(view: &G) -> Result<()> {
     for v in 1..view.vertex_count() {
         let rate = view.rate(v);
-        if !(rate <= 1.0 + DISCRETE_SLACK) {
+        if rate.is_nan() || rate > 1.0 + DISCRETE_SLACK {
             return Err(Error::NotDiscrete {
                 vertex: v,
                 state: view.state(v).to_vec(),

@@ -26,7 +26,7 @@ fn check_granularity<G: GraphView + ?Sized>(graph: &G, g: f64) -> Result<()> {
     }
     for v in 1..graph.vertex_count() {
         let rate = graph.rate(v);
-        if !(rate <= g * (1.0 + 1e-9)) {
+        if rate.is_nan() || rate > g * (1.0 + 1e-9) {
             return Err(Error::Granularity {
                 granularity: g,
                 vertex: v,

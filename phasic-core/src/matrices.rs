@@ -153,7 +153,10 @@ impl Graph {
         let defect = check_alpha(alpha, t.len(), "T")?;
         let mut exits = Vec::with_capacity(t.len());
         for (i, row) in t.iter().enumerate() {
-            if let Some(j) = row.iter().position(|x| !(0.0..=1.0).contains(x)) {
+            if let Some(j) = row
+                .iter()
+                .position(|x| !(0.0..=1.0 + ROW_SLACK).contains(x))
+            {
                 return err(format!("T[{i}][{j}] = {} is outside [0, 1]", row[j]));
             }
             let sum: f64 = row.iter().sum();

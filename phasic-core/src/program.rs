@@ -168,12 +168,12 @@ impl Program {
         let eliminated = &eliminated;
         blocks.into_par_iter().for_each(|(a, b, out)| {
             let mut k = 0;
-            for i in a..b {
+            for (i, &sl) in (a..b).zip(&slot[a..b]) {
                 let mut put = |edge| {
                     out[k] = edge;
                     k += 1;
                 };
-                match slot[i] {
+                match sl {
                     u32::MAX => singleton_edges(i).for_each(&mut put),
                     c => eliminated[c as usize]
                         .iter()
