@@ -4,13 +4,28 @@
 //! `phasic::prelude::*`.
 
 pub use phasic_core as core;
+pub use phasic_core::{Callback, Key, KeyHasher, ModelKey};
+pub use phasic_macros::{Key, callback, pure};
 
 pub mod models;
+
+/// What the macros' generated code names (not a public API).
+#[doc(hidden)]
+pub mod __private {
+    pub use phasic_core::{
+        Callback, Initial, IntoInitial, Key, KeyHasher, ModelKey, Pure, Result, Transitions, tag,
+    };
+
+    /// Imported into every generated model module.
+    pub mod prelude {
+        pub use phasic_core::Transitions;
+    }
+}
 
 /// The names most programs need.
 pub mod prelude {
     pub use phasic_core::{
-        DiscretePhaseType, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
-        Transitions,
+        Callback, DiscretePhaseType, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType,
+        START, Transitions,
     };
 }

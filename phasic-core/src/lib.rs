@@ -24,11 +24,13 @@
 mod absorption;
 mod builder;
 mod bypass;
+mod callback;
 mod discrete;
 mod error;
 mod forward;
 mod granularity;
 mod graph;
+mod key;
 mod matrices;
 mod moments;
 mod phase_type;
@@ -43,10 +45,12 @@ mod uniformization;
 mod view;
 
 pub use builder::GraphBuilder;
+pub use callback::{Callback, IntoInitial, Pure};
 pub use discrete::{DiscreteContext, DiscretePhaseType};
 pub use error::{Error, Result};
 pub use granularity::{GranularityContext, default_granularity};
 pub use graph::{Graph, START};
+pub use key::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey, tag};
 pub use matrices::{Matrices, to_discrete_matrices, to_matrices};
 pub use moments::MultivariateMoments;
 pub use phase_type::{Method, PhaseType};

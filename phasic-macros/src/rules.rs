@@ -1,0 +1,477 @@
+//! "No hidden inputs": a scope-aware pass over a function body that names
+//! every reference the cache key could not see, with the fix.
+//!
+//! The generated module already makes the compiler reject undeclared
+//! items; this pass adds clear, spanned messages, and catches what the
+//! compiler would accept (other crates, impure std modules, macros,
+//! `unsafe`, nested items).
+
+use std::collections::HashSet;
+
+use proc_macro2::Span;
+use syn::parse::{ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Expr, Ident, Pat, Path, Token};
+
+/// Names visible without declaration.
+const PRELUDE: &[&str] = &[
+    "Vec",
+    "String",
+    "Box",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Default",
+    "Iterator",
+    "IntoIterator",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+    "Extend",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "ToString",
+    "ToOwned",
+    "Clone",
+    "Copy",
+    "PartialEq",
+    "PartialOrd",
+    "Ord",
+    "Eq",
+    "AsRef",
+    "AsMut",
+    "drop",
+    "Sized",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Self",
+    "Transitions",
+    "f32",
+    "f64",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "bool",
+    "char",
+    "str",
+];
+
+/// Whether `name` is visible in every model function without declaration.
+pub fn is_prelude(name: &str) -> bool {
+    PRELUDE.contains(&name)
+}
+
+/// Modules of `std`/`core`/`alloc` that hold no hidden state.
+const PURE_STD: &[&str] = &[
+    "f32",
+    "f64",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "cmp",
+    "iter",
+    "ops",
+    "num",
+    "option",
+    "result",
+    "convert",
+    "vec",
+    "slice",
+    "array",
+    "str",
+    "string",
+    "char",
+    "boxed",
+    "borrow",
+    "clone",
+    "default",
+    "marker",
+    "mem",
+    "fmt",
+    "collections",
+    "primitive",
+    "ascii",
+];
+
+/// Why an impure std module is refused.
+fn impure_reason(module: &str) -> &'static str {
+    match module {
+        "env" => "it reads the process environment",
+        "fs" | "io" | "net" | "os" | "path" => "it does I/O",
+        "process" => "it reaches other processes",
+        "thread" => "it depends on threads",
+        "time" => "it reads the clock",
+        "sync" | "cell" | "rc" => "it gives interior mutability or shared state",
+        "hash" => "its hashers are randomly seeded",
+        "ptr" | "ffi" | "alloc" | "intrinsics" | "arch" => "it is unsafe or platform dependent",
+        _ => "it is not on the list of pure std modules",
+    }
+}
+
+/// Macros whose expansion depends only on their arguments.
+const PURE_MACROS: &[&str] = &[
+    "vec",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "matches",
+    "panic",
+    "unreachable",
+    "todo",
+    "unimplemented",
+    "format",
+];
+
+/// Crates that generate random numbers.
+const RANDOM_CRATES: &[&str] = &[
+    "rand",
+    "fastrand",
+    "getrandom",
+    "rand_core",
+    "rand_chacha",
+    "oorandom",
+];
+
+/// What a body may refer to besides locals and the prelude.
+#[derive(Default)]
+pub struct Declared {
+    pub consts: HashSet<String>,
+    pub helpers: HashSet<String>,
+    /// Types named in the signature (imported into the generated module).
+    pub types: HashSet<String>,
+}
+
+pub struct Rules<'d> {
+    declared: &'d Declared,
+    scopes: Vec<HashSet<String>>,
+    pub errors: Vec<syn::Error>,
+}
+
+impl<'d> Rules<'d> {
+    pub fn new(declared: &'d Declared, params: impl IntoIterator<Item = String>) -> Self {
+        Rules {
+            declared,
+            scopes: vec![params.into_iter().collect()],
+            errors: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new(span, msg));
+    }
+
+    fn is_local(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.contains(name))
+    }
+
+    fn bind(&mut self, pat: &Pat) {
+        struct Bindings(Vec<String>);
+        impl<'ast> Visit<'ast> for Bindings {
+            fn visit_pat_ident(&mut self, i: &'ast syn::PatIdent) {
+                self.0.push(i.ident.to_string());
+                visit::visit_pat_ident(self, i);
+            }
+        }
+        let mut b = Bindings(Vec::new());
+        b.visit_pat(pat);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.extend(b.0);
+        }
+    }
+
+    fn scoped(&mut self, f: impl FnOnce(&mut Self)) {
+        self.scopes.push(HashSet::new());
+        f(self);
+        self.scopes.pop();
+    }
+
+    fn check_path(&mut self, path: &Path) {
+        let span = path.span();
+        let shown = path_text(path);
+        if path.leading_colon.is_some() {
+            return self.error(
+                span,
+                format!("`{shown}` reaches into another crate, which the model key cannot see: model functions may use only `std` and declared items"),
+            );
+        }
+        let Some(first) = path.segments.first() else {
+            return;
+        };
+        let name = first.ident.to_string();
+        let d = self.declared;
+        if path.segments.len() == 1 {
+            let known = self.is_local(&name)
+                || d.consts.contains(&name)
+                || d.helpers.contains(&name)
+                || d.types.contains(&name)
+                || PRELUDE.contains(&name.as_str());
+            if known {
+                return;
+            }
+            let fix = if name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                format!("`{name}` is read but not declared: declare it with `consts({name})`")
+            } else if name.chars().next().is_some_and(char::is_uppercase) {
+                format!(
+                    "`{name}` is not declared: only `std`, the prelude and the types of the signature are visible in a model function"
+                )
+            } else {
+                format!(
+                    "`{name}` is not declared: if it is a function, declare it with `helpers({name})` and mark `{name}` with `#[phasic::pure]`"
+                )
+            };
+            return self.error(first.ident.span(), fix);
+        }
+        match name.as_str() {
+            "crate" | "super" | "self" => self.error(
+                span,
+                format!("`{shown}` is a path into `{name}::`, a hidden input: declare consts with `consts(…)` and functions with `helpers(…)`"),
+            ),
+            "std" | "core" | "alloc" => {
+                let module = path.segments.get(1).map(|s| s.ident.to_string()).unwrap_or_default();
+                let hashed = path.segments.iter().any(|s| {
+                    matches!(s.ident.to_string().as_str(), "HashMap" | "HashSet" | "hash_map" | "hash_set" | "RandomState")
+                });
+                if hashed {
+                    self.error(span, format!("`{shown}` iterates in a random order (randomly seeded hasher): use `std::collections::BTreeMap`/`BTreeSet`"));
+                } else if !PURE_STD.contains(&module.as_str()) {
+                    self.error(span, format!("`{shown}` is impure: `{name}::{module}` is refused in a model function because {}", impure_reason(&module)));
+                }
+            }
+            _ if RANDOM_CRATES.contains(&name.as_str()) => self.error(
+                span,
+                format!("`{shown}`: random number generation is a hidden input; a model function must be deterministic"),
+            ),
+            _ if PRELUDE.contains(&name.as_str()) || d.types.contains(&name) => {}
+            _ => self.error(
+                span,
+                format!("`{shown}` refers to another crate or an undeclared module, which the model key cannot see"),
+            ),
+        }
+    }
+
+    fn check_macro(&mut self, mac: &syn::Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let from_std = match mac.path.segments.first() {
+            Some(f) if mac.path.segments.len() > 1 => {
+                matches!(f.ident.to_string().as_str(), "std" | "core" | "alloc")
+            }
+            _ => true,
+        };
+        if !(from_std && PURE_MACROS.contains(&name.as_str())) {
+            let why = match name.as_str() {
+                "env" | "option_env" => "it reads the build environment",
+                "include" | "include_str" | "include_bytes" => "it reads a file",
+                "file" | "line" | "column" | "module_path" => "it depends on where the code sits",
+                "thread_local" => "it declares hidden shared state",
+                "println" | "print" | "eprintln" | "eprint" | "dbg" | "write" | "writeln" => {
+                    "it does I/O"
+                }
+                _ => {
+                    "only `vec!`, `assert!`, `assert_eq!`, `assert_ne!`, `debug_assert!`, `matches!`, `panic!`, `unreachable!`, `todo!`, `unimplemented!` and `format!` are allowed"
+                }
+            };
+            return self.error(
+                mac.path.span(),
+                format!("macro `{name}!` is refused in a model function: {why}"),
+            );
+        }
+        let parsed = if name == "matches" {
+            matches_args.parse2(mac.tokens.clone())
+        } else if name == "vec" {
+            vec_args.parse2(mac.tokens.clone())
+        } else {
+            Punctuated::<Expr, Token![,]>::parse_terminated
+                .parse2(mac.tokens.clone())
+                .map(|p| p.into_iter().collect())
+        };
+        match parsed {
+            Ok(exprs) => exprs.iter().for_each(|e| self.visit_expr(e)),
+            Err(e) => self.error(
+                e.span(),
+                format!("the arguments of `{name}!` could not be checked: {e}"),
+            ),
+        }
+    }
+}
+
+fn vec_args(input: ParseStream) -> syn::Result<Vec<Expr>> {
+    if input.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first: Expr = input.parse()?;
+    if input.peek(Token![;]) {
+        input.parse::<Token![;]>()?;
+        return Ok(vec![first, input.parse()?]);
+    }
+    let mut out = vec![first];
+    while !input.is_empty() {
+        input.parse::<Token![,]>()?;
+        if input.is_empty() {
+            break;
+        }
+        out.push(input.parse()?);
+    }
+    Ok(out)
+}
+
+fn matches_args(input: ParseStream) -> syn::Result<Vec<Expr>> {
+    let scrutinee: Expr = input.parse()?;
+    input.parse::<Token![,]>()?;
+    let pat = Pat::parse_multi_with_leading_vert(input)?;
+    let mut out = vec![scrutinee];
+    // the pattern is checked as an expression-free match arm
+    out.push(syn::parse_quote!(match () { #pat => () }));
+    if input.peek(Token![if]) {
+        input.parse::<Token![if]>()?;
+        out.push(input.parse()?);
+    }
+    let _ = input.parse::<Option<Token![,]>>()?;
+    Ok(out)
+}
+
+fn path_text(path: &Path) -> String {
+    let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    format!(
+        "{}{}",
+        if path.leading_colon.is_some() {
+            "::"
+        } else {
+            ""
+        },
+        segs.join("::")
+    )
+}
+
+impl<'ast> Visit<'ast> for Rules<'_> {
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.scoped(|s| visit::visit_block(s, b));
+    }
+
+    fn visit_stmt(&mut self, s: &'ast syn::Stmt) {
+        if let syn::Stmt::Item(item) = s {
+            let msg = match item {
+                syn::Item::Static(st) if matches!(st.mutability, syn::StaticMutability::Mut(_)) => {
+                    "`static mut` is hidden shared state: pass the value as a parameter".to_string()
+                }
+                syn::Item::Use(_) => "`use` inside a model function is not allowed: write `std::…` paths in full, or declare items with `consts(…)`/`helpers(…)`".to_string(),
+                syn::Item::Fn(f) => format!(
+                    "nested items are not allowed in a model function: move `fn {}` out, mark it `#[phasic::pure]` and declare it with `helpers({})`",
+                    f.sig.ident, f.sig.ident
+                ),
+                _ => "nested items are not allowed in a model function: move it out and declare it with `consts(…)` or `helpers(…)`".to_string(),
+            };
+            return self.error(item.span(), msg);
+        }
+        visit::visit_stmt(self, s);
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init {
+            self.visit_local_init(init);
+        }
+        self.visit_pat(&l.pat);
+        self.bind(&l.pat);
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        if let Some(a) = &c.asyncness {
+            return self.error(a.span(), "`async` is not allowed in a model function");
+        }
+        self.scoped(|s| {
+            for p in &c.inputs {
+                s.visit_pat(p);
+                s.bind(p);
+            }
+            s.visit_expr(&c.body);
+        });
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        self.scoped(|s| {
+            s.visit_pat(&f.pat);
+            s.bind(&f.pat);
+            s.visit_block(&f.body);
+        });
+    }
+
+    fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        self.scoped(|s| {
+            // bind first: a guard (part of the pattern) sees the bindings
+            s.bind(&a.pat);
+            s.visit_pat(&a.pat);
+            s.visit_expr(&a.body);
+        });
+    }
+
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        self.visit_expr(&l.expr);
+        self.visit_pat(&l.pat);
+        self.bind(&l.pat);
+    }
+
+    fn visit_expr_unsafe(&mut self, u: &'ast syn::ExprUnsafe) {
+        self.error(
+            u.unsafe_token.span(),
+            "`unsafe` is not allowed in a model function",
+        );
+    }
+
+    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+        self.error(
+            a.async_token.span(),
+            "`async` is not allowed in a model function",
+        );
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        self.check_macro(m);
+    }
+
+    fn visit_path(&mut self, p: &'ast Path) {
+        self.check_path(p);
+        for seg in &p.segments {
+            self.visit_path_arguments(&seg.arguments);
+        }
+    }
+
+    fn visit_ident(&mut self, _: &'ast Ident) {}
+
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+}
