@@ -7,20 +7,20 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use phasic::core::{Method, PhaseType};
 use phasic::models::block_counting;
+use phasic::prelude::*;
 
 fn build(c: &mut Criterion) {
     let mut g = c.benchmark_group("build");
     g.sample_size(10);
     g.bench_function("block_counting_50", |b| {
-        b.iter(|| block_counting(black_box(50)).unwrap())
+        b.iter(|| Graph::from_callback(block_counting, black_box(50)).unwrap())
     });
     g.finish();
 }
 
 fn moments(c: &mut Criterion) {
-    let graph = block_counting(50).unwrap();
+    let graph = Graph::from_callback(block_counting, 50).unwrap();
     let mut g = c.benchmark_group("moments");
     g.sample_size(20);
     g.bench_function("expectation_block_counting_50", |b| {
@@ -33,7 +33,7 @@ fn moments(c: &mut Criterion) {
 }
 
 fn distribution(c: &mut Criterion) {
-    let graph = block_counting(30).unwrap();
+    let graph = Graph::from_callback(block_counting, 30).unwrap();
     let ph = PhaseType::new(&graph).unwrap();
     let times: Vec<f64> = (1..=100).map(|k| k as f64 * 0.05).collect();
     let mut g = c.benchmark_group("distribution");

@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use phasic::core::{GraphView, Method, PhaseType};
 use phasic::models::block_counting;
+use phasic::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .transpose()?
         .unwrap_or(10);
     let t = Instant::now();
-    let g = block_counting(n)?;
+    let g = Graph::from_callback(block_counting, n as i32)?;
     let build = t.elapsed();
     println!(
         "n = {n}: {} vertices, {} edges, built in {:.3} s",

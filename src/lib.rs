@@ -3,6 +3,9 @@
 //! This facade re-exports the member crates; most users need only
 //! `phasic::prelude::*`.
 
+// The macros name `::phasic::__private`; this lets the crate's own models use them.
+extern crate self as phasic;
+
 pub use phasic_core as core;
 pub use phasic_core::{Callback, Key, KeyHasher, ModelKey};
 pub use phasic_macros::{Key, callback, pure};

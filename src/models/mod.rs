@@ -1,0 +1,106 @@
+//! The model library of `MODELS.md`, each model written with
+//! `#[phasic::callback]`, and the catalogue the `phasic model` command
+//! reads.
+
+mod coalescent;
+mod demes;
+mod islands;
+mod mutations;
+mod settings;
+mod sfs;
+mod two_locus;
+
+pub use coalescent::{kingman, kingman_theta};
+pub use demes::{Demes, im_ancestral, isolation_migration, isolation_migration_theta, joint_sfs};
+pub use islands::{RabbitRates, rabbits, rabbits_theta};
+pub use mutations::segregating_sites;
+pub use settings::{ModelError, Settings};
+pub use sfs::{block_counting, block_counting_theta};
+pub use two_locus::{Recombination, TwoLocus, two_locus_two_island, two_locus_two_island_theta};
+
+use phasic_core::Graph;
+
+/// The expected site-frequency spectrum of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Spectrum {
+    /// `E[ξ_1], …, E[ξ_{n−1}]`.
+    Classes(Vec<f64>),
+    /// `E[ξ_ij]`, rows `i = 0..=n1`, columns `j = 0..=n2`.
+    Joint(Vec<Vec<f64>>),
+}
+
+/// A built model: its graph, its named reward vectors and how to get its SFS.
+pub struct Built {
+    /// The graph.
+    pub graph: Graph,
+    /// Whether the graph is a discrete phase-type distribution.
+    pub discrete: bool,
+    /// Named rewards, the default (time or steps) first.
+    pub rewards: Vec<(&'static str, Vec<f64>)>,
+    /// The expected SFS, where the model has one.
+    pub sfs: Option<Box<dyn Fn(&Graph) -> Result<Spectrum, ModelError>>>,
+    /// For a model that is not one phase-type graph (the IM model with a
+    /// split time), its expected time to the MRCA; only the expectation
+    /// and the SFS are available then.
+    pub split_expectation: Option<Box<dyn Fn(&Graph) -> Result<f64, ModelError>>>,
+}
+
+/// A model of the catalogue.
+pub struct Spec {
+    /// Name on the command line.
+    pub name: &'static str,
+    /// One line about it.
+    pub about: &'static str,
+    /// `--set` keys and their defaults.
+    pub keys: &'static [(&'static str, &'static str)],
+    /// Named rewards (`--reward`), the default first.
+    pub rewards: &'static [&'static str],
+    /// The parameterized variant of MODELS §6 (`--theta`), if any.
+    pub theta: Option<Theta>,
+    /// Builds it.
+    pub build: fn(&Settings) -> Result<Built, ModelError>,
+}
+
+/// The parameterized variant of a model: its weights are `c·θ`.
+pub struct Theta {
+    /// What the components of θ mean.
+    pub about: &'static str,
+    /// Number of components.
+    pub dim: usize,
+    /// Builds the structure (set θ with `Graph::update_weights`).
+    pub build: fn(&Settings) -> Result<Built, ModelError>,
+}
+
+/// Every model of the catalogue.
+pub const CATALOGUE: &[Spec] = &[
+    coalescent::SPEC,
+    sfs::SPEC,
+    islands::SPEC,
+    two_locus::SPEC,
+    demes::SPEC,
+    mutations::SPEC,
+];
+
+/// The model called `name` (hyphens may stand for underscores).
+pub fn find(name: &str) -> Result<&'static Spec, ModelError> {
+    let wanted = name.replace('-', "_");
+    CATALOGUE
+        .iter()
+        .find(|s| s.name == wanted)
+        .ok_or_else(|| ModelError::UnknownModel {
+            name: name.to_string(),
+            valid: CATALOGUE
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// One reward per vertex, computed from the state.
+pub(crate) fn reward_of(graph: &Graph, f: impl Fn(&[i32]) -> f64) -> Vec<f64> {
+    use phasic_core::GraphView;
+    (0..graph.vertex_count())
+        .map(|v| f(graph.state(v)))
+        .collect()
+}

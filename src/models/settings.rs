@@ -1,0 +1,160 @@
+//! `--set key=value` settings of a model, with typed look-ups and errors
+//! that name the valid keys.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Problems with a model name or its settings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// No model of that name.
+    #[error("unknown model `{name}`; the models are: {valid}")]
+    UnknownModel {
+        /// The name given.
+        name: String,
+        /// The valid names.
+        valid: String,
+    },
+    /// A key the model does not have.
+    #[error("model `{model}` has no parameter `{key}`; its parameters are: {valid}")]
+    UnknownKey {
+        /// The model.
+        model: &'static str,
+        /// The key given.
+        key: String,
+        /// The valid keys.
+        valid: String,
+    },
+    /// A value that does not parse or is out of range.
+    #[error("`{key}={value}`: {expected}")]
+    BadValue {
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// What is expected.
+        expected: String,
+    },
+    /// A reward name the model does not have.
+    #[error("model `{model}` has no reward `{name}`; its rewards are: {valid}")]
+    UnknownReward {
+        /// The model.
+        model: &'static str,
+        /// The name given.
+        name: String,
+        /// The valid names.
+        valid: String,
+    },
+    /// An error of the maths.
+    #[error(transparent)]
+    Core(#[from] phasic_core::Error),
+}
+
+/// The settings of one model run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    model: &'static str,
+    values: BTreeMap<String, String>,
+    defaults: &'static [(&'static str, &'static str)],
+}
+
+impl Settings {
+    /// Checks `pairs` (`key=value`, hyphens allowed for underscores) against the model's keys.
+    pub fn new(spec: &super::Spec, pairs: &[(String, String)]) -> Result<Settings, ModelError> {
+        let mut values = BTreeMap::new();
+        for (k, v) in pairs {
+            let key = k.replace('-', "_");
+            if !spec.keys.iter().any(|(name, _)| *name == key) {
+                return Err(ModelError::UnknownKey {
+                    model: spec.name,
+                    key: k.clone(),
+                    valid: spec
+                        .keys
+                        .iter()
+                        .map(|(k, d)| format!("{k} (default {d})"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            values.insert(key, v.clone());
+        }
+        Ok(Settings {
+            model: spec.name,
+            values,
+            defaults: spec.keys,
+        })
+    }
+
+    /// The raw value of `key` (its default if not set; `None` for an unset optional key).
+    pub fn raw(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str).or_else(|| {
+            self.defaults
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, d)| *d)
+                .filter(|d| *d != "none")
+        })
+    }
+
+    /// The value of `key`, parsed; `what` says what is expected.
+    pub fn get<T: FromStr>(&self, key: &str, what: &str) -> Result<T, ModelError> {
+        let raw = self.raw(key).ok_or_else(|| ModelError::BadValue {
+            key: key.to_string(),
+            value: String::new(),
+            expected: format!("model `{}` needs {what}", self.model),
+        })?;
+        raw.parse().map_err(|_| ModelError::BadValue {
+            key: key.to_string(),
+            value: raw.to_string(),
+            expected: format!("expected {what}"),
+        })
+    }
+
+    /// An optional value.
+    pub fn optional<T: FromStr>(&self, key: &str, what: &str) -> Result<Option<T>, ModelError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some(_) => self.get(key, what).map(Some),
+        }
+    }
+
+    /// A count of at least `min`.
+    pub fn count(&self, key: &str, min: i32) -> Result<i32, ModelError> {
+        let v: i32 = self.get(key, &format!("an integer of at least {min}"))?;
+        if v < min {
+            return Err(ModelError::BadValue {
+                key: key.to_string(),
+                value: v.to_string(),
+                expected: format!("expected an integer of at least {min}"),
+            });
+        }
+        Ok(v)
+    }
+
+    /// A finite, non-negative rate.
+    pub fn rate(&self, key: &str) -> Result<f64, ModelError> {
+        let v: f64 = self.get(key, "a non-negative number")?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(ModelError::BadValue {
+                key: key.to_string(),
+                value: v.to_string(),
+                expected: "expected a finite, non-negative number".to_string(),
+            });
+        }
+        Ok(v)
+    }
+
+    /// A finite, positive number.
+    pub fn positive(&self, key: &str) -> Result<f64, ModelError> {
+        let v = self.rate(key)?;
+        if v == 0.0 {
+            return Err(ModelError::BadValue {
+                key: key.to_string(),
+                value: v.to_string(),
+                expected: "expected a positive number".to_string(),
+            });
+        }
+        Ok(v)
+    }
+}
