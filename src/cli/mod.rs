@@ -2,6 +2,7 @@
 //! dispatch. Nothing in here prints; `main` writes the result or the error.
 
 pub mod eval;
+pub mod model;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +21,9 @@ pub enum Command {
     /// Moments, variance, pdf and cdf of a phase-type distribution given as
     /// matrices; prints one JSON object on stdout.
     Eval(eval::EvalArgs),
+    /// Build a model of the library (`phasic model list`) and print its
+    /// size, moments, SFS, pdf and cdf.
+    Model(model::ModelArgs),
 }
 
 /// Everything a subcommand can fail with; its `Display` is one line.
@@ -28,6 +32,9 @@ pub enum Error {
     /// A failure of `phasic eval`.
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    /// A failure of `phasic model`.
+    #[error(transparent)]
+    Model(#[from] model::ModelCliError),
     /// The result could not be serialised.
     #[error("cannot serialise the output: {0}")]
     Output(#[from] serde_json::Error),
@@ -37,5 +44,6 @@ pub enum Error {
 pub fn run(cli: Cli) -> Result<String, Error> {
     match cli.command {
         Command::Eval(args) => Ok(serde_json::to_string(&eval::run(&args)?)?),
+        Command::Model(args) => Ok(model::run(&args)?),
     }
 }

@@ -2,7 +2,11 @@
 //! spectrum (MODELS §5).
 
 use super::{Built, ModelError, Settings, Spec, Spectrum, Theta, reward_of};
-use phasic_core::{DEFAULT_TOLERANCE, Graph, GraphView, PhaseType, Uniformization};
+use phasic_core::{Graph, GraphView, PhaseType, Uniformization};
+
+/// Error bound of the state probabilities at the split (tighter than the
+/// default: they are multiplied by expected remaining rewards).
+const SPLIT_TOLERANCE: f64 = 1e-14;
 
 /// Deme sizes and migration rates of the IM graph.
 #[derive(crate::Key, Clone, Copy, Debug, PartialEq)]
@@ -159,7 +163,7 @@ impl<'g> Split<'g> {
     fn new(im: &'g Graph, n1: i32, n2: i32, t: f64, pa: f64) -> Result<Self, ModelError> {
         let m = (n1.max(n2) + 1) as usize;
         let anc = Graph::from_callback(im_ancestral, (n1, n2, pa))?;
-        let u = Uniformization::new(im, DEFAULT_TOLERANCE)?;
+        let u = Uniformization::new(im, SPLIT_TOLERANCE)?;
         let phi = (0..im.vertex_count())
             .map(|v| {
                 let s = im.state(v);

@@ -1,0 +1,344 @@
+//! `phasic model`: build a model of the library and print what it implies.
+
+use std::time::Instant;
+
+use clap::Args;
+use phasic::core::{
+    DiscretePhaseType, Graph, GraphView, Method, PhaseType, reward_transform,
+    reward_transform_discrete,
+};
+use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum};
+use serde::Serialize;
+
+/// Arguments of `phasic model`.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// The model (`list` shows them all)
+    pub name: String,
+    /// Model parameters, `key=value` (repeatable)
+    #[arg(long = "set", value_name = "key=value", value_parser = key_value)]
+    pub set: Vec<(String, String)>,
+    /// Number K of raw moments to print
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub moments: u64,
+    /// A named reward of the model (default: its first, the time)
+    #[arg(long, value_name = "NAME")]
+    pub reward: Option<String>,
+    /// Print the expected site-frequency spectrum
+    #[arg(long)]
+    pub sfs: bool,
+    /// Points at which to evaluate the pdf and cdf (pmf and cdf for a discrete model)
+    #[arg(long, value_name = "t1,t2,...", value_delimiter = ',', value_parser = non_negative)]
+    pub at: Vec<f64>,
+    /// Evaluate the parameterized variant at θ = a,b,... (repeat for a batch)
+    #[arg(long, value_name = "a,b,...", value_parser = theta_list)]
+    pub theta: Vec<Vec<f64>>,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not of the form key=value"))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err(format!("`{s}` is not a finite, non-negative number")),
+    }
+}
+
+fn theta_list(s: &str) -> Result<Vec<f64>, String> {
+    s.split(',')
+        .enumerate()
+        .map(|(i, x)| match x.trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!("component {i} of θ, `{x}`, is not a finite number")),
+        })
+        .collect()
+}
+
+/// Failures of `phasic model`.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelCliError {
+    /// A model or setting problem.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// A problem of the maths.
+    #[error(transparent)]
+    Core(#[from] phasic::core::Error),
+    /// A request the model cannot answer.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// What one evaluation reports (the fields requested).
+#[derive(Debug, Serialize, Default)]
+struct Report {
+    moments: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variance: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sfs: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdf: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cdf: Option<Vec<f64>>,
+}
+
+/// The output of `phasic model NAME`.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    model: &'static str,
+    vertices: usize,
+    edges: usize,
+    build_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    theta: Option<Vec<Vec<f64>>>,
+    moments: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variance: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sfs: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdf: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cdf: Option<serde_json::Value>,
+}
+
+/// Runs `phasic model`; returns the text to print.
+pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
+    if args.name == "list" {
+        return Ok(list(args.json));
+    }
+    let spec = models::find(&args.name)?;
+    let settings = Settings::new(spec, &args.set)?;
+    let t0 = Instant::now();
+    let mut built = if args.theta.is_empty() {
+        (spec.build)(&settings)?
+    } else {
+        let theta = spec.theta.as_ref().ok_or_else(|| {
+            ModelCliError::Unsupported(format!(
+                "model `{}` has no parameterized variant",
+                spec.name
+            ))
+        })?;
+        if let Some(t) = args.theta.iter().find(|t| t.len() != theta.dim) {
+            return Err(phasic::core::Error::ParamLength {
+                expected: theta.dim,
+                got: t.len(),
+            }
+            .into());
+        }
+        (theta.build)(&settings)?
+    };
+    let build_seconds = t0.elapsed().as_secs_f64();
+    let reward_index = match &args.reward {
+        None => 0,
+        Some(name) => built
+            .rewards
+            .iter()
+            .position(|(n, _)| *n == name)
+            .ok_or_else(|| ModelError::UnknownReward {
+                model: spec.name,
+                name: name.clone(),
+                valid: built
+                    .rewards
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?,
+    };
+    let reports = if args.theta.is_empty() {
+        vec![evaluate(&built, reward_index, args)?]
+    } else {
+        args.theta
+            .iter()
+            .map(|t| {
+                built.graph.update_weights(t)?;
+                evaluate(&built, reward_index, args)
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let batch = !args.theta.is_empty();
+    let pick = |f: &dyn Fn(&Report) -> Option<serde_json::Value>| -> Option<serde_json::Value> {
+        let values: Vec<serde_json::Value> = reports.iter().filter_map(f).collect();
+        if values.len() != reports.len() {
+            None
+        } else if batch {
+            Some(serde_json::Value::Array(values))
+        } else {
+            values.into_iter().next()
+        }
+    };
+    let out = Output {
+        model: spec.name,
+        vertices: built.graph.vertex_count(),
+        edges: built.graph.edge_count(),
+        build_seconds,
+        theta: batch.then(|| args.theta.clone()),
+        moments: pick(&|r| Some(serde_json::json!(r.moments))).unwrap_or_default(),
+        variance: pick(&|r| r.variance.map(|v| serde_json::json!(v))),
+        sfs: pick(&|r| r.sfs.clone()),
+        pdf: pick(&|r| r.pdf.as_ref().map(|v| serde_json::json!(v))),
+        cdf: pick(&|r| r.cdf.as_ref().map(|v| serde_json::json!(v))),
+    };
+    if args.json {
+        Ok(serde_json::to_string(&out).unwrap_or_default())
+    } else {
+        Ok(human(&out))
+    }
+}
+
+fn finite(what: &str, xs: &[f64]) -> Result<(), ModelCliError> {
+    match xs.iter().find(|x| !x.is_finite()) {
+        Some(x) => Err(ModelCliError::Unsupported(format!(
+            "{what} = {x} is not finite"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Moments, variance, SFS, pdf and cdf of one built (and weighted) model.
+fn evaluate(built: &Built, reward_index: usize, args: &ModelArgs) -> Result<Report, ModelCliError> {
+    let k = args.moments as usize;
+    let g = &built.graph;
+    let mut report = Report::default();
+    if let Some(split) = &built.split_expectation {
+        if k > 1 || !args.at.is_empty() || reward_index != 0 {
+            return Err(ModelCliError::Unsupported(
+                "with a split time `t` the model is not one phase-type distribution: only the expectation (--moments 1) and --sfs are available".into(),
+            ));
+        }
+        report.moments = vec![split(g)?];
+    } else {
+        let reward =
+            (reward_index != 0 || built.discrete).then(|| built.rewards[reward_index].1.as_slice());
+        if built.discrete {
+            let d = DiscretePhaseType::new(g)?;
+            report.moments = d.moments(k, reward)?;
+            report.variance = Some(d.variance(reward)?);
+        } else {
+            let ph = PhaseType::new(g)?;
+            report.moments = ph.moments(k, reward)?;
+            report.variance = Some(ph.variance(reward)?);
+        }
+        if !args.at.is_empty() {
+            let (pdf, cdf) = distribution(built, reward, &args.at)?;
+            report.pdf = Some(pdf);
+            report.cdf = Some(cdf);
+        }
+    }
+    finite("a moment", &report.moments)?;
+    if args.sfs {
+        let sfs = built.sfs.as_ref().ok_or_else(|| {
+            ModelCliError::Unsupported("this model has no site-frequency spectrum (--sfs)".into())
+        })?;
+        report.sfs = Some(match sfs(g)? {
+            Spectrum::Classes(c) => serde_json::json!(c),
+            Spectrum::Joint(m) => serde_json::json!(m),
+        });
+    }
+    Ok(report)
+}
+
+/// pdf/cdf (pmf/cdf for a discrete model) of the rewarded variable.
+fn distribution(
+    built: &Built,
+    reward: Option<&[f64]>,
+    at: &[f64],
+) -> Result<(Vec<f64>, Vec<f64>), ModelCliError> {
+    let g = &built.graph;
+    if built.discrete {
+        let ks: Vec<u64> = at
+            .iter()
+            .map(|&x| {
+                if x.fract() == 0.0 {
+                    Ok(x as u64)
+                } else {
+                    Err(ModelCliError::Unsupported(format!(
+                        "--at {x}: a discrete model is evaluated at integers"
+                    )))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let transformed = match reward {
+            Some(r) => {
+                let ints: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+                Some(reward_transform_discrete(g, &ints)?.graph)
+            }
+            None => None,
+        };
+        let graph: &Graph = transformed.as_ref().unwrap_or(g);
+        Ok(DiscretePhaseType::new(graph)?.pmf_cdf(&ks)?)
+    } else {
+        let transformed = match reward {
+            Some(r) => Some(reward_transform(g, r)?.graph),
+            None => None,
+        };
+        let graph: &Graph = transformed.as_ref().unwrap_or(g);
+        Ok(PhaseType::new(graph)?.pdf_cdf(at, Method::default())?)
+    }
+}
+
+fn list(json: bool) -> String {
+    if json {
+        let models: Vec<serde_json::Value> = CATALOGUE
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.name,
+                    "about": s.about,
+                    "set": s.keys.iter().map(|(k, d)| serde_json::json!({"key": k, "default": d})).collect::<Vec<_>>(),
+                    "rewards": s.rewards,
+                    "theta": s.theta.as_ref().map(|t| t.about),
+                })
+            })
+            .collect();
+        return serde_json::json!({ "models": models }).to_string();
+    }
+    let mut out = String::new();
+    for s in CATALOGUE {
+        let keys: Vec<String> = s.keys.iter().map(|(k, d)| format!("{k}={d}")).collect();
+        out.push_str(&format!("{:<22} {}\n", s.name, s.about));
+        out.push_str(&format!("{:<22}   --set {}\n", "", keys.join(" ")));
+        out.push_str(&format!(
+            "{:<22}   --reward {}\n",
+            "",
+            s.rewards.join(" | ")
+        ));
+        if let Some(t) = &s.theta {
+            out.push_str(&format!("{:<22}   --theta {}\n", "", t.about));
+        }
+    }
+    out.trim_end().to_string()
+}
+
+fn human(out: &Output) -> String {
+    let mut lines = vec![
+        format!("model      {}", out.model),
+        format!("vertices   {}", out.vertices),
+        format!("edges      {}", out.edges),
+        format!("built in   {:.6} s", out.build_seconds),
+    ];
+    if let Some(t) = &out.theta {
+        lines.push(format!("theta      {}", serde_json::json!(t)));
+    }
+    lines.push(format!("moments    {}", out.moments));
+    for (name, v) in [
+        ("variance", &out.variance),
+        ("sfs", &out.sfs),
+        ("pdf", &out.pdf),
+        ("cdf", &out.cdf),
+    ] {
+        if let Some(v) = v {
+            lines.push(format!("{name:<10} {v}"));
+        }
+    }
+    lines.join("\n")
+}
