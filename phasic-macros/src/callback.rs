@@ -2,7 +2,7 @@
 //! when validation fails.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{FnArg, Ident, ItemFn, Pat, Type};
@@ -292,7 +292,7 @@ fn generate(model: &Model) -> TokenStream {
     let consts = &model.args.consts;
     let const_names = consts.iter().map(Ident::to_string);
     let helpers = &model.args.helpers;
-    let markers: Vec<Ident> = helpers.iter().map(pure_marker).collect();
+    let markers: Vec<TokenStream> = helpers.iter().map(pure_marker).collect();
     let n_helpers = helpers.len();
     let types = signature_types(types_of(&f.sig));
     let inputs = &f.sig.inputs;
@@ -302,9 +302,7 @@ fn generate(model: &Model) -> TokenStream {
     });
     let body = &f.block;
     let initial = &model.args.initial;
-    let marker_calls = markers
-        .iter()
-        .map(|m| quote_spanned!(m.span()=> #m().hash_into(h, seen);));
+    let marker_calls = markers.iter().map(|m| quote!(#m().hash_into(h, seen);));
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]

@@ -1,7 +1,7 @@
 //! What a generated module imports from its parent: the declared consts
 //! and helpers, and the types named in the signature.
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Span, TokenStream};
 use syn::visit::{self, Visit};
 use syn::{Signature, Type};
 
@@ -43,11 +43,12 @@ pub fn types_of(sig: &Signature) -> Vec<&Type> {
     out
 }
 
-/// The name of the item `#[phasic::pure]` generates next to `f`, which a
-/// callback declaring `helpers(f)` refers to. Its name says the fix when
-/// `f` lacks the attribute.
-pub fn pure_marker(helper: &Ident) -> Ident {
-    Ident::new(&format!("__mark_{helper}_with_phasic_pure"), helper.span())
+/// The function `#[phasic::pure]` generates in the module of the same name
+/// as the helper (so that `use a::f;` brings it along with `f`); a
+/// callback declaring `helpers(f)` calls it for `f`'s key.
+pub fn pure_marker(helper: &Ident) -> TokenStream {
+    let marker = Ident::new("__phasic_pure", helper.span());
+    quote::quote_spanned!(helper.span()=> #helper::#marker)
 }
 
 /// The name of the generated module that holds a function's body.

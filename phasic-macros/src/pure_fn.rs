@@ -8,7 +8,7 @@ use syn::visit::Visit;
 use syn::{FnArg, Ident, ItemFn, Pat};
 
 use crate::args::{Args, For};
-use crate::imports::{body_module, pure_marker, signature_types, types_of};
+use crate::imports::{pure_marker, signature_types, types_of};
 use crate::rules::{Declared, Rules};
 use crate::token_hash::TokenHasher;
 
@@ -83,8 +83,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         generate(&func, &args, &names)
     } else {
         let errs = errors.iter().map(syn::Error::to_compile_error);
-        let marker = marker(&func, &args, [0; 32]);
-        quote!(#(#errs)* #item #marker)
+        let module = module(&func, &args, [0; 32], None);
+        quote!(#(#errs)* #item #module)
     }
 }
 
@@ -98,44 +98,54 @@ fn token_key(func: &ItemFn, args: &Args) -> [u8; 32] {
     h.finish()
 }
 
-/// The hidden function a callback's `helpers(f)` refers to.
-fn marker(func: &ItemFn, args: &Args, key: [u8; 32]) -> TokenStream {
+/// The module named after the helper: the body (so that it sees only
+/// declared items) and `__phasic_pure`, which a callback's `helpers(f)`
+/// calls. `body` is `None` for the fallback emitted after an error.
+fn module(func: &ItemFn, args: &Args, key: [u8; 32], body: Option<TokenStream>) -> TokenStream {
     let vis = &func.vis;
     let name = &func.sig.ident;
-    let marker = pure_marker(name);
     let name_str = name.to_string();
     let consts = &args.consts;
     let const_names = consts.iter().map(Ident::to_string);
-    let helper_markers = args.helpers.iter().map(pure_marker);
+    let helpers = &args.helpers;
+    let helper_markers = helpers.iter().map(pure_marker);
+    let types = signature_types(types_of(&func.sig));
     quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code)]
-        #vis fn #marker() -> &'static ::phasic::__private::Pure {
-            #[allow(unused_variables)]
-            fn consts(h: &mut ::phasic::__private::KeyHasher) {
-                #(
-                    h.str(#const_names);
-                    ::phasic::__private::Key::key(&#consts, h);
-                )*
+        #vis mod #name {
+            #[allow(unused_imports)]
+            use ::phasic::__private::prelude::*;
+            #[allow(unused_imports)]
+            use super::{#name, #(#consts,)* #(#helpers,)* #(#types,)*};
+
+            #body
+
+            /// What `#[phasic::pure]` records about this helper.
+            pub fn __phasic_pure() -> &'static ::phasic::__private::Pure {
+                #[allow(unused_variables)]
+                fn consts(h: &mut ::phasic::__private::KeyHasher) {
+                    #(
+                        h.str(#const_names);
+                        ::phasic::__private::Key::key(&#consts, h);
+                    )*
+                }
+                static PURE: ::phasic::__private::Pure = ::phasic::__private::Pure {
+                    name: #name_str,
+                    key: ::phasic::__private::ModelKey([#(#key),*]),
+                    consts,
+                    helpers: &[#(#helper_markers),*],
+                };
+                &PURE
             }
-            static PURE: ::phasic::__private::Pure = ::phasic::__private::Pure {
-                name: #name_str,
-                key: ::phasic::__private::ModelKey([#(#key),*]),
-                consts,
-                helpers: &[#(#helper_markers),*],
-            };
-            &PURE
         }
     }
 }
 
 fn generate(func: &ItemFn, args: &Args, names: &[Ident]) -> TokenStream {
     let name = &func.sig.ident;
-    let module = body_module("pure", name);
-    let consts = &args.consts;
-    let helpers = &args.helpers;
-    let types = signature_types(types_of(&func.sig));
-    let inner_sig = &func.sig;
+    let mut inner_sig = func.sig.clone();
+    inner_sig.ident = Ident::new("__body", name.span());
     let body = &func.block;
     // the public wrapper: same signature without `mut` on arguments
     let mut outer = func.clone();
@@ -149,25 +159,19 @@ fn generate(func: &ItemFn, args: &Args, names: &[Ident]) -> TokenStream {
     let outer_attrs = &outer.attrs;
     let outer_vis = &outer.vis;
     let outer_sig = &outer.sig;
-    let marker = marker(func, args, token_key(func, args));
+    let module = module(
+        func,
+        args,
+        token_key(func, args),
+        Some(quote!(pub(super) #inner_sig #body)),
+    );
     quote! {
         #(#outer_attrs)*
         #[inline]
         #outer_vis #outer_sig {
-            #module::#name(#(#names),*)
+            #name::__body(#(#names),*)
         }
 
-        #[doc(hidden)]
-        #[allow(non_snake_case)]
-        mod #module {
-            #[allow(unused_imports)]
-            use ::phasic::__private::prelude::*;
-            #[allow(unused_imports)]
-            use super::{#(#consts,)* #(#helpers,)* #(#types,)*};
-
-            pub(super) #inner_sig #body
-        }
-
-        #marker
+        #module
     }
 }
