@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::graph::{Graph, START};
 use crate::state_index::StateIndex;
+use crate::view::GraphView;
 
 /// Grows a [`Graph`] vertex by vertex and edge by edge.
 ///
@@ -265,5 +266,48 @@ impl GraphBuilder {
             base,
             coeffs,
         }
+    }
+}
+
+impl Graph {
+    /// An owned copy of any view (for example a memory-mapped cache entry
+    /// that is to be re-weighted). States are registered in the lookup
+    /// (the first vertex of a state wins; the start vertex never is).
+    ///
+    /// ```
+    /// use phasic_core::{Graph, GraphView, Initial};
+    /// let g = Graph::from_rule(&Initial::state(&[2]), |s, out| {
+    ///     if s[0] > 0 { out.add(&[s[0] - 1], 1.0) }
+    /// }).unwrap();
+    /// let copy = Graph::from_view(&g).unwrap();
+    /// assert_eq!(copy.targets(), g.targets());
+    /// assert_eq!(copy.find_vertex(&[0]), g.find_vertex(&[0]));
+    /// ```
+    pub fn from_view<G: GraphView + ?Sized>(view: &G) -> Result<Graph> {
+        let n = view.vertex_count();
+        let p = view.param_dim();
+        let mut b = GraphBuilder::with_params(view.state_len(), p);
+        for v in 1..n {
+            let s = view.state(v);
+            if b.find(s).is_none() {
+                b.find_or_create(s)?;
+            } else {
+                b.create(s)?;
+            }
+        }
+        let (targets, base, coeffs) = (view.targets(), view.base_weights(), view.coefficients());
+        for v in 0..n {
+            for e in view.edge_range(v) {
+                let t = targets[e] as usize;
+                if p == 0 {
+                    b.add_edge(v, t, view.weights()[e])?;
+                } else {
+                    b.add_param_edge(v, t, base[e], &coeffs[e * p..(e + 1) * p])?;
+                }
+            }
+        }
+        let mut g = b.build();
+        g.weights = view.weights().to_vec();
+        Ok(g)
     }
 }

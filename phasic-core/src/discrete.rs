@@ -79,13 +79,13 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
 
     /// Expected accumulated reward (steps when `None`) until absorption from every vertex.
     pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        self.program.expected_waiting_time(rewards)
+        self.program.expected_waiting_time(self.graph, rewards)
     }
 
     /// `E[Y]`.
     pub fn expectation(&self, rewards: Option<&[f64]>) -> Result<f64> {
         let rp = self.program.rewards_to_positions(rewards)?;
-        Ok(rising(&self.program, 1, &rp)?[0])
+        Ok(rising(&self.program, self.graph, 1, &rp)?[0])
     }
 
     /// Raw moments `E[Y^j]`, `j = 1..=k`.
@@ -98,17 +98,17 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
     pub fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
         match rewards {
             None => {
-                let mu = rising(&self.program, k, &vec![1.0; self.program_len()])?;
+                let mu = rising(&self.program, self.graph, k, &vec![1.0; self.program_len()])?;
                 Ok(raw_from_rising(&mu))
             }
             Some(r) if k <= 2 => {
                 let rp = self.program.rewards_to_positions(Some(r))?;
-                let mu = rising(&self.program, k, &rp)?;
+                let mu = rising(&self.program, self.graph, k, &rp)?;
                 if k == 1 {
                     return Ok(mu);
                 }
                 let r2: Vec<f64> = rp.iter().map(|x| x * x).collect();
-                let mu_sq = rising(&self.program, 1, &r2)?[0];
+                let mu_sq = rising(&self.program, self.graph, 1, &r2)?[0];
                 Ok(vec![mu[0], mu[1] - mu_sq])
             }
             Some(r) => {
@@ -133,20 +133,20 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
     pub fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
         let a = self.program.rewards_to_positions(Some(r1))?;
         let b = self.program.rewards_to_positions(Some(r2))?;
-        let (ea, eb, cross) = mixed(&self.program, &a, &b);
+        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
         let ab: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
-        let e_ab = rising(&self.program, 1, &ab)?[0];
+        let e_ab = rising(&self.program, self.graph, 1, &ab)?[0];
         Ok(cross - e_ab - ea * eb)
     }
 
     /// Means, second moments and covariance matrix of `(Y_1, …, Y_d)`.
     pub fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
         let cols = columns_to_positions(&self.program, columns)?;
-        let (mean, mut second) = multivariate_parts(&self.program, &cols);
+        let (mean, mut second) = multivariate_parts(&self.program, self.graph, &cols);
         for (i, row) in second.iter_mut().enumerate() {
             for (j, s) in row.iter_mut().enumerate() {
                 let prod: Vec<f64> = cols[i].iter().zip(&cols[j]).map(|(x, y)| x * y).collect();
-                *s -= rising(&self.program, 1, &prod)?[0];
+                *s -= rising(&self.program, self.graph, 1, &prod)?[0];
             }
         }
         let covariance = covariance_from(&mean, &second);
@@ -159,7 +159,7 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
 
     /// Expected number of steps spent in every vertex.
     pub fn sojourn_times(&self) -> Vec<f64> {
-        self.program.sojourn_times()
+        self.program.sojourn(self.graph)
     }
 
     /// Probability of starting absorbed (`P(τ = 0)`).
@@ -169,7 +169,7 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
 
     /// Probability of being absorbed in each absorbing vertex.
     pub fn absorption_probabilities(&self) -> Vec<f64> {
-        absorption_probabilities(self.graph, &self.program.sojourn_times())
+        absorption_probabilities(self.graph, &self.program.sojourn(self.graph))
     }
 
     /// Probability generating function `E[z^τ]`, `z ∈ [0, 1]`.

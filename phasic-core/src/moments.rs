@@ -3,18 +3,24 @@
 
 use crate::error::{Error, Result};
 use crate::program::Program;
+use crate::view::GraphView;
 
 /// `μ_j = j!·α(UΔ(r))^j e` for `j = 1..=k`, with `r` in position space.
 ///
 /// For a continuous graph these are the raw moments; for a discrete graph
 /// without rewards they are the rising factorial moments.
-pub(crate) fn rising(program: &Program, k: usize, rp: &[f64]) -> Result<Vec<f64>> {
+pub(crate) fn rising<G: GraphView + ?Sized>(
+    program: &Program,
+    view: &G,
+    k: usize,
+    rp: &[f64],
+) -> Result<Vec<f64>> {
     if k == 0 {
         return Err(Error::MomentOrder(0));
     }
     let s = program.start();
     let mut y = rp.to_vec();
-    program.apply(&mut y);
+    program.apply(view, &mut y);
     let mut out = vec![y[s]];
     let mut factorial = 1.0;
     for j in 2..=k {
@@ -22,7 +28,7 @@ pub(crate) fn rising(program: &Program, k: usize, rp: &[f64]) -> Result<Vec<f64>
         for (yi, ri) in y.iter_mut().zip(rp) {
             *yi *= ri;
         }
-        program.apply(&mut y);
+        program.apply(view, &mut y);
         out.push(factorial * y[s]);
     }
     Ok(out)
@@ -30,19 +36,24 @@ pub(crate) fn rising(program: &Program, k: usize, rp: &[f64]) -> Result<Vec<f64>
 
 /// First-order runs and the mixed second moment for two rewards (position
 /// space): returns `(E[Y₁], E[Y₂], αUΔ(r₂)UΔ(r₁)e + αUΔ(r₁)UΔ(r₂)e)`.
-pub(crate) fn mixed(program: &Program, r1: &[f64], r2: &[f64]) -> (f64, f64, f64) {
+pub(crate) fn mixed<G: GraphView + ?Sized>(
+    program: &Program,
+    view: &G,
+    r1: &[f64],
+    r2: &[f64],
+) -> (f64, f64, f64) {
     let s = program.start();
     let mut a = r1.to_vec();
-    program.apply(&mut a);
+    program.apply(view, &mut a);
     let mut b = r2.to_vec();
-    program.apply(&mut b);
+    program.apply(view, &mut b);
     let (ea, eb) = (a[s], b[s]);
     for ((ai, bi), (x1, x2)) in a.iter_mut().zip(b.iter_mut()).zip(r1.iter().zip(r2)) {
         *ai *= x2;
         *bi *= x1;
     }
-    program.apply(&mut a);
-    program.apply(&mut b);
+    program.apply(view, &mut a);
+    program.apply(view, &mut b);
     (ea, eb, a[s] + b[s])
 }
 
@@ -62,8 +73,9 @@ pub struct MultivariateMoments {
 /// position space. Columns are processed in parallel; each entry is
 /// computed by one sequential run, so results do not depend on the thread
 /// count.
-pub(crate) fn multivariate_parts(
+pub(crate) fn multivariate_parts<G: GraphView + ?Sized>(
     program: &Program,
+    view: &G,
     cols: &[Vec<f64>],
 ) -> (Vec<f64>, Vec<Vec<f64>>) {
     use rayon::prelude::*;
@@ -72,7 +84,7 @@ pub(crate) fn multivariate_parts(
         .par_iter()
         .map(|r| {
             let mut y = r.clone();
-            program.apply(&mut y);
+            program.apply(view, &mut y);
             y
         })
         .collect();
@@ -83,7 +95,7 @@ pub(crate) fn multivariate_parts(
         .map(|ij| {
             let (i, j) = (ij / d, ij % d);
             let mut y: Vec<f64> = first[i].iter().zip(&cols[j]).map(|(a, r)| a * r).collect();
-            program.apply(&mut y);
+            program.apply(view, &mut y);
             y[s]
         })
         .collect();

@@ -61,7 +61,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// Expected accumulated reward until absorption from every vertex
     /// (ALGORITHMS §2.1); entry 0 is the expectation.
     pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        self.program.expected_waiting_time(rewards)
+        self.program.expected_waiting_time(self.graph, rewards)
     }
 
     /// `E[Y]` (`Y` = absorption time when `rewards` is `None`).
@@ -72,7 +72,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// Raw moments `E[Y^j] = j!·α(UΔ(r))^j e`, `j = 1..=k`.
     pub fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
         let rp = self.program.rewards_to_positions(rewards)?;
-        rising(&self.program, k, &rp)
+        rising(&self.program, self.graph, k, &rp)
     }
 
     /// `Var Y`.
@@ -85,7 +85,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     pub fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
         let a = self.program.rewards_to_positions(Some(r1))?;
         let b = self.program.rewards_to_positions(Some(r2))?;
-        let (ea, eb, cross) = mixed(&self.program, &a, &b);
+        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
         Ok(cross - ea * eb)
     }
 
@@ -93,7 +93,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// `(Y_1, …, Y_d)`, one reward column per component.
     pub fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
         let cols = columns_to_positions(&self.program, columns)?;
-        let (mean, second) = multivariate_parts(&self.program, &cols);
+        let (mean, second) = multivariate_parts(&self.program, self.graph, &cols);
         let covariance = covariance_from(&mean, &second);
         Ok(MultivariateMoments {
             mean,
@@ -104,7 +104,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
 
     /// Expected total time spent in every vertex (ALGORITHMS §2.5).
     pub fn sojourn_times(&self) -> Vec<f64> {
-        self.program.sojourn_times()
+        self.program.sojourn(self.graph)
     }
 
     /// Probability of starting absorbed.
@@ -114,7 +114,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
 
     /// Probability of being absorbed in each absorbing vertex (0 for the others).
     pub fn absorption_probabilities(&self) -> Vec<f64> {
-        absorption_probabilities(self.graph, &self.program.sojourn_times())
+        absorption_probabilities(self.graph, &self.program.sojourn(self.graph))
     }
 
     /// Density and distribution function of the absorption time at `times`.
@@ -207,7 +207,7 @@ pub(crate) fn transform_by_killing<G: GraphView + ?Sized>(
 ) -> Result<f64> {
     let k = killed(view, keep, kill)?;
     let program = Program::new(&k)?;
-    let p = absorption_probabilities(&k, &program.sojourn_times());
+    let p = absorption_probabilities(&k, &program.sojourn(&k));
     // the grave is the last vertex
     Ok(p[..p.len() - 1].iter().sum())
 }

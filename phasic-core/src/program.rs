@@ -43,8 +43,8 @@ const EXCLUDED: u32 = u32::MAX;
 ///     if s[0] == 1 { out.add(&[2], 2.0) }
 /// }).unwrap();
 /// let p = Program::new(&g).unwrap();
-/// assert_eq!(p.expected_waiting_time(None).unwrap(), vec![0.5, 0.5, 0.0]);
-/// assert_eq!(p.sojourn_times(), vec![0.0, 0.5, 0.0]);
+/// assert_eq!(p.expected_waiting_time(&g, None).unwrap(), vec![0.5, 0.5, 0.0]);
+/// assert_eq!(p.sojourn_times(&g).unwrap(), vec![0.0, 0.5, 0.0]);
 /// ```
 #[derive(Debug, Clone)]
 pub struct Program {
@@ -56,10 +56,25 @@ pub struct Program {
     scale: Vec<f64>,
     /// Phase 2.
     elim: Vec<Command>,
-    /// Phase 3: the final acyclic graph, CSR by position.
-    dag_offsets: Vec<usize>,
-    /// `(target position, probability)`.
-    dag: Vec<(u32, f64)>,
+    /// Phase 3.
+    dag: Dag,
+    /// Edge count of the graph (to check that a view matches).
+    edges: usize,
+}
+
+/// The final acyclic graph of phase 3.
+#[derive(Debug, Clone)]
+enum Dag {
+    /// CSR by position: `(target position, probability)`.
+    Explicit {
+        offsets: Vec<usize>,
+        edges: Vec<(u32, f64)>,
+    },
+    /// The graph itself: positions are vertices (every edge already goes to
+    /// a higher index and every vertex is absorbed for sure), probabilities
+    /// are `w · inv_rate[v]`. Nothing is copied, which matters for large
+    /// graphs and memory-mapped ones.
+    Graph { inv_rate: Vec<f64> },
 }
 
 impl Program {
@@ -71,6 +86,30 @@ impl Program {
     pub fn new<G: GraphView + ?Sized>(view: &G) -> Result<Program> {
         let support = analyse(view)?;
         let n = view.vertex_count();
+        if support.topological && support.good.iter().all(|&g| g) {
+            let inv_rate: Vec<f64> = support
+                .rates
+                .iter()
+                .map(|&r| if r > 0.0 { 1.0 / r } else { 0.0 })
+                .collect();
+            let scale = (0..n)
+                .map(|v| {
+                    if v == START || view.is_absorbing(v) {
+                        0.0
+                    } else {
+                        inv_rate[v]
+                    }
+                })
+                .collect();
+            return Ok(Program {
+                order: (0..n as u32).collect(),
+                pos: (0..n as u32).collect(),
+                scale,
+                elim: Vec::new(),
+                dag: Dag::Graph { inv_rate },
+                edges: view.edge_count(),
+            });
+        }
         let (comp_vertices, comp_offsets) = (&support.comp_vertices, &support.comp_offsets);
         // elimination order: non-absorbing components in topological order, then absorbing vertices
         let mut order: Vec<u32> = Vec::with_capacity(comp_vertices.len());
@@ -196,8 +235,11 @@ impl Program {
             pos,
             scale,
             elim,
-            dag_offsets,
-            dag,
+            dag: Dag::Explicit {
+                offsets: dag_offsets,
+                edges: dag,
+            },
+            edges: view.edge_count(),
         })
     }
 
@@ -240,9 +282,22 @@ impl Program {
             .collect()
     }
 
+    /// Fails unless `view` has the shape of the graph this program was built from.
+    pub(crate) fn check_view<G: GraphView + ?Sized>(&self, view: &G) -> Result<()> {
+        if view.vertex_count() != self.pos.len() || view.edge_count() != self.edges {
+            return Err(Error::InvalidSetting {
+                name: "graph vertex count",
+                value: view.vertex_count() as f64,
+                reason: "a program must be run with the graph it was built from",
+            });
+        }
+        Ok(())
+    }
+
     /// Runs the program on `x` (position space, holding rewards), leaving
-    /// the expected accumulated rewards in it.
-    pub(crate) fn apply(&self, x: &mut [f64]) {
+    /// the expected accumulated rewards in it. `view` is the graph the
+    /// program was built from.
+    pub(crate) fn apply<G: GraphView + ?Sized>(&self, view: &G, x: &mut [f64]) {
         for (xi, s) in x.iter_mut().zip(&self.scale) {
             *xi *= s;
         }
@@ -252,20 +307,46 @@ impl Program {
                 Command::AddScaled { v, u, m } => x[v as usize] += m * x[u as usize],
             }
         }
-        for i in (0..x.len()).rev() {
-            x[i] += dot(&self.dag[self.dag_offsets[i]..self.dag_offsets[i + 1]], x);
+        match &self.dag {
+            Dag::Explicit { offsets, edges } => {
+                for i in (0..x.len()).rev() {
+                    x[i] += dot(&edges[offsets[i]..offsets[i + 1]], x);
+                }
+            }
+            Dag::Graph { inv_rate } => {
+                let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
+                for i in (0..x.len()).rev() {
+                    let r = offsets[i] as usize..offsets[i + 1] as usize;
+                    x[i] += inv_rate[i] * dot_split(&targets[r.clone()], &weights[r], x);
+                }
+            }
         }
     }
 
     /// The transpose of [`apply`](Self::apply): `y ← Cᵀ y`.
-    pub(crate) fn apply_transposed(&self, y: &mut [f64]) {
-        for i in 0..y.len() {
-            let yi = y[i];
-            if yi == 0.0 {
-                continue;
+    pub(crate) fn apply_transposed<G: GraphView + ?Sized>(&self, view: &G, y: &mut [f64]) {
+        match &self.dag {
+            Dag::Explicit { offsets, edges } => {
+                for i in 0..y.len() {
+                    let yi = y[i];
+                    if yi != 0.0 {
+                        for &(t, q) in &edges[offsets[i]..offsets[i + 1]] {
+                            y[t as usize] += q * yi;
+                        }
+                    }
+                }
             }
-            for &(t, q) in &self.dag[self.dag_offsets[i]..self.dag_offsets[i + 1]] {
-                y[t as usize] += q * yi;
+            Dag::Graph { inv_rate } => {
+                let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
+                for i in 0..y.len() {
+                    let yi = y[i] * inv_rate[i];
+                    if yi != 0.0 {
+                        let r = offsets[i] as usize..offsets[i + 1] as usize;
+                        for (&t, &w) in targets[r.clone()].iter().zip(&weights[r]) {
+                            y[t as usize] += w * yi;
+                        }
+                    }
+                }
             }
         }
         for c in self.elim.iter().rev() {
@@ -293,18 +374,29 @@ impl Program {
     /// Expected accumulated reward until absorption from every vertex
     /// (`r = 1` if `None`); entry 0 is the expectation (ALGORITHMS §2.1).
     /// Vertices from which absorption is not certain get NaN.
-    pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+    pub fn expected_waiting_time<G: GraphView + ?Sized>(
+        &self,
+        view: &G,
+        rewards: Option<&[f64]>,
+    ) -> Result<Vec<f64>> {
+        self.check_view(view)?;
         let mut x = self.rewards_to_positions(rewards)?;
-        self.apply(&mut x);
+        self.apply(view, &mut x);
         Ok(self.to_vertices(&x))
     }
 
     /// Expected total time spent in every vertex (`αU`, ALGORITHMS §2.5), by
     /// one backward pass. For a discrete graph: expected number of steps.
-    pub fn sojourn_times(&self) -> Vec<f64> {
+    pub fn sojourn_times<G: GraphView + ?Sized>(&self, view: &G) -> Result<Vec<f64>> {
+        self.check_view(view)?;
+        Ok(self.sojourn(view))
+    }
+
+    /// [`sojourn_times`](Self::sojourn_times) for the graph the program was built from.
+    pub(crate) fn sojourn<G: GraphView + ?Sized>(&self, view: &G) -> Vec<f64> {
         let mut y = vec![0.0; self.len()];
         y[self.start()] = 1.0;
-        self.apply_transposed(&mut y);
+        self.apply_transposed(view, &mut y);
         self.to_vertices(&y)
     }
 }
@@ -322,6 +414,23 @@ fn dot(edges: &[(u32, f64)], x: &[f64]) -> f64 {
     let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for &(t, q) in chunks.remainder() {
         s += x[t as usize] * q;
+    }
+    s
+}
+
+/// `Σ w·x[t]` over parallel target and weight slices, like [`dot`].
+fn dot_split(targets: &[u32], weights: &[f64], x: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut t4 = targets.chunks_exact(4);
+    let mut w4 = weights.chunks_exact(4);
+    for (t, w) in (&mut t4).zip(&mut w4) {
+        for k in 0..4 {
+            acc[k] += x[t[k] as usize] * w[k];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (&t, &w) in t4.remainder().iter().zip(w4.remainder()) {
+        s += x[t as usize] * w;
     }
     s
 }

@@ -23,6 +23,8 @@ pub(crate) struct Support {
     pub comp_vertices: Vec<u32>,
     /// Component boundaries.
     pub comp_offsets: Vec<usize>,
+    /// Whether every positive edge goes to a higher vertex index.
+    pub topological: bool,
 }
 
 /// Validates weights, orders the strongly connected components and checks
@@ -129,6 +131,7 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
         good,
         comp_vertices,
         comp_offsets,
+        topological,
     })
 }
 
