@@ -6,6 +6,7 @@
 // The macros name `::phasic::__private`; this lets the crate's own models use them.
 extern crate self as phasic;
 
+pub use phasic_cache as cache;
 pub use phasic_core as core;
 pub use phasic_core::{Callback, Key, KeyHasher, ModelKey};
 pub use phasic_macros::{Key, callback, pure};

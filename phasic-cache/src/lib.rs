@@ -1,6 +1,21 @@
 //! On-disk stores of `phasic`.
 //!
 //! Every byte `phasic` reads from or writes to a disk goes through this
-//! crate: graph and trace caches (rkyv archives, memory-mapped, written
-//! atomically) and the work units of sharded trace computation. It builds
-//! on `phasic-core`, which does no I/O.
+//! crate. Graphs are cached as rkyv archives behind a 64-byte header
+//! (`docs/CACHE_FORMAT.md`), memory-mapped, validated once and used in
+//! place through `GraphView`; entries are published atomically and never
+//! modified; bad entries are moved aside and rebuilt.
+
+mod archive;
+mod cached;
+mod checksum;
+mod error;
+mod header;
+mod mode;
+mod store;
+
+pub use archive::MappedGraph;
+pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
+pub use error::{Error, Result};
+pub use mode::{CacheMode, cache_root};
+pub use store::{Counters, GraphStore, Lookup, Stats};

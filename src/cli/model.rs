@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use clap::Args;
+use phasic::cache::{CacheMode, CacheOptions};
 use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, reward_transform,
     reward_transform_discrete,
@@ -36,6 +37,12 @@ pub struct ModelArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Cache mode: off, read-only, read-write, refresh or required
+    #[arg(long, value_name = "MODE", default_value = "read-write")]
+    pub cache: CacheMode,
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -97,6 +104,8 @@ pub struct Output {
     vertices: usize,
     edges: usize,
     build_seconds: f64,
+    cache: &'static str,
+    load_seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     theta: Option<Vec<Vec<f64>>>,
     moments: serde_json::Value,
@@ -116,9 +125,12 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         return Ok(list(args.json));
     }
     let spec = models::find(&args.name)?;
-    let settings = Settings::new(spec, &args.set)?;
+    let settings = Settings::new(spec, &args.set)?.with_cache(CacheOptions {
+        mode: args.cache,
+        root: args.cache_dir.clone(),
+    });
     let t0 = Instant::now();
-    let mut built = if args.theta.is_empty() {
+    let built = if args.theta.is_empty() {
         (spec.build)(&settings)?
     } else {
         let theta = spec.theta.as_ref().ok_or_else(|| {
@@ -155,13 +167,14 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
             })?,
     };
     let reports = if args.theta.is_empty() {
-        vec![evaluate(&built, reward_index, args)?]
+        vec![evaluate(&built, &built.graph, reward_index, args)?]
     } else {
+        let mut owned = Graph::from_view(&built.graph)?;
         args.theta
             .iter()
             .map(|t| {
-                built.graph.update_weights(t)?;
-                evaluate(&built, reward_index, args)
+                owned.update_weights(t)?;
+                evaluate(&built, &owned, reward_index, args)
             })
             .collect::<Result<Vec<_>, _>>()?
     };
@@ -181,6 +194,8 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         vertices: built.graph.vertex_count(),
         edges: built.graph.edge_count(),
         build_seconds,
+        cache: built.cache.as_str(),
+        load_seconds: built.load_seconds,
         theta: batch.then(|| args.theta.clone()),
         moments: pick(&|r| Some(serde_json::json!(r.moments))).unwrap_or_default(),
         variance: pick(&|r| r.variance.map(|v| serde_json::json!(v))),
@@ -204,10 +219,15 @@ fn finite(what: &str, xs: &[f64]) -> Result<(), ModelCliError> {
     }
 }
 
-/// Moments, variance, SFS, pdf and cdf of one built (and weighted) model.
-fn evaluate(built: &Built, reward_index: usize, args: &ModelArgs) -> Result<Report, ModelCliError> {
+/// Moments, variance, SFS, pdf and cdf of one built model, with the
+/// weights of `g` (the model's graph, or a re-weighted copy).
+fn evaluate<G: GraphView>(
+    built: &Built,
+    g: &G,
+    reward_index: usize,
+    args: &ModelArgs,
+) -> Result<Report, ModelCliError> {
     let k = args.moments as usize;
-    let g = &built.graph;
     let mut report = Report::default();
     if let Some(split) = &built.split_expectation {
         if k > 1 || !args.at.is_empty() || reward_index != 0 {
@@ -215,7 +235,7 @@ fn evaluate(built: &Built, reward_index: usize, args: &ModelArgs) -> Result<Repo
                 "with a split time `t` the model is not one phase-type distribution: only the expectation (--moments 1) and --sfs are available".into(),
             ));
         }
-        report.moments = vec![split(g)?];
+        report.moments = vec![split(&built.graph)?];
     } else {
         let reward =
             (reward_index != 0 || built.discrete).then(|| built.rewards[reward_index].1.as_slice());
@@ -229,7 +249,7 @@ fn evaluate(built: &Built, reward_index: usize, args: &ModelArgs) -> Result<Repo
             report.variance = Some(ph.variance(reward)?);
         }
         if !args.at.is_empty() {
-            let (pdf, cdf) = distribution(built, reward, &args.at)?;
+            let (pdf, cdf) = distribution(g, built.discrete, reward, &args.at)?;
             report.pdf = Some(pdf);
             report.cdf = Some(cdf);
         }
@@ -239,7 +259,7 @@ fn evaluate(built: &Built, reward_index: usize, args: &ModelArgs) -> Result<Repo
         let sfs = built.sfs.as_ref().ok_or_else(|| {
             ModelCliError::Unsupported("this model has no site-frequency spectrum (--sfs)".into())
         })?;
-        report.sfs = Some(match sfs(g)? {
+        report.sfs = Some(match sfs(&built.graph)? {
             Spectrum::Classes(c) => serde_json::json!(c),
             Spectrum::Joint(m) => serde_json::json!(m),
         });
@@ -248,13 +268,13 @@ fn evaluate(built: &Built, reward_index: usize, args: &ModelArgs) -> Result<Repo
 }
 
 /// pdf/cdf (pmf/cdf for a discrete model) of the rewarded variable.
-fn distribution(
-    built: &Built,
+fn distribution<G: GraphView>(
+    g: &G,
+    discrete: bool,
     reward: Option<&[f64]>,
     at: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), ModelCliError> {
-    let g = &built.graph;
-    if built.discrete {
+    if discrete {
         let ks: Vec<u64> = at
             .iter()
             .map(|&x| {
@@ -267,22 +287,22 @@ fn distribution(
                 }
             })
             .collect::<Result<_, _>>()?;
-        let transformed = match reward {
+        Ok(match reward {
             Some(r) => {
                 let ints: Vec<u32> = r.iter().map(|&x| x as u32).collect();
-                Some(reward_transform_discrete(g, &ints)?.graph)
+                let t = reward_transform_discrete(g, &ints)?.graph;
+                DiscretePhaseType::new(&t)?.pmf_cdf(&ks)?
             }
-            None => None,
-        };
-        let graph: &Graph = transformed.as_ref().unwrap_or(g);
-        Ok(DiscretePhaseType::new(graph)?.pmf_cdf(&ks)?)
+            None => DiscretePhaseType::new(g)?.pmf_cdf(&ks)?,
+        })
     } else {
-        let transformed = match reward {
-            Some(r) => Some(reward_transform(g, r)?.graph),
-            None => None,
-        };
-        let graph: &Graph = transformed.as_ref().unwrap_or(g);
-        Ok(PhaseType::new(graph)?.pdf_cdf(at, Method::default())?)
+        Ok(match reward {
+            Some(r) => {
+                let t = reward_transform(g, r)?.graph;
+                PhaseType::new(&t)?.pdf_cdf(at, Method::default())?
+            }
+            None => PhaseType::new(g)?.pdf_cdf(at, Method::default())?,
+        })
     }
 }
 
@@ -329,6 +349,10 @@ fn human(out: &Output) -> String {
     if let Some(t) = &out.theta {
         lines.push(format!("theta      {}", serde_json::json!(t)));
     }
+    lines.push(format!(
+        "cache      {} ({:.6} s)",
+        out.cache, out.load_seconds
+    ));
     lines.push(format!("moments    {}", out.moments));
     for (name, v) in [
         ("variance", &out.variance),

@@ -2,7 +2,7 @@
 //! rate `k(k−1)/2`.
 
 use super::{Built, ModelError, Settings, Spec, Theta, reward_of};
-use phasic_core::Graph;
+use phasic_cache::Cached;
 
 /// Number of pairs among `k` lineages.
 #[crate::pure]
@@ -60,28 +60,18 @@ pub(super) const SPEC: Spec = Spec {
 
 fn build(s: &Settings) -> Result<Built, ModelError> {
     let n = s.count("n", 1)?;
-    let graph = Graph::from_callback(kingman, n)?;
-    Ok(built(graph))
+    Ok(built(s.graph(kingman, n)?))
 }
 
 fn build_theta(s: &Settings) -> Result<Built, ModelError> {
-    let graph = Graph::from_callback(kingman_theta, s.count("n", 1)?)?;
-    Ok(built(graph))
+    Ok(built(s.graph(kingman_theta, s.count("n", 1)?)?))
 }
 
-fn built(graph: Graph) -> Built {
+fn built(c: Cached) -> Built {
+    let graph = &c.graph;
     let rewards = vec![
-        ("tmrca", reward_of(&graph, |_| 1.0)),
-        (
-            "total_branch_length",
-            reward_of(&graph, |s| f64::from(s[0])),
-        ),
+        ("tmrca", reward_of(graph, |_| 1.0)),
+        ("total_branch_length", reward_of(graph, |s| f64::from(s[0]))),
     ];
-    Built {
-        graph,
-        discrete: false,
-        rewards,
-        sfs: None,
-        split_expectation: None,
-    }
+    Built::new(c, false, rewards)
 }

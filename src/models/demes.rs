@@ -1,7 +1,8 @@
 //! Isolation with migration: two demes, and the joint site-frequency
 //! spectrum (MODELS §5).
 
-use super::{Built, ModelError, Settings, Spec, Spectrum, Theta, reward_of};
+use super::{Built, ExpectationFn, ModelError, Settings, Spec, Spectrum, Theta, reward_of};
+use phasic_cache::{Cached, CachedGraph};
 use phasic_core::{Graph, GraphView, PhaseType, Uniformization};
 
 /// Error bound of the state probabilities at the split (tighter than the
@@ -151,16 +152,16 @@ pub fn isolation_migration_theta(state: &[i32], out: &mut Transitions, n1: i32, 
 /// state probabilities `P` and accumulated times `A` of the IM graph from
 /// exact uniformization, and `φ(v)` the ancestral vertex of `v`'s lineages
 /// merged into one deme (MODELS §5).
-struct Split<'g> {
-    im: &'g Graph,
+struct Split<'g, G: GraphView + ?Sized> {
+    im: &'g G,
     anc: Graph,
     p: Vec<f64>,
     a: Vec<f64>,
     phi: Vec<Option<usize>>,
 }
 
-impl<'g> Split<'g> {
-    fn new(im: &'g Graph, n1: i32, n2: i32, t: f64, pa: f64) -> Result<Self, ModelError> {
+impl<'g, G: GraphView + ?Sized> Split<'g, G> {
+    fn new(im: &'g G, n1: i32, n2: i32, t: f64, pa: f64) -> Result<Self, ModelError> {
         let m = (n1.max(n2) + 1) as usize;
         let anc = Graph::from_callback(im_ancestral, (n1, n2, pa))?;
         let u = Uniformization::new(im, SPLIT_TOLERANCE)?;
@@ -202,8 +203,8 @@ impl<'g> Split<'g> {
 /// `r_ij(v)` = lineages of type `(i, j)` in either deme. Without a split
 /// (`split = None`) it is the reward expectation on the IM graph; with
 /// `split = Some((t, pa))` see [`Split`].
-pub fn joint_sfs(
-    im: &Graph,
+pub fn joint_sfs<G: GraphView + ?Sized>(
+    im: &G,
     n1: i32,
     n2: i32,
     split: Option<(f64, f64)>,
@@ -250,8 +251,12 @@ pub(super) const SPEC: Spec = Spec {
         dim: 3,
         build: |s| {
             let (n1, n2) = (s.count("n1", 0)?, s.count("n2", 0)?);
-            let g = Graph::from_callback(isolation_migration_theta, (n1, n2))?;
-            Ok(built(g, n1, n2, None))
+            Ok(built(
+                s.graph(isolation_migration_theta, (n1, n2))?,
+                n1,
+                n2,
+                None,
+            ))
         },
     }),
     build,
@@ -283,22 +288,24 @@ fn build(s: &Settings) -> Result<Built, ModelError> {
         Some(t) => Some((t, s.positive("pa")?)),
         None => None,
     };
-    let g = Graph::from_callback(isolation_migration, (n1, n2, d))?;
-    Ok(built(g, n1, n2, split))
+    Ok(built(
+        s.graph(isolation_migration, (n1, n2, d))?,
+        n1,
+        n2,
+        split,
+    ))
 }
 
-fn built(graph: Graph, n1: i32, n2: i32, split: Option<(f64, f64)>) -> Built {
-    let rewards = vec![("tmrca", reward_of(&graph, |_| 1.0))];
+fn built(c: Cached, n1: i32, n2: i32, split: Option<(f64, f64)>) -> Built {
+    let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
     Built {
-        graph,
-        discrete: false,
-        rewards,
-        sfs: Some(Box::new(move |g: &Graph| {
+        sfs: Some(Box::new(move |g: &CachedGraph| {
             joint_sfs(g, n1, n2, split).map(Spectrum::Joint)
         })),
         split_expectation: split.map(|(t, pa)| {
-            Box::new(move |g: &Graph| Split::new(g, n1, n2, t, pa)?.expectation(|_| 1.0))
-                as Box<dyn Fn(&Graph) -> Result<f64, ModelError>>
+            Box::new(move |g: &CachedGraph| Split::new(g, n1, n2, t, pa)?.expectation(|_| 1.0))
+                as ExpectationFn
         }),
+        ..Built::new(c, false, rewards)
     }
 }

@@ -1,7 +1,7 @@
 //! Rabbit islands (MODELS §3, the paper's Fig. 1).
 
 use super::{Built, ModelError, Settings, Spec, Theta, reward_of};
-use phasic_core::Graph;
+use phasic_cache::Cached;
 
 /// Rates of the rabbit model: a jump per occupied island, and floods.
 #[derive(crate::Key, Clone, Copy, Debug, PartialEq)]
@@ -72,12 +72,7 @@ pub(super) const SPEC: Spec = Spec {
     theta: Some(Theta {
         about: "(jump per rabbit, F_L, F_R)",
         dim: 3,
-        build: |s| {
-            Ok(built(Graph::from_callback(
-                rabbits_theta,
-                s.count("k", 1)?,
-            )?))
-        },
+        build: |s| Ok(built(s.graph(rabbits_theta, s.count("k", 1)?)?)),
     }),
     build,
 };
@@ -88,22 +83,14 @@ fn build(s: &Settings) -> Result<Built, ModelError> {
         flood_left: s.rate("flood_left")?,
         flood_right: s.rate("flood_right")?,
     };
-    Ok(built(Graph::from_callback(
-        rabbits,
-        (s.count("k", 1)?, rates),
-    )?))
+    Ok(built(s.graph(rabbits, (s.count("k", 1)?, rates))?))
 }
 
-fn built(graph: Graph) -> Built {
+fn built(c: Cached) -> Built {
+    let graph = &c.graph;
     let rewards = vec![
-        ("time", reward_of(&graph, |_| 1.0)),
-        ("right_island", reward_of(&graph, |s| f64::from(s[1]))),
+        ("time", reward_of(graph, |_| 1.0)),
+        ("right_island", reward_of(graph, |s| f64::from(s[1]))),
     ];
-    Built {
-        graph,
-        discrete: false,
-        rewards,
-        sfs: None,
-        split_expectation: None,
-    }
+    Built::new(c, false, rewards)
 }

@@ -18,7 +18,8 @@ pub use settings::{ModelError, Settings};
 pub use sfs::{block_counting, block_counting_theta};
 pub use two_locus::{Recombination, TwoLocus, two_locus_two_island, two_locus_two_island_theta};
 
-use phasic_core::Graph;
+use phasic_cache::{CacheStatus, Cached, CachedGraph};
+use phasic_core::GraphView;
 
 /// The expected site-frequency spectrum of a model.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,18 +32,46 @@ pub enum Spectrum {
 
 /// A built model: its graph, its named reward vectors and how to get its SFS.
 pub struct Built {
-    /// The graph.
-    pub graph: Graph,
+    /// The graph (mapped from the cache, or built).
+    pub graph: CachedGraph,
+    /// Whether it came from the cache.
+    pub cache: CacheStatus,
+    /// Time spent loading or building it.
+    pub load_seconds: f64,
     /// Whether the graph is a discrete phase-type distribution.
     pub discrete: bool,
     /// Named rewards, the default (time or steps) first.
     pub rewards: Vec<(&'static str, Vec<f64>)>,
     /// The expected SFS, where the model has one.
-    pub sfs: Option<Box<dyn Fn(&Graph) -> Result<Spectrum, ModelError>>>,
+    pub sfs: Option<SpectrumFn>,
     /// For a model that is not one phase-type graph (the IM model with a
     /// split time), its expected time to the MRCA; only the expectation
     /// and the SFS are available then.
-    pub split_expectation: Option<Box<dyn Fn(&Graph) -> Result<f64, ModelError>>>,
+    pub split_expectation: Option<ExpectationFn>,
+}
+
+/// How a model computes its SFS from its graph.
+pub type SpectrumFn = Box<dyn Fn(&CachedGraph) -> Result<Spectrum, ModelError>>;
+/// How a split model computes its expectation from its graph.
+pub type ExpectationFn = Box<dyn Fn(&CachedGraph) -> Result<f64, ModelError>>;
+
+impl Built {
+    /// A model built from `cached` with its named rewards (the default first).
+    pub(crate) fn new(
+        cached: Cached,
+        discrete: bool,
+        rewards: Vec<(&'static str, Vec<f64>)>,
+    ) -> Built {
+        Built {
+            graph: cached.graph,
+            cache: cached.status,
+            load_seconds: cached.seconds,
+            discrete,
+            rewards,
+            sfs: None,
+            split_expectation: None,
+        }
+    }
 }
 
 /// A model of the catalogue.
@@ -98,8 +127,7 @@ pub fn find(name: &str) -> Result<&'static Spec, ModelError> {
 }
 
 /// One reward per vertex, computed from the state.
-pub(crate) fn reward_of(graph: &Graph, f: impl Fn(&[i32]) -> f64) -> Vec<f64> {
-    use phasic_core::GraphView;
+pub(crate) fn reward_of<G: GraphView + ?Sized>(graph: &G, f: impl Fn(&[i32]) -> f64) -> Vec<f64> {
     (0..graph.vertex_count())
         .map(|v| f(graph.state(v)))
         .collect()

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use phasic_cache::{CacheMode, CacheOptions, Cached, build_graph};
+use phasic_core::Callback;
+
 /// Problems with a model name or its settings.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -49,6 +52,18 @@ pub enum ModelError {
     /// An error of the maths.
     #[error(transparent)]
     Core(#[from] phasic_core::Error),
+    /// A cache failure (only in `Required` mode; otherwise a warning).
+    #[error(transparent)]
+    Cache(phasic_cache::Error),
+}
+
+impl From<phasic_cache::Error> for ModelError {
+    fn from(e: phasic_cache::Error) -> Self {
+        match e {
+            phasic_cache::Error::Core(c) => ModelError::Core(c),
+            other => ModelError::Cache(other),
+        }
+    }
 }
 
 /// The settings of one model run.
@@ -57,6 +72,7 @@ pub struct Settings {
     model: &'static str,
     values: BTreeMap<String, String>,
     defaults: &'static [(&'static str, &'static str)],
+    cache: CacheOptions,
 }
 
 impl Settings {
@@ -83,7 +99,22 @@ impl Settings {
             model: spec.name,
             values,
             defaults: spec.keys,
+            cache: CacheOptions {
+                mode: CacheMode::Off,
+                root: None,
+            },
         })
+    }
+
+    /// Builds graphs through the cache with these options (default: no cache).
+    pub fn with_cache(mut self, cache: CacheOptions) -> Settings {
+        self.cache = cache;
+        self
+    }
+
+    /// The graph of `callback` for `params`, through the cache.
+    pub fn graph<C: Callback>(&self, callback: C, params: C::Params) -> Result<Cached, ModelError> {
+        Ok(build_graph(callback, params, &self.cache)?)
     }
 
     /// The raw value of `key` (its default if not set; `None` for an unset optional key).

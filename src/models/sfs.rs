@@ -2,7 +2,8 @@
 
 use super::coalescent::pairs;
 use super::{Built, Spec, Spectrum, Theta, reward_of};
-use phasic_core::{Graph, GraphView, PhaseType};
+use phasic_cache::{Cached, CachedGraph};
+use phasic_core::{GraphView, PhaseType};
 
 /// `(n, 0, …, 0)`: `n` lineages each subtending one sample.
 #[crate::pure]
@@ -74,35 +75,22 @@ pub(super) const SPEC: Spec = Spec {
     theta: Some(Theta {
         about: "(θ₀): coalescence scale",
         dim: 1,
-        build: |s| {
-            Ok(built(Graph::from_callback(
-                block_counting_theta,
-                s.count("n", 2)?,
-            )?))
-        },
+        build: |s| Ok(built(s.graph(block_counting_theta, s.count("n", 2)?)?)),
     }),
-    build: |s| {
-        Ok(built(Graph::from_callback(
-            block_counting,
-            s.count("n", 2)?,
-        )?))
-    },
+    build: |s| Ok(built(s.graph(block_counting, s.count("n", 2)?)?)),
 };
 
 /// The SFS class rewards: `ξ_i` has reward `a_{i−1}` at every vertex.
-pub(crate) fn sfs_rewards(graph: &Graph) -> Vec<Vec<f64>> {
+pub(crate) fn sfs_rewards<G: GraphView + ?Sized>(graph: &G) -> Vec<Vec<f64>> {
     (0..graph.state_len().saturating_sub(1))
         .map(|i| reward_of(graph, |s| f64::from(s[i])))
         .collect()
 }
 
-fn built(graph: Graph) -> Built {
-    let rewards = vec![("tmrca", reward_of(&graph, |_| 1.0))];
+fn built(c: Cached) -> Built {
+    let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
     Built {
-        graph,
-        discrete: false,
-        rewards,
-        sfs: Some(Box::new(|g: &Graph| {
+        sfs: Some(Box::new(|g: &CachedGraph| {
             let ph = PhaseType::new(g)?;
             let classes = sfs_rewards(g)
                 .iter()
@@ -110,6 +98,6 @@ fn built(graph: Graph) -> Built {
                 .collect::<phasic_core::Result<Vec<f64>>>()?;
             Ok(Spectrum::Classes(classes))
         })),
-        split_expectation: None,
+        ..Built::new(c, false, rewards)
     }
 }

@@ -1,7 +1,7 @@
 //! Two-locus, two-island ancestral recombination graph (MODELS §4).
 
 use super::{Built, ModelError, Settings, Spec, Theta, reward_of};
-use phasic_core::Graph;
+use phasic_cache::Cached;
 
 /// How the recombination rate scales with the number of lineages of a type.
 #[derive(crate::Key, Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,11 +157,10 @@ pub(super) const SPEC: Spec = Spec {
         about: "(1/N1, 1/N2, M1, M2, R)",
         dim: 5,
         build: |s| {
-            let g = Graph::from_callback(
+            Ok(built(s.graph(
                 two_locus_two_island_theta,
                 (s.count("s", 1)?, recombination(s)?),
-            )?;
-            Ok(built(g))
+            )?))
         },
     }),
     build,
@@ -175,19 +174,13 @@ fn build(s: &Settings) -> Result<Built, ModelError> {
         m2: s.rate("m2")?,
         r: s.rate("r")?,
     };
-    Ok(built(Graph::from_callback(
+    Ok(built(s.graph(
         two_locus_two_island,
         (s.count("s", 1)?, p, recombination(s)?),
     )?))
 }
 
-fn built(graph: Graph) -> Built {
-    let rewards = vec![("tmrca", reward_of(&graph, |_| 1.0))];
-    Built {
-        graph,
-        discrete: false,
-        rewards,
-        sfs: None,
-        split_expectation: None,
-    }
+fn built(c: Cached) -> Built {
+    let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
+    Built::new(c, false, rewards)
 }

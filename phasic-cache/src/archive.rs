@@ -1,0 +1,225 @@
+//! Graphs as rkyv archives: CSR arrays written once, then used in place
+//! from a memory mapping through [`GraphView`].
+
+use std::path::Path;
+
+use memmap2::Mmap;
+use phasic_core::GraphView;
+use rkyv::rancor;
+
+use crate::checksum::checksum;
+use crate::header::{HEADER_LEN, HEADER_VERSION, Header, MAGIC_GRAPH, format_flags};
+
+/// The archived form of a graph: flat CSR arrays.
+#[derive(rkyv::Archive, rkyv::Serialize, Debug)]
+pub struct GraphArchive {
+    pub state_len: u32,
+    pub param_dim: u32,
+    pub states: Vec<i32>,
+    pub offsets: Vec<u64>,
+    pub targets: Vec<u32>,
+    pub weights: Vec<f64>,
+    pub base: Vec<f64>,
+    pub coeffs: Vec<f64>,
+}
+
+impl GraphArchive {
+    /// Copies a view into archive form.
+    pub fn of<G: GraphView + ?Sized>(g: &G) -> GraphArchive {
+        GraphArchive {
+            state_len: g.state_len() as u32,
+            param_dim: g.param_dim() as u32,
+            states: g.states().to_vec(),
+            offsets: g.offsets().to_vec(),
+            targets: g.targets().to_vec(),
+            weights: g.weights().to_vec(),
+            base: g.base_weights().to_vec(),
+            coeffs: g.coefficients().to_vec(),
+        }
+    }
+}
+
+/// The bytes of a complete entry (header and payload) for `g` under `key`.
+pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<Vec<u8>, String> {
+    let payload =
+        rkyv::to_bytes::<rancor::Error>(&GraphArchive::of(g)).map_err(|e| e.to_string())?;
+    let header = Header {
+        magic: MAGIC_GRAPH,
+        version: HEADER_VERSION,
+        flags: format_flags(),
+        key,
+        payload_len: payload.len() as u64,
+        checksum: checksum(&payload),
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// A validated, memory-mapped graph entry, used in place.
+#[derive(Debug)]
+pub struct MappedGraph {
+    /// Keeps the mapping alive; the slices below point into it.
+    _map: Mmap,
+    bytes: usize,
+    state_len: usize,
+    param_dim: usize,
+    states: &'static [i32],
+    offsets: &'static [u64],
+    targets: &'static [u32],
+    weights: &'static [f64],
+    base: &'static [f64],
+    coeffs: &'static [f64],
+}
+
+impl MappedGraph {
+    /// Maps `path` and checks it completely: length, magic, header version,
+    /// format flags, key, payload checksum, the archive (bytecheck), and the
+    /// CSR invariants every algorithm relies on. `Err` says which check
+    /// failed.
+    pub fn open(path: &Path, key: [u8; 32]) -> Result<MappedGraph, String> {
+        if !cfg!(target_endian = "little") {
+            return Err("cache entries are mapped in place on little-endian machines only".into());
+        }
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+        let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+        if !meta.is_file() {
+            return Err("not a regular file".into());
+        }
+        if meta.len() < HEADER_LEN as u64 {
+            return Err(format!(
+                "{} bytes, shorter than the {HEADER_LEN}-byte header",
+                meta.len()
+            ));
+        }
+        // SAFETY: published entries are never modified (they are written to
+        // a temporary file and renamed into place), and the length is
+        // checked against the header before any payload byte is read.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot map: {e}"))?;
+        let mut hb = [0u8; HEADER_LEN];
+        hb.copy_from_slice(&map[..HEADER_LEN]);
+        let h = Header::decode(&hb);
+        if h.magic != MAGIC_GRAPH {
+            return Err("wrong magic (not a phasic graph entry)".into());
+        }
+        if h.version != HEADER_VERSION {
+            return Err(format!(
+                "header version {} (expected {HEADER_VERSION})",
+                h.version
+            ));
+        }
+        if h.flags != format_flags() {
+            return Err(format!(
+                "format flags {:#x} (expected {:#x})",
+                h.flags,
+                format_flags()
+            ));
+        }
+        if h.key != key {
+            return Err("the key in the header is not the key of the file name".into());
+        }
+        if h.payload_len != map.len() as u64 - HEADER_LEN as u64 {
+            return Err(format!(
+                "payload is {} bytes, the header says {}",
+                map.len() - HEADER_LEN,
+                h.payload_len
+            ));
+        }
+        let payload = &map[HEADER_LEN..];
+        if checksum(payload) != h.checksum {
+            return Err("payload checksum mismatch".into());
+        }
+        // SAFETY: the slices point into the mapping, which `MappedGraph`
+        // owns and never unmaps or mutates before it is dropped; the heap
+        // address of a mapping does not change when `MappedGraph` moves.
+        // They are only ever handed out borrowed from `&self`.
+        let extend = |bytes: &[u8]| -> &'static [u8] {
+            unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) }
+        };
+        let whole = extend(&map[..]);
+        let a = rkyv::access::<ArchivedGraphArchive, rancor::Error>(&whole[HEADER_LEN..])
+            .map_err(|e| format!("invalid archive: {e}"))?;
+        check_csr(a)?;
+        Ok(MappedGraph {
+            bytes: map.len(),
+            state_len: a.state_len.to_native() as usize,
+            param_dim: a.param_dim.to_native() as usize,
+            states: bytemuck::cast_slice(a.states.as_slice()),
+            offsets: bytemuck::cast_slice(a.offsets.as_slice()),
+            targets: bytemuck::cast_slice(a.targets.as_slice()),
+            weights: bytemuck::cast_slice(a.weights.as_slice()),
+            base: bytemuck::cast_slice(a.base.as_slice()),
+            coeffs: bytemuck::cast_slice(a.coeffs.as_slice()),
+            _map: map,
+        })
+    }
+
+    /// Size of the entry in bytes.
+    pub fn len_bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+/// The invariants of [`GraphView`]: offsets start at 0, never decrease and
+/// end at the edge count; array lengths agree; targets are vertices.
+fn check_csr(a: &ArchivedGraphArchive) -> Result<(), String> {
+    let offsets: &[u64] = bytemuck::cast_slice(a.offsets.as_slice());
+    let n = offsets.len().checked_sub(1).ok_or("no edge offsets")?;
+    let l = a.state_len.to_native() as usize;
+    let p = a.param_dim.to_native() as usize;
+    let e = a.targets.len();
+    if n == 0 || n > u32::MAX as usize {
+        return Err(format!("{n} vertices"));
+    }
+    if a.states.len() != n.checked_mul(l).ok_or("state arena overflows")? {
+        return Err(format!(
+            "{} state values for {n} vertices of length {l}",
+            a.states.len()
+        ));
+    }
+    if offsets[0] != 0 || offsets.windows(2).any(|w| w[0] > w[1]) || offsets[n] != e as u64 {
+        return Err("edge offsets are not a valid CSR index".into());
+    }
+    if a.weights.len() != e {
+        return Err(format!("{} weights for {e} edges", a.weights.len()));
+    }
+    let (base_len, coeff_len) = if p == 0 { (0, 0) } else { (e, e * p) };
+    if a.base.len() != base_len || a.coeffs.len() != coeff_len {
+        return Err(format!(
+            "parameter arrays do not match {e} edges × {p} parameters"
+        ));
+    }
+    let targets: &[u32] = bytemuck::cast_slice(a.targets.as_slice());
+    if let Some(t) = targets.iter().find(|&&t| t as usize >= n) {
+        return Err(format!("edge target {t} is not one of the {n} vertices"));
+    }
+    Ok(())
+}
+
+impl GraphView for MappedGraph {
+    fn state_len(&self) -> usize {
+        self.state_len
+    }
+    fn states(&self) -> &[i32] {
+        self.states
+    }
+    fn offsets(&self) -> &[u64] {
+        self.offsets
+    }
+    fn targets(&self) -> &[u32] {
+        self.targets
+    }
+    fn weights(&self) -> &[f64] {
+        self.weights
+    }
+    fn param_dim(&self) -> usize {
+        self.param_dim
+    }
+    fn base_weights(&self) -> &[f64] {
+        self.base
+    }
+    fn coefficients(&self) -> &[f64] {
+        self.coeffs
+    }
+}

@@ -1,0 +1,174 @@
+//! Building a callback's graph through the cache.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use phasic_core::{Callback, Graph, GraphView};
+
+use crate::archive::MappedGraph;
+use crate::error::{Error, Result};
+use crate::mode::{CacheMode, cache_root};
+use crate::store::{GraphStore, Lookup};
+
+/// A graph from the cache (mapped, used in place) or freshly built.
+#[derive(Debug)]
+pub enum CachedGraph {
+    /// A validated cache entry.
+    Mapped(MappedGraph),
+    /// Built by the callback.
+    Built(Graph),
+}
+
+impl CachedGraph {
+    /// An owned, re-weightable graph (copies a mapped entry).
+    pub fn into_graph(self) -> Result<Graph> {
+        match self {
+            CachedGraph::Mapped(m) => Ok(Graph::from_view(&m)?),
+            CachedGraph::Built(g) => Ok(g),
+        }
+    }
+
+    fn view(&self) -> &dyn GraphView {
+        match self {
+            CachedGraph::Mapped(m) => m,
+            CachedGraph::Built(g) => g,
+        }
+    }
+}
+
+impl GraphView for CachedGraph {
+    fn state_len(&self) -> usize {
+        self.view().state_len()
+    }
+    fn states(&self) -> &[i32] {
+        self.view().states()
+    }
+    fn offsets(&self) -> &[u64] {
+        self.view().offsets()
+    }
+    fn targets(&self) -> &[u32] {
+        self.view().targets()
+    }
+    fn weights(&self) -> &[f64] {
+        self.view().weights()
+    }
+    fn param_dim(&self) -> usize {
+        self.view().param_dim()
+    }
+    fn base_weights(&self) -> &[f64] {
+        self.view().base_weights()
+    }
+    fn coefficients(&self) -> &[f64] {
+        self.view().coefficients()
+    }
+}
+
+/// Whether the graph came from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    /// Served from an entry.
+    Hit,
+    /// Built (and published unless read-only).
+    Miss,
+    /// The cache was off.
+    Off,
+}
+
+impl CacheStatus {
+    /// `"hit"`, `"miss"` or `"off"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "hit",
+            CacheStatus::Miss => "miss",
+            CacheStatus::Off => "off",
+        }
+    }
+}
+
+/// Where and how to cache.
+#[derive(Debug, Clone, Default)]
+pub struct CacheOptions {
+    /// The mode (default `ReadWrite`).
+    pub mode: CacheMode,
+    /// An explicit root (else `PHASIC_CACHE_DIR`, else the platform cache dir).
+    pub root: Option<PathBuf>,
+}
+
+/// A graph with its provenance.
+#[derive(Debug)]
+pub struct Cached {
+    /// The graph.
+    pub graph: CachedGraph,
+    /// Hit, miss or off.
+    pub status: CacheStatus,
+    /// Time spent loading or building.
+    pub seconds: f64,
+}
+
+/// Builds the graph of `callback` for `params`, through the cache.
+///
+/// A hit maps the entry and validates it once; nothing is rebuilt. A miss
+/// builds and publishes atomically. A bad entry is moved aside with a
+/// warning and rebuilt (`Required`: an error). An unusable cache root never
+/// stops the build unless the mode is `Required`.
+pub fn build_graph<C: Callback>(
+    callback: C,
+    params: C::Params,
+    options: &CacheOptions,
+) -> Result<Cached> {
+    let t0 = Instant::now();
+    let done = |graph, status| Cached {
+        graph,
+        status,
+        seconds: t0.elapsed().as_secs_f64(),
+    };
+    let mode = options.mode;
+    if mode == CacheMode::Off {
+        return Ok(done(
+            CachedGraph::Built(Graph::from_callback(callback, params)?),
+            CacheStatus::Off,
+        ));
+    }
+    let required = |e: Error| -> Result<()> {
+        if mode == CacheMode::Required {
+            Err(Error::Required(Box::new(e)))
+        } else {
+            tracing::warn!(error = %e, "graph cache unusable; building without it");
+            Ok(())
+        }
+    };
+    let root = match cache_root(options.root.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            required(e)?;
+            return Ok(done(
+                CachedGraph::Built(Graph::from_callback(callback, params)?),
+                CacheStatus::Miss,
+            ));
+        }
+    };
+    let store = GraphStore::new(&root);
+    let key = callback.key(&params);
+    if mode != CacheMode::Refresh {
+        match store.load(&key) {
+            Lookup::Hit(g) => {
+                if mode != CacheMode::ReadOnly {
+                    store.count(|c| c.hits += 1);
+                }
+                tracing::debug!(model = C::NAME, key = %key, "graph cache hit");
+                return Ok(done(CachedGraph::Mapped(g), CacheStatus::Hit));
+            }
+            Lookup::Bad { path, reason } => required(Error::BadEntry { path, reason })?,
+            Lookup::Miss => {}
+        }
+    }
+    let graph = Graph::from_callback(callback, params)?;
+    if mode != CacheMode::ReadOnly {
+        store.count(|c| c.misses += 1);
+        if let Err(e) = store.publish(&key, &graph, mode == CacheMode::Refresh) {
+            required(e)?;
+        }
+    }
+    tracing::debug!(model = C::NAME, key = %key, "graph cache miss");
+    Ok(done(CachedGraph::Built(graph), CacheStatus::Miss))
+}

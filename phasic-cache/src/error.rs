@@ -1,0 +1,54 @@
+//! The one error type of `phasic-cache`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `phasic-cache`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file-system operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A cache entry failed a check (and was moved aside).
+    #[error("cache entry {path} is invalid: {reason}")]
+    BadEntry {
+        /// The entry.
+        path: PathBuf,
+        /// Which check failed.
+        reason: String,
+    },
+    /// No cache root could be determined.
+    #[error(
+        "no cache directory: set PHASIC_CACHE_DIR or pass --cache-dir (no home directory found)"
+    )]
+    NoRoot,
+    /// A cache operation failed in `Required` mode.
+    #[error("the cache is required but failed: {0}")]
+    Required(Box<Error>),
+    /// A cache mode name that does not exist.
+    #[error("unknown cache mode `{0}`: expected off, read-only, read-write, refresh or required")]
+    UnknownMode(String),
+    /// Building the graph failed.
+    #[error(transparent)]
+    Core(#[from] phasic_core::Error),
+}
+
+impl Error {
+    pub(crate) fn io(
+        op: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { op, path, source }
+    }
+}
+
+/// Result alias of `phasic-cache`.
+pub type Result<T> = std::result::Result<T, Error>;
