@@ -1,6 +1,7 @@
 //! Command-line interface of the `phasic` binary: argument definitions and
 //! dispatch. Nothing in here prints; `main` writes the result or the error.
 
+pub mod cache;
 pub mod eval;
 pub mod model;
 
@@ -24,6 +25,8 @@ pub enum Command {
     /// Build a model of the library (`phasic model list`) and print its
     /// size, moments, SFS, pdf and cdf.
     Model(model::ModelArgs),
+    /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
+    Cache(cache::CacheArgs),
 }
 
 /// Everything a subcommand can fail with; its `Display` is one line.
@@ -32,6 +35,9 @@ pub enum Error {
     /// A failure of `phasic eval`.
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    /// A failure of `phasic cache`.
+    #[error(transparent)]
+    Cache(#[from] phasic::cache::Error),
     /// A failure of `phasic model`.
     #[error(transparent)]
     Model(#[from] model::ModelCliError),
@@ -45,5 +51,6 @@ pub fn run(cli: Cli) -> Result<String, Error> {
     match cli.command {
         Command::Eval(args) => Ok(serde_json::to_string(&eval::run(&args)?)?),
         Command::Model(args) => Ok(model::run(&args)?),
+        Command::Cache(args) => Ok(cache::run(&args)?),
     }
 }
