@@ -27,41 +27,31 @@ impl CachedGraph {
             CachedGraph::Built(g) => Ok(g),
         }
     }
+}
 
-    fn view(&self) -> &dyn GraphView {
-        match self {
-            CachedGraph::Mapped(m) => m,
-            CachedGraph::Built(g) => g,
+/// Static dispatch to the variant (no virtual call per access).
+macro_rules! delegate {
+    ($($name:ident -> $ty:ty),* $(,)?) => {
+        impl GraphView for CachedGraph {
+            $(fn $name(&self) -> $ty {
+                match self {
+                    CachedGraph::Mapped(m) => m.$name(),
+                    CachedGraph::Built(g) => g.$name(),
+                }
+            })*
         }
-    }
+    };
 }
-
-impl GraphView for CachedGraph {
-    fn state_len(&self) -> usize {
-        self.view().state_len()
-    }
-    fn states(&self) -> &[i32] {
-        self.view().states()
-    }
-    fn offsets(&self) -> &[u64] {
-        self.view().offsets()
-    }
-    fn targets(&self) -> &[u32] {
-        self.view().targets()
-    }
-    fn weights(&self) -> &[f64] {
-        self.view().weights()
-    }
-    fn param_dim(&self) -> usize {
-        self.view().param_dim()
-    }
-    fn base_weights(&self) -> &[f64] {
-        self.view().base_weights()
-    }
-    fn coefficients(&self) -> &[f64] {
-        self.view().coefficients()
-    }
-}
+delegate!(
+    state_len -> usize,
+    states -> &[i32],
+    offsets -> &[u64],
+    targets -> &[u32],
+    weights -> &[f64],
+    param_dim -> usize,
+    base_weights -> &[f64],
+    coefficients -> &[f64],
+);
 
 /// Whether the graph came from the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,10 +36,11 @@ pub(crate) struct Support {
 /// [`Error::NoPathToAbsorption`] for a reachable closed class.
 pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     let n = view.vertex_count();
-    let targets = view.targets();
-    let weights = view.weights();
+    // slices fetched once: views may be cheap but not free to ask
+    let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
+    let edges = |v: usize| offsets[v] as usize..offsets[v + 1] as usize;
     let positive = |v: usize| {
-        view.edge_range(v)
+        edges(v)
             .filter(|&e| weights[e] > 0.0)
             .map(|e| targets[e] as usize)
     };
@@ -51,7 +52,7 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
         .into_par_iter()
         .map(|v| {
             let (mut rate, mut valid, mut forward) = (0.0, true, true);
-            for e in view.edge_range(v) {
+            for e in edges(v) {
                 let w = weights[e];
                 valid &= w.is_finite() && w >= 0.0;
                 rate += w;
@@ -66,6 +67,23 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     }
     let topological = scanned.iter().all(|s| s.2);
     let rates: Vec<f64> = scanned.into_iter().map(|s| s.0).collect();
+    if topological {
+        // every vertex is its own component, in index order: liveness is
+        // one backward pass over the vertices
+        let mut live = vec![false; n];
+        for v in (0..n).rev() {
+            live[v] = edges(v).is_empty() || positive(v).any(|t| live[t]);
+        }
+        if live.iter().all(|&l| l) {
+            return Ok(Support {
+                rates,
+                good: live,
+                comp_vertices: (0..n as u32).collect(),
+                comp_offsets: (0..=n).collect(),
+                topological,
+            });
+        }
+    }
     let (comp_vertices, comp_offsets) = if topological {
         ((0..n as u32).collect(), (0..=n).collect())
     } else {
@@ -91,7 +109,7 @@ pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     let mut live = vec![false; comps];
     for k in (0..comps).rev() {
         live[k] = members(k).any(|v| {
-            view.is_absorbing(v)
+            edges(v).is_empty()
                 || positive(v).any(|t| comp_of[t] as usize != k && live[comp_of[t] as usize])
         });
     }
@@ -145,10 +163,11 @@ fn check_reachable<G: GraphView + ?Sized>(
     live: &[bool],
 ) -> Result<()> {
     let n = view.vertex_count();
-    let targets = view.targets();
-    let weights = view.weights();
+    // slices fetched once: views may be cheap but not free to ask
+    let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
+    let edges = |v: usize| offsets[v] as usize..offsets[v + 1] as usize;
     let positive = |v: usize| {
-        view.edge_range(v)
+        edges(v)
             .filter(|&e| weights[e] > 0.0)
             .map(|e| targets[e] as usize)
     };
