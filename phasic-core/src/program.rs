@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use crate::bypass::bypass;
+use crate::bypass::{Arith, Children, Numbers, bypass};
 use crate::error::{Error, Result};
 use crate::graph::START;
 use crate::support::analyse;
@@ -23,13 +23,14 @@ use crate::view::GraphView;
 /// Positions per parallel task when filling the acyclic graph.
 const FILL_BLOCK: usize = 4096;
 
-/// One elimination command, in position space.
+/// One elimination command, in position space; the multiplier is a
+/// number, or the operation that computes it in a trace.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Command {
+pub(crate) enum Command<V = f64> {
     /// `x[v] ← m · x[v]`
-    Scale { v: u32, m: f64 },
+    Scale { v: u32, m: V },
     /// `x[v] ← x[v] + m · x[u]`
-    AddScaled { v: u32, u: u32, m: f64 },
+    AddScaled { v: u32, u: u32, m: V },
 }
 
 const EXCLUDED: u32 = u32::MAX;
@@ -166,7 +167,7 @@ impl Program {
                     c
                 })
                 .collect();
-            eliminate_component(a, b, &mut children, &mut elim, &order, view)?;
+            eliminate_component(&mut Numbers, a, b, &mut children, &mut elim, &order, view)?;
             for (i, c) in (a..b).zip(children) {
                 slot[i] = eliminated.len() as u32;
                 eliminated.push(Some(c));
@@ -456,11 +457,12 @@ pub(crate) fn check_rewards(r: &[f64], n: usize) -> Result<()> {
 /// The elimination sweep (§3.3) over the component at positions `a..b`.
 /// `children[i - a]` holds position `i`'s normalised out-edges sorted by
 /// target position; on return it holds the final forward edges.
-fn eliminate_component<G: GraphView + ?Sized>(
+pub(crate) fn eliminate_component<A: Arith, G: GraphView + ?Sized>(
+    ar: &mut A,
     a: usize,
     b: usize,
-    children: &mut [Vec<(u32, f64)>],
-    elim: &mut Vec<Command>,
+    children: &mut [Children<A::V>],
+    elim: &mut Vec<Command<A::V>>,
     order: &[u32],
     view: &G,
 ) -> Result<()> {
@@ -474,20 +476,20 @@ fn eliminate_component<G: GraphView + ?Sized>(
             }
         }
     }
-    let mut merged: Vec<(u32, f64)> = Vec::new();
+    let mut merged: Children<A::V> = Vec::new();
     for v in a..b {
         let vp = v as u32;
         let later_parents = std::mem::take(&mut parents[v - a]);
         let cv = std::mem::take(&mut children[v - a]);
         for u in later_parents.into_iter().filter(|&u| u > vp) {
-            let Some(step) = bypass(u, vp, &mut children[local(u)], &cv, &mut merged, |z| {
+            let Some(step) = bypass(ar, u, vp, &mut children[local(u)], &cv, &mut merged, |z| {
                 if inside(z) {
                     parents[local(z)].push(u);
                 }
             }) else {
                 continue;
             };
-            if !step.inv_total.is_finite() {
+            if !ar.usable(step.inv_total) {
                 let vertex = order[u as usize] as usize;
                 return Err(Error::NoPathToAbsorption {
                     vertex,

@@ -2,7 +2,7 @@
 //! time has the law of the accumulated reward.
 
 use crate::builder::GraphBuilder;
-use crate::bypass::bypass;
+use crate::bypass::{Numbers, bypass};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, START};
 use crate::program::check_rewards;
@@ -164,6 +164,7 @@ fn bypass_zero_rewards<G: GraphView + ?Sized>(view: &G, rewards: &[f64]) -> Resu
                 continue;
             }
             let Some(step) = bypass(
+                &mut Numbers,
                 u as u32,
                 v as u32,
                 &mut children[u],
