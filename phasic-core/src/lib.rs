@@ -41,6 +41,7 @@ mod sample;
 mod scc;
 mod state_index;
 mod support;
+mod trace;
 mod uniformization;
 mod view;
 
@@ -58,5 +59,6 @@ pub use program::Program;
 pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};
 pub use rule::{Initial, Transitions};
 pub use sample::{Outcome, Sampler};
+pub use trace::Trace;
 pub use uniformization::{DEFAULT_TOLERANCE, Uniformization};
 pub use view::GraphView;

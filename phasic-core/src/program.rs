@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::bypass::{Arith, Children, Numbers, bypass};
 use crate::error::{Error, Result};
 use crate::graph::START;
-use crate::support::analyse;
+use crate::support::{Support, analyse};
 use crate::view::GraphView;
 
 /// Positions per parallel task when filling the acyclic graph.
@@ -33,7 +33,7 @@ pub(crate) enum Command<V = f64> {
     AddScaled { v: u32, u: u32, m: V },
 }
 
-const EXCLUDED: u32 = u32::MAX;
+pub(crate) const EXCLUDED: u32 = u32::MAX;
 
 /// The elimination of a graph, reusable for any number of reward vectors.
 ///
@@ -111,25 +111,7 @@ impl Program {
                 edges: view.edge_count(),
             });
         }
-        let (comp_vertices, comp_offsets) = (&support.comp_vertices, &support.comp_offsets);
-        // elimination order: non-absorbing components in topological order, then absorbing vertices
-        let mut order: Vec<u32> = Vec::with_capacity(comp_vertices.len());
-        let mut comps: Vec<(usize, usize)> = Vec::new();
-        for c in 0..comp_offsets.len() - 1 {
-            let members = &comp_vertices[comp_offsets[c]..comp_offsets[c + 1]];
-            if members.len() == 1 && view.is_absorbing(members[0] as usize) {
-                continue;
-            }
-            comps.push((order.len(), order.len() + members.len()));
-            order.extend_from_slice(members);
-        }
-        order.extend(
-            (0..n as u32).filter(|&v| support.good[v as usize] && view.is_absorbing(v as usize)),
-        );
-        let mut pos = vec![EXCLUDED; n];
-        for (i, &v) in order.iter().enumerate() {
-            pos[v as usize] = i as u32;
-        }
+        let (order, pos, comps) = elimination_order(view, &support);
         let scale: Vec<f64> = order
             .iter()
             .map(|&v| {
@@ -242,6 +224,29 @@ impl Program {
             },
             edges: view.edge_count(),
         })
+    }
+
+    /// A program with an explicit acyclic graph (as evaluated from a trace).
+    pub(crate) fn from_parts(
+        order: Vec<u32>,
+        pos: Vec<u32>,
+        scale: Vec<f64>,
+        elim: Vec<Command>,
+        dag_offsets: Vec<usize>,
+        dag: Vec<(u32, f64)>,
+        edges: usize,
+    ) -> Program {
+        Program {
+            order,
+            pos,
+            scale,
+            elim,
+            dag: Dag::Explicit {
+                offsets: dag_offsets,
+                edges: dag,
+            },
+            edges,
+        }
     }
 
     /// Number of vertices of the graph the program was built from.
@@ -434,6 +439,36 @@ fn dot_split(targets: &[u32], weights: &[f64], x: &[f64]) -> f64 {
         s += x[t as usize] * w;
     }
     s
+}
+
+/// The elimination order (§3.2): the non-absorbing components in
+/// topological order, then the absorbing vertices. Returns position →
+/// vertex, vertex → position (`EXCLUDED` outside the support), and the
+/// position range of every non-absorbing component.
+pub(crate) fn elimination_order<G: GraphView + ?Sized>(
+    view: &G,
+    support: &Support,
+) -> (Vec<u32>, Vec<u32>, Vec<(usize, usize)>) {
+    let n = view.vertex_count();
+    let (comp_vertices, comp_offsets) = (&support.comp_vertices, &support.comp_offsets);
+    let mut order: Vec<u32> = Vec::with_capacity(comp_vertices.len());
+    let mut comps: Vec<(usize, usize)> = Vec::new();
+    for c in 0..comp_offsets.len() - 1 {
+        let members = &comp_vertices[comp_offsets[c]..comp_offsets[c + 1]];
+        if members.len() == 1 && view.is_absorbing(members[0] as usize) {
+            continue;
+        }
+        comps.push((order.len(), order.len() + members.len()));
+        order.extend_from_slice(members);
+    }
+    order.extend(
+        (0..n as u32).filter(|&v| support.good[v as usize] && view.is_absorbing(v as usize)),
+    );
+    let mut pos = vec![EXCLUDED; n];
+    for (i, &v) in order.iter().enumerate() {
+        pos[v as usize] = i as u32;
+    }
+    (order, pos, comps)
 }
 
 /// Rejects reward vectors of the wrong length or with non-finite entries.

@@ -1,0 +1,337 @@
+//! Elimination traces (ALGORITHMS §6.3): the complete elimination of a
+//! parameterized graph, recorded once as a straight-line program of
+//! operations whose results are the multipliers of the numeric
+//! [`Program`]; evaluated for any θ without redoing the sweep.
+//!
+//! The recorder is the elimination itself (the same sweep and bypass code,
+//! run over [`Arith`] with operations instead of numbers), so it is correct
+//! on cyclic graphs and in any vertex order — unlike the peer's (§6.2).
+
+use crate::bypass::{Arith, Children};
+use crate::error::{Error, Result};
+use crate::graph::START;
+use crate::program::{Command, EXCLUDED, Program, eliminate_component, elimination_order};
+use crate::support::analyse;
+use crate::view::GraphView;
+
+/// One operation; operands are indices of earlier operations.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    /// A constant.
+    Const(f64),
+    /// The weight `b + c·θ` of edge `e` of the graph.
+    Weight(u32),
+    Add(u32, u32),
+    Mul(u32, u32),
+    Inv(u32),
+    /// `Σ args[start..start + len]`
+    Sum(u32, u32),
+}
+
+/// Records operations.
+#[derive(Default)]
+struct Recorder {
+    ops: Vec<Op>,
+    args: Vec<u32>,
+}
+
+impl Recorder {
+    fn push(&mut self, op: Op) -> u32 {
+        self.ops.push(op);
+        (self.ops.len() - 1) as u32
+    }
+}
+
+impl Arith for Recorder {
+    type V = u32;
+    fn mul(&mut self, a: u32, b: u32) -> u32 {
+        self.push(Op::Mul(a, b))
+    }
+    fn add(&mut self, a: u32, b: u32) -> u32 {
+        self.push(Op::Add(a, b))
+    }
+    fn sum(&mut self, xs: impl Iterator<Item = u32>) -> u32 {
+        let start = self.args.len() as u32;
+        self.args.extend(xs);
+        let len = self.args.len() as u32 - start;
+        self.push(Op::Sum(start, len))
+    }
+    fn inv(&mut self, a: u32) -> u32 {
+        self.push(Op::Inv(a))
+    }
+    fn usable(&self, _: u32) -> bool {
+        true
+    }
+}
+
+/// A graph whose weights are replaced by their structure: 1 where an edge
+/// can carry weight for some θ (a non-zero base or coefficient), else 0.
+struct Structure<'a, G: ?Sized> {
+    view: &'a G,
+    weights: Vec<f64>,
+}
+
+impl<G: GraphView + ?Sized> GraphView for Structure<'_, G> {
+    fn state_len(&self) -> usize {
+        self.view.state_len()
+    }
+    fn states(&self) -> &[i32] {
+        self.view.states()
+    }
+    fn offsets(&self) -> &[u64] {
+        self.view.offsets()
+    }
+    fn targets(&self) -> &[u32] {
+        self.view.targets()
+    }
+    fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    fn param_dim(&self) -> usize {
+        self.view.param_dim()
+    }
+    fn base_weights(&self) -> &[f64] {
+        self.view.base_weights()
+    }
+    fn coefficients(&self) -> &[f64] {
+        self.view.coefficients()
+    }
+}
+
+/// The recorded elimination of a parameterized graph.
+///
+/// ```
+/// use phasic_core::{Graph, Initial, PhaseType, Trace};
+/// // a cycle 1 → 2 → 1 with exit from 2, rates θ₀ and θ₁
+/// let mut g = Graph::from_rule_with_params(&Initial::state(&[1]), 2, |s, out| match s[0] {
+///     1 => out.add_param(&[2], 0.0, &[1.0, 0.0]),
+///     2 => { out.add_param(&[1], 0.0, &[0.0, 1.0]); out.add(&[3], 1.0) }
+///     _ => {}
+/// }).unwrap();
+/// let trace = Trace::record(&g).unwrap();
+/// for theta in [[1.0, 2.0], [0.5, 4.0]] {
+///     g.update_weights(&theta).unwrap();
+///     let direct = PhaseType::new(&g).unwrap().expectation(None).unwrap();
+///     let replayed = trace.program(&theta).unwrap().expected_waiting_time(&g, None).unwrap()[0];
+///     assert!((direct - replayed).abs() < 1e-12 * direct);
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Trace {
+    ops: Vec<Op>,
+    args: Vec<u32>,
+    param_dim: usize,
+    /// Base weight and coefficients of every edge of the graph.
+    base: Vec<f64>,
+    coeffs: Vec<f64>,
+    /// `(vertex, op of its total rate)` for every vertex with edges.
+    rates: Vec<(u32, u32)>,
+    states: Vec<i32>,
+    state_len: usize,
+    edges: usize,
+    order: Vec<u32>,
+    pos: Vec<u32>,
+    /// Phase 1 multipliers (`None`: 0).
+    scale: Vec<Option<u32>>,
+    elim: Vec<Command<u32>>,
+    dag_offsets: Vec<usize>,
+    dag: Vec<(u32, u32)>,
+}
+
+impl Trace {
+    /// Records the elimination of `view`'s structure: every edge that can
+    /// carry weight for some θ. Constant graphs are traced too (their
+    /// weights are constants).
+    pub fn record<G: GraphView + ?Sized>(view: &G) -> Result<Trace> {
+        let n = view.vertex_count();
+        let p = view.param_dim();
+        let m = view.edge_count();
+        let (base, coeffs): (Vec<f64>, Vec<f64>) = if p == 0 {
+            (view.weights().to_vec(), Vec::new())
+        } else {
+            (view.base_weights().to_vec(), view.coefficients().to_vec())
+        };
+        let structure = Structure {
+            view,
+            weights: (0..m)
+                .map(|e| {
+                    let live =
+                        base[e] != 0.0 || coeffs[e * p..(e + 1) * p].iter().any(|c| *c != 0.0);
+                    if live { 1.0 } else { 0.0 }
+                })
+                .collect(),
+        };
+        let support = analyse(&structure)?;
+        let (order, pos, comps) = elimination_order(&structure, &support);
+        let mut rec = Recorder::default();
+        let zero = rec.push(Op::Const(0.0));
+        let weights = &structure.weights;
+        // rates, their inverses and the normalised out-edges, by vertex
+        let mut rates = Vec::new();
+        let mut inv = vec![zero; n];
+        let mut probs: Vec<Children<u32>> = vec![Vec::new(); n];
+        for &v in &order {
+            let v = v as usize;
+            let live: Vec<usize> = view.edge_range(v).filter(|&e| weights[e] > 0.0).collect();
+            if live.is_empty() {
+                continue;
+            }
+            let w: Vec<u32> = live
+                .iter()
+                .map(|&e| rec.push(Op::Weight(e as u32)))
+                .collect();
+            let rate = rec.sum(w.iter().copied());
+            rates.push((v as u32, rate));
+            inv[v] = rec.inv(rate);
+            probs[v] = live
+                .iter()
+                .zip(&w)
+                .map(|(&e, &we)| (pos[view.targets()[e] as usize], rec.mul(we, inv[v])))
+                .collect();
+            probs[v].sort_unstable_by_key(|&(t, _)| t);
+        }
+        let scale = order
+            .iter()
+            .map(|&v| {
+                (v as usize != START && !view.is_absorbing(v as usize)).then_some(inv[v as usize])
+            })
+            .collect();
+        let mut elim = Vec::new();
+        let mut dag_offsets = vec![0];
+        let mut dag = Vec::new();
+        for &(a, b) in &comps {
+            let mut children: Vec<Children<u32>> = order[a..b]
+                .iter()
+                .map(|&v| std::mem::take(&mut probs[v as usize]))
+                .collect();
+            if b - a > 1 {
+                eliminate_component(&mut rec, a, b, &mut children, &mut elim, &order, view)?;
+            }
+            for c in children {
+                dag.extend(c);
+                dag_offsets.push(dag.len());
+            }
+        }
+        dag_offsets.resize(order.len() + 1, dag.len());
+        tracing::debug!(
+            ops = rec.ops.len(),
+            commands = elim.len(),
+            dag_edges = dag.len(),
+            "elimination recorded"
+        );
+        Ok(Trace {
+            ops: rec.ops,
+            args: rec.args,
+            param_dim: p,
+            base,
+            coeffs,
+            rates,
+            states: view.states().to_vec(),
+            state_len: view.state_len(),
+            edges: m,
+            order,
+            pos,
+            scale,
+            elim,
+            dag_offsets,
+            dag,
+        })
+    }
+
+    /// Number of recorded operations.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether nothing was recorded (never: there is at least the constant 0).
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Dimension of θ.
+    pub fn param_dim(&self) -> usize {
+        self.param_dim
+    }
+
+    /// The value of every operation at θ.
+    fn evaluate(&self, theta: &[f64]) -> Result<Vec<f64>> {
+        let p = self.param_dim;
+        if theta.len() != p {
+            return Err(Error::ParamLength {
+                expected: p,
+                got: theta.len(),
+            });
+        }
+        if let Some((index, &value)) = theta.iter().enumerate().find(|(_, t)| !t.is_finite()) {
+            return Err(Error::InvalidParam { index, value });
+        }
+        let mut x = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let v = match *op {
+                Op::Const(c) => c,
+                Op::Weight(e) => {
+                    let e = e as usize;
+                    self.base[e]
+                        + self.coeffs[e * p..(e + 1) * p]
+                            .iter()
+                            .zip(theta)
+                            .map(|(c, t)| c * t)
+                            .sum::<f64>()
+                }
+                Op::Add(a, b) => x[a as usize] + x[b as usize],
+                Op::Mul(a, b) => x[a as usize] * x[b as usize],
+                Op::Inv(a) => 1.0 / x[a as usize],
+                Op::Sum(s, l) => self.args[s as usize..(s + l) as usize]
+                    .iter()
+                    .map(|&i| x[i as usize])
+                    .sum(),
+            };
+            x.push(v);
+        }
+        for &(v, rate) in &self.rates {
+            let r = x[rate as usize];
+            if !(r.is_finite() && r > 0.0) {
+                let vertex = v as usize;
+                let state =
+                    self.states[vertex * self.state_len..(vertex + 1) * self.state_len].to_vec();
+                return Err(if r == 0.0 {
+                    Error::ZeroRate { vertex, state }
+                } else {
+                    Error::NonFinite {
+                        what: "total rate",
+                        vertex,
+                    }
+                });
+            }
+        }
+        Ok(x)
+    }
+
+    /// The numeric elimination program at θ: the same program
+    /// [`Program::new`] builds from the graph with these weights, without
+    /// redoing the sweep. Errors: θ of the wrong length or not finite, a
+    /// vertex whose total rate is zero or not finite at θ (named).
+    pub fn program(&self, theta: &[f64]) -> Result<Program> {
+        let x = self.evaluate(theta)?;
+        let val = |op: u32| x[op as usize];
+        let scale = self.scale.iter().map(|s| s.map_or(0.0, val)).collect();
+        let elim = self
+            .elim
+            .iter()
+            .map(|c| match *c {
+                Command::Scale { v, m } => Command::Scale { v, m: val(m) },
+                Command::AddScaled { v, u, m } => Command::AddScaled { v, u, m: val(m) },
+            })
+            .collect();
+        let dag = self.dag.iter().map(|&(t, q)| (t, val(q))).collect();
+        Ok(Program::from_parts(
+            self.order.clone(),
+            self.pos.clone(),
+            scale,
+            elim,
+            self.dag_offsets.clone(),
+            dag,
+            self.edges,
+        ))
+    }
+}

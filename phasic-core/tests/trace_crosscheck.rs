@@ -1,0 +1,111 @@
+//! Traces replay the elimination exactly: on random cyclic parameterized
+//! graphs numbered in any order, the program evaluated from the trace at θ
+//! gives the same expected waiting times, moments and sojourn times as a
+//! fresh elimination of the graph re-weighted to θ.
+
+use phasic_core::{Error, Graph, GraphBuilder, GraphView, PhaseType, START, Trace};
+use proptest::prelude::*;
+
+/// A random graph with `k` transient vertices in a shuffled numbering,
+/// every edge `b + c·θ` with random non-negative base and coefficients,
+/// and an exit from every vertex (so absorption is certain for θ ≥ 0).
+fn graph(k: usize, extra: &[(usize, usize, f64, [f64; 3])], perm: &[usize]) -> Graph {
+    let mut b = GraphBuilder::with_params(1, 3);
+    let ids: Vec<usize> = perm
+        .iter()
+        .map(|&i| b.find_or_create(&[i as i32 + 1]).unwrap())
+        .collect();
+    let absorbing = b.find_or_create(&[0]).unwrap();
+    b.add_edge(START, ids[0], 1.0).unwrap();
+    for i in 0..k {
+        // a path forward and an exit keep every vertex live
+        let next = if i + 1 < k { ids[i + 1] } else { absorbing };
+        b.add_param_edge(ids[i], next, 0.1, &[1.0, 0.0, 0.5])
+            .unwrap();
+        b.add_param_edge(ids[i], absorbing, 0.05, &[0.0, 0.3, 0.0])
+            .unwrap();
+    }
+    for &(from, to, base, c) in extra {
+        let (from, to) = (from % k, to % k);
+        if from != to {
+            b.add_param_edge(ids[from], ids[to], base, &c).unwrap();
+        }
+    }
+    b.build()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-11 * a.abs().max(b.abs()).max(1e-300)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+    #[test]
+    fn trace_equals_direct_elimination(
+        k in 2usize..14,
+        extra in prop::collection::vec((0usize..14, 0usize..14, 0.0f64..2.0, prop::array::uniform3(0.0f64..3.0)), 0..30),
+        seed in any::<u64>(),
+        thetas in prop::collection::vec(prop::array::uniform3(0.05f64..4.0), 1..4),
+    ) {
+        let mut perm: Vec<usize> = (0..k).collect();
+        let mut s = seed;
+        for i in (1..k).rev() {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            perm.swap(i, (s >> 33) as usize % (i + 1));
+        }
+        let mut g = graph(k, &extra, &perm);
+        let trace = Trace::record(&g).unwrap();
+        let rewards: Vec<f64> = (0..g.vertex_count()).map(|v| (v % 3) as f64).collect();
+        for theta in thetas {
+            g.update_weights(&theta).unwrap();
+            let ph = PhaseType::new(&g).unwrap();
+            let program = trace.program(&theta).unwrap();
+            let direct = ph.expected_waiting_time(Some(&rewards)).unwrap();
+            let replayed = program.expected_waiting_time(&g, Some(&rewards)).unwrap();
+            for (a, b) in direct.iter().zip(&replayed) {
+                prop_assert!(close(*a, *b), "EWT {a} vs {b}");
+            }
+            let sd = ph.sojourn_times();
+            let sr = program.sojourn_times(&g).unwrap();
+            for (a, b) in sd.iter().zip(&sr) {
+                prop_assert!(close(*a, *b), "sojourn {a} vs {b}");
+            }
+        }
+    }
+}
+
+#[test]
+fn errors_name_the_problem() {
+    let g = graph(3, &[(2, 0, 0.0, [0.0, 1.0, 0.0])], &[0, 1, 2]);
+    let trace = Trace::record(&g).unwrap();
+    assert!(matches!(
+        trace.program(&[1.0, 2.0]),
+        Err(Error::ParamLength {
+            expected: 3,
+            got: 2
+        })
+    ));
+    assert!(matches!(
+        trace.program(&[1.0, f64::NAN, 0.0]),
+        Err(Error::InvalidParam { index: 1, .. })
+    ));
+    // zero θ with zero bases cannot zero a rate here (bases are positive)...
+    assert!(trace.program(&[0.0, 0.0, 0.0]).is_ok());
+    // ...but a graph whose only edge out of a vertex is θ₀·1 can
+    let mut b = GraphBuilder::with_params(1, 1);
+    let v = b.find_or_create(&[1]).unwrap();
+    let a = b.find_or_create(&[2]).unwrap();
+    b.add_edge(START, v, 1.0).unwrap();
+    b.add_param_edge(v, a, 0.0, &[1.0]).unwrap();
+    let g = b.build();
+    let trace = Trace::record(&g).unwrap();
+    match trace.program(&[0.0]) {
+        Err(Error::ZeroRate { vertex, state }) => {
+            assert_eq!(vertex, v);
+            assert_eq!(state, vec![1]);
+        }
+        other => panic!("expected ZeroRate, got {other:?}"),
+    }
+    let p = trace.program(&[4.0]).unwrap();
+    assert!((p.expected_waiting_time(&g, None).unwrap()[0] - 0.25).abs() < 1e-15);
+}
