@@ -33,7 +33,7 @@ pub(crate) enum Command<V = f64> {
     AddScaled { v: u32, u: u32, m: V },
 }
 
-pub(crate) const EXCLUDED: u32 = u32::MAX;
+const EXCLUDED: u32 = u32::MAX;
 
 /// The elimination of a graph, reusable for any number of reward vectors.
 ///

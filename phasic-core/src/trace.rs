@@ -10,7 +10,7 @@
 use crate::bypass::{Arith, Children};
 use crate::error::{Error, Result};
 use crate::graph::START;
-use crate::program::{Command, EXCLUDED, Program, eliminate_component, elimination_order};
+use crate::program::{Command, Program, eliminate_component, elimination_order};
 use crate::support::analyse;
 use crate::view::GraphView;
 
