@@ -17,7 +17,8 @@ pub mod models;
 #[doc(hidden)]
 pub mod __private {
     pub use phasic_core::{
-        Callback, Initial, IntoInitial, Key, KeyHasher, ModelKey, Pure, Result, Transitions, tag,
+        Callback, Initial, IntoInitial, Key, KeyHasher, ModelKey, Pure, Result, Transitions,
+        Visited, tag,
     };
 
     /// Imported into every generated model module.

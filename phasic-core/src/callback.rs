@@ -28,7 +28,7 @@ pub trait Callback {
     /// The transitions out of `state`.
     fn expand(&self, state: &[i32], out: &mut Transitions, params: &Self::Params);
     /// Writes the declared consts' values and helpers' keys.
-    fn dependencies(&self, h: &mut KeyHasher, seen: &mut Vec<ModelKey>);
+    fn dependencies(&self, h: &mut KeyHasher, seen: &mut Visited);
 
     /// The full key of the graph built with `params`.
     fn key(&self, params: &Self::Params) -> ModelKey {
@@ -36,12 +36,18 @@ pub trait Callback {
         GRAPH_FORMAT_VERSION.key(&mut h);
         Self::TOKEN_KEY.key(&mut h);
         Self::THETA_DIM.key(&mut h);
-        let mut seen = Vec::new();
+        let mut seen = Visited::default();
         self.dependencies(&mut h, &mut seen);
         params.key(&mut h);
         h.finish()
     }
 }
+
+/// The helpers already written into a key. Identity (not the token key)
+/// decides, so two helpers with equal tokens but different const values
+/// are both keyed.
+#[derive(Debug, Default)]
+pub struct Visited(Vec<&'static Pure>);
 
 /// What `#[phasic::pure]` records about a helper function.
 #[derive(Debug)]
@@ -58,13 +64,14 @@ pub struct Pure {
 
 impl Pure {
     /// Writes this helper's key, consts and helpers (each helper once:
-    /// cycles of helpers calling each other end at the second visit).
-    pub fn hash_into(&'static self, h: &mut KeyHasher, seen: &mut Vec<ModelKey>) {
+    /// cycles of helpers calling each other end at the second visit; a
+    /// revisit writes the key only).
+    pub fn hash_into(&'static self, h: &mut KeyHasher, seen: &mut Visited) {
         self.key.key(h);
-        if seen.contains(&self.key) {
+        if seen.0.iter().any(|p| std::ptr::eq(*p, self)) {
             return;
         }
-        seen.push(self.key);
+        seen.0.push(self);
         (self.consts)(h);
         h.len(self.helpers.len());
         for helper in self.helpers {

@@ -46,7 +46,7 @@ mod uniformization;
 mod view;
 
 pub use builder::GraphBuilder;
-pub use callback::{Callback, IntoInitial, Pure};
+pub use callback::{Callback, IntoInitial, Pure, Visited};
 pub use discrete::{DiscreteContext, DiscretePhaseType};
 pub use error::{Error, Result};
 pub use granularity::{GranularityContext, default_granularity};

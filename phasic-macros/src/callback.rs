@@ -234,7 +234,6 @@ fn check_rules(model: &Model) -> Vec<syn::Error> {
 /// SHA-256 over the canonical attribute and the function without docs and name.
 fn token_key(model: &Model) -> [u8; 32] {
     let mut f = model.func.clone();
-    f.attrs.retain(|a| !a.path().is_ident("doc"));
     f.sig.ident = Ident::new("__phasic_model", Span::call_site());
     let mut h = TokenHasher::new("callback");
     h.section("attribute", &model.args.canonical());
@@ -356,7 +355,7 @@ fn generate(model: &Model) -> TokenStream {
             fn dependencies(
                 &self,
                 h: &mut ::phasic::__private::KeyHasher,
-                seen: &mut ::std::vec::Vec<::phasic::__private::ModelKey>,
+                seen: &mut ::phasic::__private::Visited,
             ) {
                 #(
                     h.str(#const_names);
@@ -396,7 +395,7 @@ fn fallback(model: &Model) -> TokenStream {
             fn dependencies(
                 &self,
                 _: &mut ::phasic::__private::KeyHasher,
-                _: &mut ::std::vec::Vec<::phasic::__private::ModelKey>,
+                _: &mut ::phasic::__private::Visited,
             ) {
             }
         }

@@ -14,6 +14,8 @@ mod args;
 mod callback;
 mod derive_key;
 mod imports;
+#[cfg(test)]
+mod key_tests;
 mod pure_fn;
 mod rules;
 mod token_hash;

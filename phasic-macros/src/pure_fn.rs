@@ -90,7 +90,6 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 fn token_key(func: &ItemFn, args: &Args) -> [u8; 32] {
     let mut f = func.clone();
-    f.attrs.retain(|a| !a.path().is_ident("doc"));
     f.sig.ident = Ident::new("__phasic_helper", Span::call_site());
     let mut h = TokenHasher::new("pure");
     h.section("attribute", &args.canonical());

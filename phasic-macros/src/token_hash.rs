@@ -1,12 +1,19 @@
 //! The structural SHA-256 of token trees: group delimiters, ident text,
 //! punct char and spacing, literal text. `TokenStream::to_string()` is
 //! never hashed (its spacing changes between compiler releases).
+//!
+//! Two normalisations make the key independent of formatting everywhere,
+//! including inside macro calls, whose tokens are kept as written: doc
+//! attributes (`#[doc = …]`, `#![doc = …]`, i.e. doc comments) are skipped
+//! wherever they occur, and a punct counts as joint only when it forms an
+//! operator with the next one (`::`, `->`, `+=`, `..=`, …) or starts a
+//! lifetime (`'a`).
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use sha2::{Digest, Sha256};
 
 /// Version of the encoding; bump it whenever this module changes.
-pub const MACRO_FORMAT_VERSION: u32 = 1;
+pub const MACRO_FORMAT_VERSION: u32 = 2;
 
 /// Collects token streams into one key.
 pub struct TokenHasher {
@@ -36,8 +43,14 @@ impl TokenHasher {
     }
 
     fn stream(&mut self, tokens: &TokenStream) {
-        for tt in tokens.clone() {
-            match tt {
+        let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let mut i = 0;
+        while i < tts.len() {
+            if let Some(skip) = doc_attribute(&tts[i..]) {
+                i += skip;
+                continue;
+            }
+            match &tts[i] {
                 TokenTree::Group(g) => {
                     let d = match g.delimiter() {
                         Delimiter::Parenthesis => b'(',
@@ -49,18 +62,16 @@ impl TokenHasher {
                     self.stream(&g.stream());
                     self.sha.update([b'E']);
                 }
-                TokenTree::Ident(i) => self.text(b'I', &i.to_string()),
+                TokenTree::Ident(id) => self.text(b'I', &id.to_string()),
                 TokenTree::Punct(p) => {
                     let mut buf = [0u8; 4];
-                    let spacing = match p.spacing() {
-                        Spacing::Alone => b'a',
-                        Spacing::Joint => b'j',
-                    };
+                    let joint = p.spacing() == Spacing::Joint && joins(p.as_char(), tts.get(i + 1));
                     self.text(b'P', p.as_char().encode_utf8(&mut buf));
-                    self.sha.update([spacing]);
+                    self.sha.update([if joint { b'j' } else { b'a' }]);
                 }
                 TokenTree::Literal(l) => self.text(b'L', &l.to_string()),
             }
+            i += 1;
         }
         self.sha.update([b'.']);
     }
@@ -68,6 +79,49 @@ impl TokenHasher {
     /// The 32-byte key.
     pub fn finish(self) -> [u8; 32] {
         self.sha.finalize().into()
+    }
+}
+
+/// Two-character operator prefixes: a joint punct followed by a punct
+/// makes an operator only for these pairs (three-character operators
+/// `..=`, `...`, `<<=`, `>>=` are chains of them).
+const PAIRS: &[&str] = &[
+    "::", "->", "=>", "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "^=", "&=",
+    "|=", "<<", ">>", "..", ".=", "<-",
+];
+
+/// Whether a joint `c` really joins what follows it.
+fn joins(c: char, next: Option<&TokenTree>) -> bool {
+    match next {
+        Some(TokenTree::Punct(n)) => PAIRS.iter().any(|p| {
+            let mut cs = p.chars();
+            cs.next() == Some(c) && cs.next() == Some(n.as_char())
+        }),
+        Some(TokenTree::Ident(_)) => c == '\'',
+        _ => false,
+    }
+}
+
+/// If `tts` starts with a doc attribute (`# [doc …]` or `# ! [doc …]`),
+/// how many tokens it spans.
+fn doc_attribute(tts: &[TokenTree]) -> Option<usize> {
+    let TokenTree::Punct(hash) = tts.first()? else {
+        return None;
+    };
+    if hash.as_char() != '#' {
+        return None;
+    }
+    let bang = matches!(tts.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+    let at = if bang { 2 } else { 1 };
+    let TokenTree::Group(g) = tts.get(at)? else {
+        return None;
+    };
+    if g.delimiter() != Delimiter::Bracket {
+        return None;
+    }
+    match g.stream().into_iter().next() {
+        Some(TokenTree::Ident(i)) if i == "doc" => Some(at + 1),
+        _ => None,
     }
 }
 
@@ -88,6 +142,17 @@ mod tests {
         assert_ne!(key(quote!(a + b)), key(quote!(a - b)));
         assert_ne!(key(quote!((a))), key(quote!([a])));
         assert_ne!(key(quote!(a += b)), key(quote!(a + = b)));
+        // a comma is never joint, whatever the lexer says
+        assert_eq!(
+            key("v![a,-1]".parse().unwrap()),
+            key("v![a, -1]".parse().unwrap())
+        );
+        // doc attributes are skipped wherever they are
+        assert_eq!(
+            key(quote!(#[doc = "x"] let a = 1;)),
+            key(quote!(let a = 1;))
+        );
+        assert_ne!(key(quote!(#[allow(x)] let a = 1;)), key(quote!(let a = 1;)));
         assert_ne!(key(quote!(1.0)), key(quote!(1.00)));
         assert_ne!(key(quote!(ab)), key(quote!(a b)));
     }
