@@ -82,6 +82,12 @@ impl MappedGraph {
         if !cfg!(target_endian = "little") {
             return Err("cache entries are mapped in place on little-endian machines only".into());
         }
+        // Checked before opening: opening a FIFO in the entry's place would
+        // block until a writer appears.
+        let kind = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
+        if !kind.is_file() {
+            return Err("not a regular file".into());
+        }
         let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
         let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
         if !meta.is_file() {

@@ -140,13 +140,21 @@ pub fn build_graph<C: Callback>(
     let store = GraphStore::new(&root);
     let key = callback.key(&params);
     if mode != CacheMode::Refresh {
-        match store.load(&key) {
+        let lookup = if mode == CacheMode::ReadOnly {
+            store.peek(&key)
+        } else {
+            store.load(&key)
+        };
+        match lookup {
             Lookup::Hit(g) => {
                 if mode != CacheMode::ReadOnly {
                     store.count(|c| c.hits += 1);
                 }
                 tracing::debug!(model = C::NAME, key = %key, "graph cache hit");
                 return Ok(done(CachedGraph::Mapped(g), CacheStatus::Hit));
+            }
+            Lookup::Bad { path, reason } if mode == CacheMode::ReadOnly => {
+                tracing::warn!(path = %path.display(), reason, "bad cache entry left in place (read-only); the graph is rebuilt");
             }
             Lookup::Bad { path, reason } => required(Error::BadEntry { path, reason })?,
             Lookup::Miss => {}

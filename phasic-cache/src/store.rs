@@ -100,16 +100,23 @@ impl GraphStore {
 
     /// Looks `key` up; a bad entry is moved aside (with a warning) and reported.
     pub fn load(&self, key: &ModelKey) -> Lookup {
+        let lookup = self.peek(key);
+        if let Lookup::Bad { path, reason } = &lookup {
+            self.quarantine(path, reason);
+        }
+        lookup
+    }
+
+    /// Looks `key` up without writing anything: a bad entry is reported
+    /// and left in place (the caller warns). For read-only use.
+    pub fn peek(&self, key: &ModelKey) -> Lookup {
         let path = self.path_of(key);
         if fs::symlink_metadata(&path).is_err() {
             return Lookup::Miss;
         }
         match MappedGraph::open(&path, key.0) {
             Ok(g) => Lookup::Hit(g),
-            Err(reason) => {
-                self.quarantine(&path, &reason);
-                Lookup::Bad { path, reason }
-            }
+            Err(reason) => Lookup::Bad { path, reason },
         }
     }
 
@@ -127,9 +134,22 @@ impl GraphStore {
             .unwrap_or_default();
         let target = q.join(format!("{name}.{}.{stamp}", std::process::id()));
         let moved = fs::create_dir_all(&q).and_then(|()| fs::rename(path, &target));
-        if let Err(e) = moved {
-            tracing::warn!(path = %path.display(), error = %e, "cannot move the bad entry aside; removing it");
-            let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
+        match moved {
+            Ok(()) => {}
+            // another process moved it first (and may have published a good one since)
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                // remove it, unless another process has replaced it with a valid entry meanwhile
+                let key = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .and_then(parse_hex);
+                let valid_now = key.is_some_and(|k| MappedGraph::open(path, k).is_ok());
+                if !valid_now {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot move the bad entry aside; removing it");
+                    let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
+                }
+            }
         }
         self.count(|c| c.corrupt += 1);
     }

@@ -7,13 +7,15 @@
 //! attributes (`#[doc = …]`, `#![doc = …]`, i.e. doc comments) are skipped
 //! wherever they occur, and a punct counts as joint only when it forms an
 //! operator with the next one (`::`, `->`, `+=`, `..=`, …) or starts a
-//! lifetime (`'a`).
+//! lifetime (`'a`), and a trailing comma is dropped where it changes
+//! nothing (last in a `[…]` or `{…}` group, or in a `(…)` group with
+//! another comma at its top level: `(a,)` stays a one-element tuple).
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use sha2::{Digest, Sha256};
 
 /// Version of the encoding; bump it whenever this module changes.
-pub const MACRO_FORMAT_VERSION: u32 = 2;
+pub const MACRO_FORMAT_VERSION: u32 = 3;
 
 /// Collects token streams into one key.
 pub struct TokenHasher {
@@ -39,11 +41,12 @@ impl TokenHasher {
     /// A labelled section (so that sections cannot run into each other).
     pub fn section(&mut self, label: &str, tokens: &TokenStream) {
         self.text(b'N', label);
-        self.stream(tokens);
+        self.stream(tokens, Delimiter::None);
     }
 
-    fn stream(&mut self, tokens: &TokenStream) {
-        let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    fn stream(&mut self, tokens: &TokenStream, delimiter: Delimiter) {
+        let mut tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        drop_trailing_comma(&mut tts, delimiter);
         let mut i = 0;
         while i < tts.len() {
             if let Some(skip) = doc_attribute(&tts[i..]) {
@@ -59,7 +62,7 @@ impl TokenHasher {
                         Delimiter::None => b'0',
                     };
                     self.sha.update([b'G', d]);
-                    self.stream(&g.stream());
+                    self.stream(&g.stream(), g.delimiter());
                     self.sha.update([b'E']);
                 }
                 TokenTree::Ident(id) => self.text(b'I', &id.to_string()),
@@ -99,6 +102,26 @@ fn joins(c: char, next: Option<&TokenTree>) -> bool {
         }),
         Some(TokenTree::Ident(_)) => c == '\'',
         _ => false,
+    }
+}
+
+fn is_comma(t: &TokenTree) -> bool {
+    matches!(t, TokenTree::Punct(p) if p.as_char() == ',')
+}
+
+/// Drops a trailing top-level comma that rustfmt may add or remove
+/// without changing the meaning: always in `[…]` and `{…}`, and in `(…)`
+/// when another top-level comma is there (`(a,)` stays a one-element
+/// tuple).
+fn drop_trailing_comma(tts: &mut Vec<TokenTree>, delimiter: Delimiter) {
+    let Some(last) = tts.last() else { return };
+    let droppable = match delimiter {
+        Delimiter::Bracket | Delimiter::Brace => true,
+        Delimiter::Parenthesis => tts[..tts.len() - 1].iter().any(is_comma),
+        Delimiter::None => false,
+    };
+    if droppable && is_comma(last) {
+        tts.pop();
     }
 }
 
@@ -147,6 +170,11 @@ mod tests {
             key("v![a,-1]".parse().unwrap()),
             key("v![a, -1]".parse().unwrap())
         );
+        // trailing commas that rustfmt adds change nothing; `(a,)` is a tuple
+        assert_eq!(key(quote!(f(a, b,))), key(quote!(f(a, b))));
+        assert_eq!(key(quote!([a,])), key(quote!([a])));
+        assert_eq!(key(quote!(S { a })), key(quote!(S { a })));
+        assert_ne!(key(quote!((a,))), key(quote!((a))));
         // doc attributes are skipped wherever they are
         assert_eq!(
             key(quote!(#[doc = "x"] let a = 1;)),
