@@ -140,11 +140,13 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
             ))
         })?;
         if let Some(t) = args.theta.iter().find(|t| t.len() != theta.dim) {
-            return Err(phasic::core::Error::ParamLength {
-                expected: theta.dim,
-                got: t.len(),
-            }
-            .into());
+            return Err(ModelCliError::Unsupported(format!(
+                "--theta has {} components, model `{}` takes {}: θ = {}",
+                t.len(),
+                spec.name,
+                theta.dim,
+                theta.about
+            )));
         }
         (theta.build)(&settings)?
     };
@@ -235,7 +237,7 @@ fn evaluate<G: GraphView>(
                 "with a split time `t` the model is not one phase-type distribution: only the expectation (--moments 1) and --sfs are available".into(),
             ));
         }
-        report.moments = vec![split(&built.graph)?];
+        report.moments = vec![split(g)?];
     } else {
         let reward =
             (reward_index != 0 || built.discrete).then(|| built.rewards[reward_index].1.as_slice());
@@ -259,7 +261,7 @@ fn evaluate<G: GraphView>(
         let sfs = built.sfs.as_ref().ok_or_else(|| {
             ModelCliError::Unsupported("this model has no site-frequency spectrum (--sfs)".into())
         })?;
-        report.sfs = Some(match sfs(&built.graph)? {
+        report.sfs = Some(match sfs(g)? {
             Spectrum::Classes(c) => serde_json::json!(c),
             Spectrum::Joint(m) => serde_json::json!(m),
         });

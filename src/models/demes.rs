@@ -2,7 +2,7 @@
 //! spectrum (MODELS §5).
 
 use super::{Built, ExpectationFn, ModelError, Settings, Spec, Spectrum, Theta, reward_of};
-use phasic_cache::{Cached, CachedGraph};
+use phasic_cache::Cached;
 use phasic_core::{Graph, GraphView, PhaseType, Uniformization};
 
 /// Error bound of the state probabilities at the split (tighter than the
@@ -109,11 +109,11 @@ fn im_coalescences(state: &[i32], m: usize, demes: usize) -> Vec<(Vec<i32>, f64,
 #[crate::callback(initial = im_start(n1, n2, false), helpers(im_start, im_migrations, im_coalescences))]
 pub fn isolation_migration(state: &[i32], out: &mut Transitions, n1: i32, n2: i32, d: &Demes) {
     let m = (n1.max(n2) + 1) as usize;
+    // migration edges are emitted even at rate 0 (as the original does), so
+    // that without migration and without a split the graph reports the
+    // lineages that can never meet instead of treating them as absorbed
     for (child, count, p) in im_migrations(state, m) {
-        let rate = count * if p == 0 { d.m21 } else { d.m12 };
-        if rate > 0.0 {
-            out.add(&child, rate);
-        }
+        out.add(&child, count * if p == 0 { d.m21 } else { d.m12 });
     }
     for (child, pairs, p) in im_coalescences(state, m, 2) {
         out.add(&child, pairs / if p == 0 { d.p1 } else { d.p2 });
@@ -299,11 +299,11 @@ fn build(s: &Settings) -> Result<Built, ModelError> {
 fn built(c: Cached, n1: i32, n2: i32, split: Option<(f64, f64)>) -> Built {
     let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
     Built {
-        sfs: Some(Box::new(move |g: &CachedGraph| {
+        sfs: Some(Box::new(move |g: &dyn GraphView| {
             joint_sfs(g, n1, n2, split).map(Spectrum::Joint)
         })),
         split_expectation: split.map(|(t, pa)| {
-            Box::new(move |g: &CachedGraph| Split::new(g, n1, n2, t, pa)?.expectation(|_| 1.0))
+            Box::new(move |g: &dyn GraphView| Split::new(g, n1, n2, t, pa)?.expectation(|_| 1.0))
                 as ExpectationFn
         }),
         ..Built::new(c, false, rewards)

@@ -50,10 +50,10 @@ pub struct Built {
     pub split_expectation: Option<ExpectationFn>,
 }
 
-/// How a model computes its SFS from its graph.
-pub type SpectrumFn = Box<dyn Fn(&CachedGraph) -> Result<Spectrum, ModelError>>;
+/// How a model computes its SFS from its graph (with the weights to use).
+pub type SpectrumFn = Box<dyn Fn(&dyn GraphView) -> Result<Spectrum, ModelError>>;
 /// How a split model computes its expectation from its graph.
-pub type ExpectationFn = Box<dyn Fn(&CachedGraph) -> Result<f64, ModelError>>;
+pub type ExpectationFn = Box<dyn Fn(&dyn GraphView) -> Result<f64, ModelError>>;
 
 impl Built {
     /// A model built from `cached` with its named rewards (the default first).

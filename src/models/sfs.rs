@@ -2,7 +2,7 @@
 
 use super::coalescent::pairs;
 use super::{Built, Spec, Spectrum, Theta, reward_of};
-use phasic_cache::{Cached, CachedGraph};
+use phasic_cache::Cached;
 use phasic_core::{GraphView, PhaseType};
 
 /// `(n, 0, …, 0)`: `n` lineages each subtending one sample.
@@ -90,7 +90,7 @@ pub(crate) fn sfs_rewards<G: GraphView + ?Sized>(graph: &G) -> Vec<Vec<f64>> {
 fn built(c: Cached) -> Built {
     let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
     Built {
-        sfs: Some(Box::new(|g: &CachedGraph| {
+        sfs: Some(Box::new(|g: &dyn GraphView| {
             let ph = PhaseType::new(g)?;
             let classes = sfs_rewards(g)
                 .iter()
