@@ -128,6 +128,11 @@ pub mod tag {
 /// Values that can be part of a cache key: a canonical, typed encoding.
 ///
 /// Derive it for parameter structs with `#[derive(phasic::Key)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a cache key: it does not implement `phasic::Key`",
+    label = "not a `phasic::Key`",
+    note = "derive it with `#[derive(phasic::Key)]`, or implement `phasic::Key` by hand"
+)]
 pub trait Key {
     /// Writes the encoding of `self`.
     fn key(&self, h: &mut KeyHasher);

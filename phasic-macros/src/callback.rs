@@ -3,12 +3,11 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{FnArg, Ident, ItemFn, Pat, Type};
 
 use crate::args::{Args, For};
-use crate::imports::{body_module, pure_marker, signature_types, types_of};
+use crate::imports::{body_module, helper_lookup, imported_types, pure_marker};
 use crate::rules::{Declared, Rules};
 use crate::token_hash::TokenHasher;
 
@@ -72,80 +71,89 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Checks the signature and extracts the run-time parameters.
 fn parameters(func: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Param> {
     let sig = &func.sig;
-    let mut err = |span: Span, msg: String| errors.push(syn::Error::new(span, msg));
+    let mut err = |tokens: &dyn ToTokens, msg: String| {
+        errors.push(syn::Error::new_spanned(tokens, msg));
+    };
     if let Some(a) = &sig.asyncness {
         err(
-            a.span(),
+            a,
             format!("`async fn` cannot be driven by the builder: {SHAPE}"),
         );
     }
     if let Some(c) = &sig.constness {
-        err(c.span(), format!("`const fn` is not needed here: {SHAPE}"));
+        err(c, format!("`const fn` is not needed here: {SHAPE}"));
     }
     if let syn::Safety::Unsafe(u) = &sig.safety {
-        err(
-            u.span(),
-            "`unsafe` is not allowed in a model function".to_string(),
-        );
+        err(u, "`unsafe` is not allowed in a model function".to_string());
     }
     if let Some(abi) = &sig.abi {
         err(
-            abi.span(),
+            abi,
             format!("`extern` functions cannot be model functions: {SHAPE}"),
         );
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         err(
-            sig.generics.span(),
+            &sig.generics,
             format!(
                 "generic model functions are not supported: {SHAPE}, with concrete parameter types"
             ),
         );
     }
-    if let syn::ReturnType::Type(_, t) = &sig.output {
+    if let syn::ReturnType::Type(arrow, t) = &sig.output {
         err(
-            t.span(),
+            &quote!(#arrow #t),
             format!("a model function returns nothing, it adds transitions to `out`: {SHAPE}"),
         );
     }
-    let inputs: Vec<&FnArg> = sig.inputs.iter().collect();
-    let typed = |a: &FnArg| match a {
-        FnArg::Typed(t) => Some(t.clone()),
-        FnArg::Receiver(_) => None,
-    };
-    match inputs.first().and_then(|a| typed(a)) {
+    // `self` is reported once; the arguments after it are checked as if
+    // it were not there
+    let mut inputs = Vec::new();
+    for a in &sig.inputs {
+        match a {
+            FnArg::Typed(t) => inputs.push(t),
+            FnArg::Receiver(r) => err(
+                r,
+                format!("`self`: a model function is a free function, not a method: {SHAPE}"),
+            ),
+        }
+    }
+    // the parentheses of the signature, for a missing argument
+    let mut parens = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Parenthesis,
+        sig.inputs.to_token_stream(),
+    );
+    parens.set_span(sig.paren_token.span.join());
+    match inputs.first() {
         Some(t) if is_state_type(&t.ty) => {}
         Some(t) => err(
-            t.ty.span(),
+            &t.ty,
             format!("the first argument is the state and has type `&[i32]`: {SHAPE}"),
         ),
-        None => err(sig.span(), format!("missing the state argument: {SHAPE}")),
+        None => err(
+            &parens,
+            format!("missing the state argument `state: &[i32]`: {SHAPE}"),
+        ),
     }
-    match inputs.get(1).and_then(|a| typed(a)) {
+    match inputs.get(1) {
         Some(t) if is_transitions_type(&t.ty) => {}
         Some(t) => err(
-            t.ty.span(),
+            &t.ty,
             format!(
                 "the second argument receives the transitions and has type `&mut Transitions`: {SHAPE}"
             ),
         ),
-        None => err(
-            sig.span(),
-            format!("missing the transitions argument: {SHAPE}"),
+        None if !inputs.is_empty() => err(
+            &parens,
+            format!("missing the transitions argument `out: &mut Transitions`: {SHAPE}"),
         ),
+        None => {}
     }
     let mut params = Vec::new();
-    for a in inputs.iter().skip(2) {
-        let Some(t) = typed(a) else {
-            err(
-                a.span(),
-                format!("`self` cannot be a model parameter: {SHAPE}"),
-            );
-            continue;
-        };
+    for t in inputs.iter().skip(2) {
         if !matches!(&*t.pat, Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none()) {
             err(
-                t.pat.span(),
+                &t.pat,
                 "a model parameter is a plain name, e.g. `theta: f64`".to_string(),
             );
             continue;
@@ -153,15 +161,16 @@ fn parameters(func: &ItemFn, errors: &mut Vec<syn::Error>) -> Vec<Param> {
         let (stored, by_ref) = match &*t.ty {
             Type::Reference(r) if r.mutability.is_some() => {
                 err(
-                    r.span(),
+                    r,
                     "parameters are read-only: use `&T` or a `Copy` value, not `&mut`".to_string(),
                 );
-                continue;
+                // kept as `T`, so that calls elsewhere give no further errors
+                ((*r.elem).clone(), true)
             }
             Type::Reference(r) => ((*r.elem).clone(), true),
             Type::ImplTrait(i) => {
                 err(
-                    i.span(),
+                    i,
                     "`impl Trait` parameters cannot be keyed: use a concrete type".to_string(),
                 );
                 continue;
@@ -192,7 +201,7 @@ fn declared(model: &Model) -> Declared {
     Declared {
         consts: model.args.consts.iter().map(Ident::to_string).collect(),
         helpers: model.args.helpers.iter().map(Ident::to_string).collect(),
-        types: signature_types(types_of(&model.func.sig))
+        types: imported_types(&model.func.sig)
             .iter()
             .map(Ident::to_string)
             .collect(),
@@ -219,16 +228,15 @@ fn check_rules(model: &Model) -> Vec<syn::Error> {
             FnArg::Typed(t) => Some(t.pat.to_token_stream().to_string().replace("mut ", "")),
             FnArg::Receiver(_) => None,
         });
-    let mut rules = Rules::new(&declared, sig_locals.chain(param_names(model)));
-    rules.visit_block(&model.func.block);
-    // `initial` sees the parameters only
-    let mut initial_rules = Rules::new(&declared, param_names(model));
+    // `initial` sees the parameters only; it comes first, so that a
+    // mistake made in both is reported where it is written first
+    let mut rules = Rules::new(&declared, param_names(model));
     if let Some(init) = &model.args.initial {
-        initial_rules.visit_expr(init);
+        rules.visit_expr(init);
     }
-    let mut errors = rules.errors;
-    errors.extend(initial_rules.errors);
-    errors
+    rules.rescope(sig_locals.chain(param_names(model)));
+    rules.visit_block(&model.func.block);
+    rules.errors
 }
 
 /// SHA-256 over the canonical attribute and the function without docs and name.
@@ -291,9 +299,9 @@ fn generate(model: &Model) -> TokenStream {
     let consts = &model.args.consts;
     let const_names = consts.iter().map(Ident::to_string);
     let helpers = &model.args.helpers;
-    let markers: Vec<TokenStream> = helpers.iter().map(pure_marker).collect();
-    let n_helpers = helpers.len();
-    let types = signature_types(types_of(&f.sig));
+    let markers = helpers.iter().map(pure_marker);
+    let lookup = helper_lookup(helpers);
+    let types = imported_types(&f.sig);
     let inputs = &f.sig.inputs;
     let param_decls = model.params.iter().map(|p| {
         let (pat, ty) = (&p.pat, &p.ty);
@@ -301,7 +309,6 @@ fn generate(model: &Model) -> TokenStream {
     });
     let body = &f.block;
     let initial = &model.args.initial;
-    let marker_calls = markers.iter().map(|m| quote!(#m().hash_into(h, seen);));
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
@@ -315,6 +322,10 @@ fn generate(model: &Model) -> TokenStream {
             use ::phasic::__private::prelude::*;
             #[allow(unused_imports)]
             use super::{#(#consts,)* #(#helpers,)* #(#types,)*};
+            #lookup
+
+            /// The markers of the declared helpers.
+            pub(super) static __PHASIC_HELPERS: &[fn() -> &'static ::phasic::__private::Pure] = &[#(#markers),*];
 
             #(#other_attrs)*
             // parameters used only by `initial` are not unused
@@ -361,8 +372,10 @@ fn generate(model: &Model) -> TokenStream {
                     h.str(#const_names);
                     ::phasic::__private::Key::key(&#consts, h);
                 )*
-                h.len(#n_helpers);
-                #(#marker_calls)*
+                h.len(#module::__PHASIC_HELPERS.len());
+                for helper in #module::__PHASIC_HELPERS {
+                    helper().hash_into(h, seen);
+                }
             }
         }
     }
@@ -376,10 +389,21 @@ fn fallback(model: &Model) -> TokenStream {
     let (params_ty, _) = params_type_and_args(model);
     let name_str = name.to_string();
     let unused = format_ident!("_unused");
+    let module = body_module("callback", name);
+    let (consts, helpers) = (&model.args.consts, &model.args.helpers);
+    let types = imported_types(&model.func.sig);
     quote! {
         #[allow(non_camel_case_types, dead_code)]
         #[derive(Clone, Copy, Debug, Default)]
         #vis struct #name;
+
+        // what the model declares stays in use, so that its imports do
+        // not add warnings to the error
+        #[doc(hidden)]
+        #[allow(non_snake_case, unused_imports)]
+        mod #module {
+            use super::{#(#consts,)* #(#helpers,)* #(#types,)*};
+        }
 
         impl ::phasic::__private::Callback for #name {
             type Params = #params_ty;

@@ -2,7 +2,8 @@
 //! (or each variant's name and fields), in declaration order.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields};
 
 pub fn expand(input: TokenStream) -> TokenStream {
@@ -55,25 +56,30 @@ pub fn expand(input: TokenStream) -> TokenStream {
 }
 
 /// A destructuring pattern for the fields and the writes of their keys.
+/// Each write is spanned on the field's type, where a type that is not
+/// `Key` is reported.
 fn fields(fields: &Fields) -> (TokenStream, TokenStream) {
+    let write = |ident: &syn::Ident, ty: &syn::Type| quote_spanned!(ty.span()=> ::phasic::__private::Key::key(#ident, h););
     match fields {
         Fields::Named(n) => {
             let idents: Vec<_> = n.named.iter().filter_map(|f| f.ident.clone()).collect();
             let strs = idents.iter().map(|i| i.to_string());
+            let writes = n.named.iter().zip(&idents).map(|(f, i)| write(i, &f.ty));
             let count = idents.len();
             (
                 quote!({ #(#idents),* }),
-                quote!(h.len(#count); #( h.str(#strs); ::phasic::__private::Key::key(#idents, h); )*),
+                quote!(h.len(#count); #( h.str(#strs); #writes )*),
             )
         }
         Fields::Unnamed(u) => {
             let idents: Vec<_> = (0..u.unnamed.len())
                 .map(|i| format_ident!("f{i}"))
                 .collect();
+            let writes = u.unnamed.iter().zip(&idents).map(|(f, i)| write(i, &f.ty));
             let count = idents.len();
             (
                 quote!(( #(#idents),* )),
-                quote!(h.len(#count); #( ::phasic::__private::Key::key(#idents, h); )*),
+                quote!(h.len(#count); #( #writes )*),
             )
         }
         Fields::Unit => (quote!(), quote!(h.len(0);)),

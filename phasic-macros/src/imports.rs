@@ -5,8 +5,23 @@ use proc_macro2::{Ident, Span, TokenStream};
 use syn::visit::{self, Visit};
 use syn::{Signature, Type};
 
+/// The types a generated module imports from its parent: the
+/// single-segment type names of the signature that neither the prelude
+/// nor the generic parameters provide.
+pub fn imported_types(sig: &Signature) -> Vec<Ident> {
+    let generic: Vec<String> = sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
+    signature_types(types_of(sig))
+        .into_iter()
+        .filter(|t| !generic.contains(&t.to_string()))
+        .collect()
+}
+
 /// The single-segment type names of `ty` that the prelude does not provide.
-pub fn signature_types<'a>(types: impl IntoIterator<Item = &'a Type>) -> Vec<Ident> {
+fn signature_types<'a>(types: impl IntoIterator<Item = &'a Type>) -> Vec<Ident> {
     struct Collect(Vec<Ident>);
     impl<'ast> Visit<'ast> for Collect {
         fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
@@ -28,7 +43,7 @@ pub fn signature_types<'a>(types: impl IntoIterator<Item = &'a Type>) -> Vec<Ide
 }
 
 /// Every type written in the signature's inputs and output.
-pub fn types_of(sig: &Signature) -> Vec<&Type> {
+fn types_of(sig: &Signature) -> Vec<&Type> {
     let mut out: Vec<&Type> = sig
         .inputs
         .iter()
@@ -43,12 +58,64 @@ pub fn types_of(sig: &Signature) -> Vec<&Type> {
     out
 }
 
-/// The function `#[phasic::pure]` generates in the module of the same name
-/// as the helper (so that `use a::f;` brings it along with `f`); a
-/// callback declaring `helpers(f)` calls it for `f`'s key.
+/// The marker of a declared helper, a `fn() -> &'static Pure`: a closure
+/// calling the `__phasic_pure` that `#[phasic::pure]` generates in the
+/// module of the same name as the helper (so that `use super::f;` brings
+/// it along with `f`). Valid inside a module that emits [`helper_lookup`].
 pub fn pure_marker(helper: &Ident) -> TokenStream {
     let marker = Ident::new("__phasic_pure", helper.span());
-    quote::quote_spanned!(helper.span()=> #helper::#marker)
+    quote::quote_spanned!(helper.span()=>
+        || __phasic_helpers::PureHelper::pure(#helper::#marker())
+    )
+}
+
+/// Emitted in a generated module that imports `helpers(f, g)` from its
+/// parent: what makes a helper without `#[phasic::pure]` one clear error.
+///
+/// For each helper, a fallback module of the same name, glob-imported: an
+/// explicit `use super::f;` shadows it when `f` has its `#[phasic::pure]`
+/// module, and otherwise [`pure_marker`] reaches the fallback, whose
+/// `__phasic_pure` returns a type that is not `PureHelper`, and the
+/// compiler says so with the message below, on the helper's name.
+pub fn helper_lookup(helpers: &[Ident]) -> TokenStream {
+    if helpers.is_empty() {
+        return TokenStream::new();
+    }
+    let fallbacks = helpers.iter().map(|h| {
+        quote::quote_spanned! {h.span()=>
+            pub mod #h {
+                pub struct NotMarkedPure;
+                pub fn __phasic_pure() -> NotMarkedPure {
+                    NotMarkedPure
+                }
+            }
+        }
+    });
+    quote::quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, non_snake_case)]
+        mod __phasic_helpers {
+            #[diagnostic::on_unimplemented(
+                message = "this function is declared in `helpers(…)` but is not marked `#[phasic::pure]`",
+                label = "not a `#[phasic::pure]` function",
+                note = "mark the function with `#[phasic::pure]` (declaring the consts and helpers it uses with `consts(…)` and `helpers(…)`), so that its code is part of the model's key"
+            )]
+            pub trait PureHelper {
+                fn pure(self) -> &'static ::phasic::__private::Pure;
+            }
+            #[diagnostic::do_not_recommend]
+            impl PureHelper for &'static ::phasic::__private::Pure {
+                fn pure(self) -> &'static ::phasic::__private::Pure {
+                    self
+                }
+            }
+            pub mod fallback {
+                #(#fallbacks)*
+            }
+        }
+        #[allow(unused_imports)]
+        use self::__phasic_helpers::fallback::*;
+    }
 }
 
 /// The name of the generated module that holds a function's body.

@@ -8,7 +8,7 @@ use syn::visit::Visit;
 use syn::{FnArg, Ident, ItemFn, Pat};
 
 use crate::args::{Args, For};
-use crate::imports::{pure_marker, signature_types, types_of};
+use crate::imports::{helper_lookup, imported_types, pure_marker};
 use crate::rules::{Declared, Rules};
 use crate::token_hash::TokenHasher;
 
@@ -69,10 +69,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let declared = Declared {
         consts: args.consts.iter().map(Ident::to_string).collect(),
         helpers: args.helpers.iter().map(Ident::to_string).collect(),
-        types: signature_types(types_of(sig))
-            .iter()
-            .map(Ident::to_string)
-            .collect(),
+        types: imported_types(sig).iter().map(Ident::to_string).collect(),
     };
     if errors.is_empty() {
         let mut rules = Rules::new(&declared, names.iter().map(Ident::to_string));
@@ -108,7 +105,8 @@ fn module(func: &ItemFn, args: &Args, key: [u8; 32], body: Option<TokenStream>) 
     let const_names = consts.iter().map(Ident::to_string);
     let helpers = &args.helpers;
     let helper_markers = helpers.iter().map(pure_marker);
-    let types = signature_types(types_of(&func.sig));
+    let lookup = helper_lookup(helpers);
+    let types = imported_types(&func.sig);
     quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code)]
@@ -117,6 +115,7 @@ fn module(func: &ItemFn, args: &Args, key: [u8; 32], body: Option<TokenStream>) 
             use ::phasic::__private::prelude::*;
             #[allow(unused_imports)]
             use super::{#name, #(#consts,)* #(#helpers,)* #(#types,)*};
+            #lookup
 
             #body
 

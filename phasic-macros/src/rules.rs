@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -118,18 +119,69 @@ const PURE_STD: &[&str] = &[
     "ascii",
 ];
 
-/// Why an impure std module is refused.
-fn impure_reason(module: &str) -> &'static str {
+/// Why an impure std module is refused, and what to do instead.
+fn impure_reason(module: &str) -> (&'static str, &'static str) {
     match module {
-        "env" => "it reads the process environment",
-        "fs" | "io" | "net" | "os" | "path" => "it does I/O",
-        "process" => "it reaches other processes",
-        "thread" => "it depends on threads",
-        "time" => "it reads the clock",
-        "sync" | "cell" | "rc" => "it gives interior mutability or shared state",
-        "hash" => "its hashers are randomly seeded",
-        "ptr" | "ffi" | "alloc" | "intrinsics" | "arch" => "it is unsafe or platform dependent",
-        _ => "it is not on the list of pure std modules",
+        "env" => (
+            "reads the process environment",
+            "pass the value as a parameter of the model function",
+        ),
+        "fs" | "io" | "net" | "os" | "path" => (
+            "does I/O",
+            "read the data before building and pass it as a parameter",
+        ),
+        "process" => (
+            "depends on the running process",
+            "pass the value as a parameter of the model function",
+        ),
+        "thread" => (
+            "depends on threads",
+            "a model function must compute its transitions from its arguments alone",
+        ),
+        "time" => (
+            "reads the clock",
+            "pass the value as a parameter of the model function",
+        ),
+        "sync" | "cell" | "rc" => (
+            "gives interior mutability or shared state, which carries values between calls",
+            "use plain `let mut` locals",
+        ),
+        "hash" => (
+            "has randomly seeded hashers",
+            "use `std::collections::BTreeMap`/`BTreeSet`",
+        ),
+        "ptr" | "ffi" | "alloc" | "intrinsics" | "arch" => (
+            "is unsafe or platform dependent",
+            "write it with safe, portable std code",
+        ),
+        _ => (
+            "is not on the list of pure std modules",
+            "use pure modules such as `std::cmp`, `std::iter` or `std::collections`, or a `#[phasic::pure]` helper",
+        ),
+    }
+}
+
+/// Why a refused macro is refused, and what to do instead.
+fn macro_reason(name: &str) -> &'static str {
+    match name {
+        "env" | "option_env" => {
+            "it reads the build environment, which the key cannot see: pass the value as a parameter"
+        }
+        "include" | "include_str" | "include_bytes" => {
+            "it reads a file, which the key cannot see: read it before building and pass the contents as a parameter"
+        }
+        "file" | "line" | "column" | "module_path" => {
+            "its value changes when unrelated code moves: use a literal"
+        }
+        "thread_local" => {
+            "it declares hidden state shared between calls: use plain `let mut` locals"
+        }
+        "println" | "print" | "eprintln" | "eprint" | "dbg" | "write" | "writeln" => {
+            "it does I/O: print outside the model function"
+        }
+        _ => {
+            "the key cannot see what it expands to: write the code out, or move it into a `#[phasic::pure]` helper (allowed: `vec!`, `assert!`, `assert_eq!`, `assert_ne!`, `debug_assert!`, `matches!`, `panic!`, `unreachable!`, `todo!`, `unimplemented!`, `format!`)"
+        }
     }
 }
 
@@ -172,6 +224,8 @@ pub struct Declared {
 pub struct Rules<'d> {
     declared: &'d Declared,
     scopes: Vec<HashSet<String>>,
+    /// What has been reported: each mistake once, at its first use.
+    reported: HashSet<String>,
     pub errors: Vec<syn::Error>,
 }
 
@@ -180,12 +234,26 @@ impl<'d> Rules<'d> {
         Rules {
             declared,
             scopes: vec![params.into_iter().collect()],
+            reported: HashSet::new(),
             errors: Vec::new(),
         }
     }
 
+    /// Starts over with only `params` in scope, keeping what was reported.
+    pub fn rescope(&mut self, params: impl IntoIterator<Item = String>) {
+        self.scopes = vec![params.into_iter().collect()];
+    }
+
     fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.errors.push(syn::Error::new(span, msg));
+    }
+
+    /// An error spanning all of `tokens`, unless the mistake named `what`
+    /// was already reported.
+    fn error_once(&mut self, what: String, tokens: impl ToTokens, msg: impl std::fmt::Display) {
+        if self.reported.insert(what) {
+            self.errors.push(syn::Error::new_spanned(tokens, msg));
+        }
     }
 
     fn is_local(&self, name: &str) -> bool {
@@ -202,8 +270,12 @@ impl<'d> Rules<'d> {
         }
         let mut b = Bindings(Vec::new());
         b.visit_pat(pat);
+        self.bind_names(b.0);
+    }
+
+    fn bind_names(&mut self, names: impl IntoIterator<Item = String>) {
         if let Some(scope) = self.scopes.last_mut() {
-            scope.extend(b.0);
+            scope.extend(names);
         }
     }
 
@@ -214,12 +286,17 @@ impl<'d> Rules<'d> {
     }
 
     fn check_path(&mut self, path: &Path) {
-        let span = path.span();
         let shown = path_text(path);
         if path.leading_colon.is_some() {
-            return self.error(
-                span,
-                format!("`{shown}` reaches into another crate, which the model key cannot see: model functions may use only `std` and declared items"),
+            let krate = path
+                .segments
+                .first()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            return self.error_once(
+                format!("::{krate}"),
+                path,
+                format!("`{shown}` reaches into another crate, which the model key cannot see: model functions may use only `std` and declared items; pass the value as a parameter"),
             );
         }
         let Some(first) = path.segments.first() else {
@@ -236,10 +313,7 @@ impl<'d> Rules<'d> {
             if known {
                 return;
             }
-            let fix = if name
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
+            let fix = if is_const_name(&name) {
                 format!("`{name}` is read but not declared: declare it with `consts({name})`")
             } else if name.chars().next().is_some_and(char::is_uppercase) {
                 format!(
@@ -250,32 +324,54 @@ impl<'d> Rules<'d> {
                     "`{name}` is not declared: if it is a function, declare it with `helpers({name})` and mark `{name}` with `#[phasic::pure]`"
                 )
             };
-            return self.error(first.ident.span(), fix);
+            return self.error_once(name, &first.ident, fix);
         }
         match name.as_str() {
-            "crate" | "super" | "self" => self.error(
-                span,
-                format!("`{shown}` is a path into `{name}::`, a hidden input: declare consts with `consts(…)` and functions with `helpers(…)`"),
-            ),
+            "crate" | "super" | "self" => {
+                let last = path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+                let declare = if path.segments.len() > 2 {
+                    "declare consts with `consts(…)` and functions with `helpers(…)`".to_string()
+                } else if is_const_name(&last) {
+                    format!("add `use {shown};` outside the function and declare it with `consts({last})`")
+                } else {
+                    format!("add `use {shown};` outside the function, declare it with `helpers({last})` and mark it `#[phasic::pure]`")
+                };
+                self.error_once(
+                    shown.clone(),
+                    path,
+                    format!("`{shown}` is a path into `{name}::`, which the model key cannot see: {declare}"),
+                )
+            }
             "std" | "core" | "alloc" => {
                 let module = path.segments.get(1).map(|s| s.ident.to_string()).unwrap_or_default();
                 let hashed = path.segments.iter().any(|s| {
                     matches!(s.ident.to_string().as_str(), "HashMap" | "HashSet" | "hash_map" | "hash_set" | "RandomState")
                 });
                 if hashed {
-                    self.error(span, format!("`{shown}` iterates in a random order (randomly seeded hasher): use `std::collections::BTreeMap`/`BTreeSet`"));
+                    self.error_once(
+                        "std::collections::hash".to_string(),
+                        path,
+                        format!("`{shown}` iterates in a random order (randomly seeded hasher): use `std::collections::BTreeMap`/`BTreeSet`"),
+                    );
                 } else if !PURE_STD.contains(&module.as_str()) {
-                    self.error(span, format!("`{shown}` is impure: `{name}::{module}` is refused in a model function because {}", impure_reason(&module)));
+                    let (why, fix) = impure_reason(&module);
+                    self.error_once(
+                        format!("std::{module}"),
+                        path,
+                        format!("`{shown}` is refused in a model function because `{name}::{module}` {why}: {fix}"),
+                    );
                 }
             }
-            _ if RANDOM_CRATES.contains(&name.as_str()) => self.error(
-                span,
-                format!("`{shown}`: random number generation is a hidden input; a model function must be deterministic"),
+            _ if RANDOM_CRATES.contains(&name.as_str()) => self.error_once(
+                name.clone(),
+                path,
+                format!("`{shown}`: random number generation is a hidden input; a model function must be deterministic (pass random values as parameters)"),
             ),
             _ if PRELUDE.contains(&name.as_str()) || d.types.contains(&name) => {}
-            _ => self.error(
-                span,
-                format!("`{shown}` refers to another crate or an undeclared module, which the model key cannot see"),
+            _ => self.error_once(
+                name.clone(),
+                path,
+                format!("`{shown}` refers to another crate or an undeclared module, which the model key cannot see: model functions may use only `std` and declared items; pass the value as a parameter"),
             ),
         }
     }
@@ -293,22 +389,24 @@ impl<'d> Rules<'d> {
             }
             _ => true,
         };
+        // a nested `macro_rules!` was reported where it was defined
+        let nested = mac.path.segments.len() == 1 && self.is_local(&format!("{name}!"));
+        if nested {
+            return;
+        }
         if !(from_std && PURE_MACROS.contains(&name.as_str())) {
-            let why = match name.as_str() {
-                "env" | "option_env" => "it reads the build environment",
-                "include" | "include_str" | "include_bytes" => "it reads a file",
-                "file" | "line" | "column" | "module_path" => "it depends on where the code sits",
-                "thread_local" => "it declares hidden shared state",
-                "println" | "print" | "eprintln" | "eprint" | "dbg" | "write" | "writeln" => {
-                    "it does I/O"
-                }
-                _ => {
-                    "only `vec!`, `assert!`, `assert_eq!`, `assert_ne!`, `debug_assert!`, `matches!`, `panic!`, `unreachable!`, `todo!`, `unimplemented!` and `format!` are allowed"
-                }
-            };
-            return self.error(
-                mac.path.span(),
-                format!("macro `{name}!` is refused in a model function: {why}"),
+            if name == "thread_local" {
+                // its statics are reported with it, not at each use
+                self.bind_names(declared_statics(&mac.tokens));
+            }
+            let shown = path_text(&mac.path);
+            return self.error_once(
+                format!("{shown}!"),
+                &mac.path,
+                format!(
+                    "macro `{shown}!` is refused in a model function: {}",
+                    macro_reason(&name)
+                ),
             );
         }
         let parsed = if name == "matches" {
@@ -365,6 +463,83 @@ fn matches_args(input: ParseStream) -> syn::Result<Vec<Expr>> {
     Ok(out)
 }
 
+/// `RATE`, `N_MAX`: how consts and statics are named.
+fn is_const_name(name: &str) -> bool {
+    name.chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The names of the statics a `thread_local!` declares.
+fn declared_statics(tokens: &proc_macro2::TokenStream) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut after_static = false;
+    for tt in tokens.clone() {
+        if let proc_macro2::TokenTree::Ident(i) = tt {
+            if after_static {
+                names.push(i.to_string());
+            }
+            after_static = i == "static";
+        } else {
+            after_static = false;
+        }
+    }
+    names
+}
+
+/// The names an item brings into scope (`fn f`, `const C`, `use a::{b, c as d}`).
+fn item_names(item: &syn::Item) -> Vec<String> {
+    fn use_names(tree: &syn::UseTree, out: &mut Vec<String>) {
+        match tree {
+            syn::UseTree::Path(p) => use_names(&p.tree, out),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.rename.to_string()),
+            syn::UseTree::Glob(_) => {}
+            syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_names(t, out)),
+        }
+    }
+    let ident = match item {
+        syn::Item::Const(i) => Some(&i.ident),
+        syn::Item::Enum(i) => Some(&i.ident),
+        syn::Item::Fn(i) => Some(&i.sig.ident),
+        syn::Item::Mod(i) => Some(&i.ident),
+        syn::Item::Static(i) => Some(&i.ident),
+        syn::Item::Struct(i) => Some(&i.ident),
+        syn::Item::Trait(i) => Some(&i.ident),
+        syn::Item::Type(i) => Some(&i.ident),
+        syn::Item::Union(i) => Some(&i.ident),
+        // `macro_rules! m` binds `m!`
+        syn::Item::Macro(m) => {
+            return m.ident.iter().map(|i| format!("{i}!")).collect();
+        }
+        syn::Item::Use(u) => {
+            let mut out = Vec::new();
+            use_names(&u.tree, &mut out);
+            return out;
+        }
+        _ => None,
+    };
+    ident.map(Ident::to_string).into_iter().collect()
+}
+
+/// The tokens of `item` up to its name (`static mut CALLS`, `fn rate`),
+/// or all of a `use`: what an error about a nested item underlines.
+fn item_head(item: &syn::Item, names: &[String]) -> proc_macro2::TokenStream {
+    let all = item.to_token_stream();
+    if matches!(item, syn::Item::Use(_)) {
+        return all;
+    }
+    let mut head = proc_macro2::TokenStream::new();
+    for tt in all {
+        let last = matches!(&tt, proc_macro2::TokenTree::Ident(i)
+            if names.iter().any(|n| *i == n.trim_end_matches('!')));
+        head.extend([tt]);
+        if last {
+            break;
+        }
+    }
+    head
+}
+
 fn path_text(path: &Path) -> String {
     let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     format!(
@@ -387,16 +562,24 @@ impl<'ast> Visit<'ast> for Rules<'_> {
         if let syn::Stmt::Item(item) = s {
             let msg = match item {
                 syn::Item::Static(st) if matches!(st.mutability, syn::StaticMutability::Mut(_)) => {
-                    "`static mut` is hidden shared state: pass the value as a parameter".to_string()
+                    "`static mut` is hidden state shared between calls: use plain `let mut` locals, or pass the value as a parameter".to_string()
                 }
                 syn::Item::Use(_) => "`use` inside a model function is not allowed: write `std::…` paths in full, or declare items with `consts(…)`/`helpers(…)`".to_string(),
                 syn::Item::Fn(f) => format!(
                     "nested items are not allowed in a model function: move `fn {}` out, mark it `#[phasic::pure]` and declare it with `helpers({})`",
                     f.sig.ident, f.sig.ident
                 ),
+                syn::Item::Const(c) => format!(
+                    "nested items are not allowed in a model function: move `const {}` out and declare it with `consts({})`",
+                    c.ident, c.ident
+                ),
                 _ => "nested items are not allowed in a model function: move it out and declare it with `consts(…)` or `helpers(…)`".to_string(),
             };
-            return self.error(item.span(), msg);
+            let names = item_names(item);
+            self.errors
+                .push(syn::Error::new_spanned(item_head(item, &names), msg));
+            // its uses are not reported again
+            return self.bind_names(names);
         }
         visit::visit_stmt(self, s);
     }

@@ -1,0 +1,15 @@
+//! Reads the build environment with `env!`.
+
+use phasic::prelude::*;
+
+#[phasic::callback(initial = [3])]
+fn model(state: &[i32], out: &mut Transitions) {
+    let n = state[0];
+    if n > 1 {
+        out.add(&[n - 1], env!("CARGO_PKG_VERSION").len() as f64);
+    }
+}
+
+fn main() {
+    let _ = Graph::from_callback(model, ());
+}

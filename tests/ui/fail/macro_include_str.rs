@@ -1,0 +1,15 @@
+//! Reads a file with `include_str!`.
+
+use phasic::prelude::*;
+
+#[phasic::callback(initial = [3])]
+fn model(state: &[i32], out: &mut Transitions) {
+    let n = state[0];
+    if n > 1 {
+        out.add(&[n - 1], include_str!("macro_include_str.rs").len() as f64);
+    }
+}
+
+fn main() {
+    let _ = Graph::from_callback(model, ());
+}

@@ -1,0 +1,15 @@
+//! A `self` receiver: model functions are free functions.
+
+use phasic::prelude::*;
+
+#[phasic::callback(initial = [3])]
+fn model(self, state: &[i32], out: &mut Transitions) {
+    let n = state[0];
+    if n > 1 {
+        out.add(&[n - 1], 1.0);
+    }
+}
+
+fn main() {
+    let _ = Graph::from_callback(model, ());
+}

@@ -1,0 +1,15 @@
+//! Reads the clock with `std::time::Instant::now`.
+
+use phasic::prelude::*;
+
+#[phasic::callback(initial = [3])]
+fn model(state: &[i32], out: &mut Transitions) {
+    let n = state[0];
+    if n > 1 {
+        out.add(&[n - 1], std::time::Instant::now().elapsed().as_secs_f64());
+    }
+}
+
+fn main() {
+    let _ = Graph::from_callback(model, ());
+}
