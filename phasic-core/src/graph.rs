@@ -65,15 +65,7 @@ impl Graph {
     /// ```
     pub fn update_weights(&mut self, theta: &[f64]) -> Result<()> {
         let p = self.param_dim;
-        if theta.len() != p {
-            return Err(Error::ParamLength {
-                expected: p,
-                got: theta.len(),
-            });
-        }
-        if let Some((index, &value)) = theta.iter().enumerate().find(|(_, t)| !t.is_finite()) {
-            return Err(Error::InvalidParam { index, value });
-        }
+        check_theta(theta, p)?;
         let mut new = Vec::with_capacity(self.weights.len());
         for (e, &b) in self.base.iter().enumerate() {
             let c = &self.coeffs[e * p..(e + 1) * p];
@@ -91,6 +83,20 @@ impl Graph {
         }
         self.weights = new;
         Ok(())
+    }
+}
+
+/// Rejects a θ of the wrong length or with a non-finite component.
+pub(crate) fn check_theta(theta: &[f64], param_dim: usize) -> Result<()> {
+    if theta.len() != param_dim {
+        return Err(Error::ParamLength {
+            expected: param_dim,
+            got: theta.len(),
+        });
+    }
+    match theta.iter().enumerate().find(|(_, t)| !t.is_finite()) {
+        Some((index, &value)) => Err(Error::InvalidParam { index, value }),
+        None => Ok(()),
     }
 }
 

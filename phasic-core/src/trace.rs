@@ -9,7 +9,7 @@
 
 use crate::bypass::{Arith, Children};
 use crate::error::{Error, Result};
-use crate::graph::START;
+use crate::graph::{START, check_theta};
 use crate::program::{Command, Program, eliminate_component, elimination_order};
 use crate::support::analyse;
 use crate::view::GraphView;
@@ -256,15 +256,7 @@ impl Trace {
     /// The value of every operation at θ.
     fn evaluate(&self, theta: &[f64]) -> Result<Vec<f64>> {
         let p = self.param_dim;
-        if theta.len() != p {
-            return Err(Error::ParamLength {
-                expected: p,
-                got: theta.len(),
-            });
-        }
-        if let Some((index, &value)) = theta.iter().enumerate().find(|(_, t)| !t.is_finite()) {
-            return Err(Error::InvalidParam { index, value });
-        }
+        check_theta(theta, p)?;
         let mut x = Vec::with_capacity(self.ops.len());
         for op in &self.ops {
             let v = match *op {

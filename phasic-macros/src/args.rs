@@ -73,3 +73,31 @@ impl Args {
         t
     }
 }
+
+/// Parses the annotated function and the attribute arguments of `kind`.
+/// `Err` carries what to emit when the item is not a function (the error
+/// and the item unchanged); argument errors are collected in `errors`.
+pub fn parse_fn(
+    attr: TokenStream,
+    item: TokenStream,
+    kind: For,
+    errors: &mut Vec<syn::Error>,
+) -> Result<(syn::ItemFn, Args), TokenStream> {
+    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|e| {
+        let name = match kind {
+            For::Callback => "callback",
+            For::Pure => "pure",
+        };
+        let err = syn::Error::new(
+            e.span(),
+            format!("#[phasic::{name}] applies to a function: {e}"),
+        )
+        .to_compile_error();
+        quote::quote!(#err #item)
+    })?;
+    let args = Args::parse(attr, kind).unwrap_or_else(|e| {
+        errors.push(e);
+        Args::default()
+    });
+    Ok((func, args))
+}

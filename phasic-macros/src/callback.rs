@@ -6,7 +6,7 @@ use quote::{ToTokens, format_ident, quote};
 use syn::visit::Visit;
 use syn::{FnArg, Ident, ItemFn, Pat, Type};
 
-use crate::args::{Args, For};
+use crate::args::{Args, For, parse_fn};
 use crate::imports::{body_module, helper_lookup, imported_types, pure_marker};
 use crate::rules::{Declared, Rules};
 use crate::token_hash::TokenHasher;
@@ -32,22 +32,11 @@ struct Model {
 }
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            let err = syn::Error::new(
-                e.span(),
-                format!("#[phasic::callback] applies to a function: {e}"),
-            );
-            let err = err.to_compile_error();
-            return quote!(#err #item);
-        }
-    };
     let mut errors = Vec::new();
-    let args = Args::parse(attr, For::Callback).unwrap_or_else(|e| {
-        errors.push(e);
-        Args::default()
-    });
+    let (func, args) = match parse_fn(attr, item, For::Callback, &mut errors) {
+        Ok(parsed) => parsed,
+        Err(emit) => return emit,
+    };
     let params = parameters(&func, &mut errors);
     if args.initial.is_none() && errors.is_empty() {
         errors.push(syn::Error::new(

@@ -7,28 +7,17 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{FnArg, Ident, ItemFn, Pat};
 
-use crate::args::{Args, For};
+use crate::args::{Args, For, parse_fn};
 use crate::imports::{helper_lookup, imported_types, pure_marker};
 use crate::rules::{Declared, Rules};
 use crate::token_hash::TokenHasher;
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let func: ItemFn = match syn::parse2(item.clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            let err = syn::Error::new(
-                e.span(),
-                format!("#[phasic::pure] applies to a function: {e}"),
-            );
-            let err = err.to_compile_error();
-            return quote!(#err #item);
-        }
-    };
     let mut errors = Vec::new();
-    let args = Args::parse(attr, For::Pure).unwrap_or_else(|e| {
-        errors.push(e);
-        Args::default()
-    });
+    let (func, args) = match parse_fn(attr, item.clone(), For::Pure, &mut errors) {
+        Ok(parsed) => parsed,
+        Err(emit) => return emit,
+    };
     let sig = &func.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.push(syn::Error::new(
