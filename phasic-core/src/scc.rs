@@ -70,8 +70,8 @@ pub(crate) fn components<G: GraphView + ?Sized>(view: &G) -> (Vec<u32>, Vec<usiz
             }
             if low[v] == index[v] {
                 let start = rev_vertices.len();
-                loop {
-                    let w = stack.pop().expect("Tarjan stack holds the component") as usize;
+                while let Some(w) = stack.pop() {
+                    let w = w as usize;
                     on_stack[w] = false;
                     rev_vertices.push(w as u32);
                     if w == v {
