@@ -213,20 +213,19 @@ impl Program {
             dag_edges = dag.len(),
             "graph eliminated"
         );
-        Ok(Program {
+        Ok(Program::from_parts(
             order,
             pos,
             scale,
             elim,
-            dag: Dag::Explicit {
-                offsets: dag_offsets,
-                edges: dag,
-            },
-            edges: view.edge_count(),
-        })
+            dag_offsets,
+            dag,
+            view.edge_count(),
+        ))
     }
 
-    /// A program with an explicit acyclic graph (as evaluated from a trace).
+    /// A program with an explicit acyclic graph (built by elimination, or
+    /// evaluated from a trace).
     pub(crate) fn from_parts(
         order: Vec<u32>,
         pos: Vec<u32>,

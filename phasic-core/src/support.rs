@@ -36,14 +36,10 @@ pub(crate) struct Support {
 /// [`Error::NoPathToAbsorption`] for a reachable closed class.
 pub(crate) fn analyse<G: GraphView + ?Sized>(view: &G) -> Result<Support> {
     let n = view.vertex_count();
-    // slices fetched once: views may be cheap but not free to ask
-    let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
-    let edges = |v: usize| offsets[v] as usize..offsets[v + 1] as usize;
-    let positive = |v: usize| {
-        edges(v)
-            .filter(|&e| weights[e] > 0.0)
-            .map(|e| targets[e] as usize)
-    };
+    let csr = Csr::of(view);
+    let (targets, weights) = (csr.targets, csr.weights);
+    let edges = |v: usize| csr.edges(v);
+    let positive = |v: usize| csr.positive(v);
     // One pass: validate weights, sum rates, and see whether every positive
     // edge goes to a higher index. Rules often number vertices
     // topologically; then each vertex is its own component and no search
@@ -163,14 +159,8 @@ fn check_reachable<G: GraphView + ?Sized>(
     live: &[bool],
 ) -> Result<()> {
     let n = view.vertex_count();
-    // slices fetched once: views may be cheap but not free to ask
-    let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
-    let edges = |v: usize| offsets[v] as usize..offsets[v + 1] as usize;
-    let positive = |v: usize| {
-        edges(v)
-            .filter(|&e| weights[e] > 0.0)
-            .map(|e| targets[e] as usize)
-    };
+    let csr = Csr::of(view);
+    let positive = |v: usize| csr.positive(v);
     let mut leaves = vec![false; live.len()];
     for v in 0..n {
         let c = comp_of[v] as usize;
@@ -200,6 +190,36 @@ fn check_reachable<G: GraphView + ?Sized>(
         }
     }
     Ok(())
+}
+
+/// A view's CSR slices, fetched once (views may be cheap, but not free, to ask).
+#[derive(Clone, Copy)]
+struct Csr<'a> {
+    offsets: &'a [u64],
+    targets: &'a [u32],
+    weights: &'a [f64],
+}
+
+impl<'a> Csr<'a> {
+    fn of<G: GraphView + ?Sized>(view: &'a G) -> Self {
+        Csr {
+            offsets: view.offsets(),
+            targets: view.targets(),
+            weights: view.weights(),
+        }
+    }
+
+    fn edges(self, v: usize) -> std::ops::Range<usize> {
+        self.offsets[v] as usize..self.offsets[v + 1] as usize
+    }
+
+    /// Targets of `v`'s positive-weight edges.
+    fn positive(self, v: usize) -> impl Iterator<Item = usize> + 'a {
+        let (targets, weights) = (self.targets, self.weights);
+        self.edges(v)
+            .filter(move |&e| weights[e] > 0.0)
+            .map(move |e| targets[e] as usize)
+    }
 }
 
 /// Rejects negative or non-finite weights.
