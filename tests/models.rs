@@ -877,7 +877,11 @@ fn split_expectation(b: &Built) -> f64 {
 }
 
 fn built_sfs(b: &Built) -> Vec<Vec<f64>> {
-    match (b.sfs.as_ref().expect("an SFS"))(&b.graph).unwrap() {
+    let weighted = Weighted {
+        graph: &b.graph,
+        program: None,
+    };
+    match (b.sfs.as_ref().expect("an SFS"))(&weighted).unwrap() {
         Spectrum::Joint(m) => m,
         other => panic!("not a joint SFS: {other:?}"),
     }

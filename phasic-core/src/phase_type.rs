@@ -48,6 +48,14 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
         })
     }
 
+    /// Uses a program already computed for `graph` (for example evaluated
+    /// from a [`Trace`](crate::Trace) at the graph's θ); fails if the program
+    /// was built for a graph of another shape.
+    pub fn with_program(graph: &'g G, program: Program) -> Result<Self> {
+        program.check_view(graph)?;
+        Ok(PhaseType { graph, program })
+    }
+
     /// The graph.
     pub fn graph(&self) -> &'g G {
         self.graph

@@ -5,10 +5,10 @@ use std::time::Instant;
 use clap::Args;
 use phasic::cache::{CacheMode, CacheOptions};
 use phasic::core::{
-    DiscretePhaseType, Graph, GraphView, Method, PhaseType, reward_transform,
+    DiscretePhaseType, Graph, GraphView, Method, PhaseType, Program, Trace, reward_transform,
     reward_transform_discrete,
 };
-use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum};
+use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
 use serde::Serialize;
 
 /// Arguments of `phasic model`.
@@ -34,6 +34,9 @@ pub struct ModelArgs {
     /// Evaluate the parameterized variant at θ = a,b,... (repeat for a batch)
     #[arg(long, value_name = "a,b,...", value_parser = theta_list)]
     pub theta: Vec<Vec<f64>>,
+    /// With --theta: record the elimination once and evaluate it for every θ
+    #[arg(long, requires = "theta")]
+    pub via_trace: bool,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
@@ -169,14 +172,35 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
             })?,
     };
     let reports = if args.theta.is_empty() {
-        vec![evaluate(&built, &built.graph, reward_index, args)?]
+        vec![evaluate(&built, &built.graph, reward_index, args, None)?]
     } else {
         let mut owned = Graph::from_view(&built.graph)?;
+        let trace = if args.via_trace {
+            Some(Trace::record(&owned)?)
+        } else {
+            None
+        };
         args.theta
             .iter()
             .map(|t| {
                 owned.update_weights(t)?;
-                evaluate(&built, &owned, reward_index, args)
+                let program = match &trace {
+                    None => None,
+                    Some(tr) => Some(match tr.program(t) {
+                        Ok(p) => p,
+                        // θ leaves some vertex without weight: the direct
+                        // elimination prunes what can no longer be reached
+                        Err(phasic::core::Error::ZeroRate { vertex, .. }) => {
+                            tracing::info!(
+                                vertex,
+                                "θ zeroes a rate; eliminating directly with pruning"
+                            );
+                            Program::new(&owned)?
+                        }
+                        Err(e) => return Err(e.into()),
+                    }),
+                };
+                evaluate(&built, &owned, reward_index, args, program)
             })
             .collect::<Result<Vec<_>, _>>()?
     };
@@ -228,7 +252,12 @@ fn evaluate<G: GraphView>(
     g: &G,
     reward_index: usize,
     args: &ModelArgs,
+    program: Option<Program>,
 ) -> Result<Report, ModelCliError> {
+    let weighted = Weighted {
+        graph: g,
+        program: program.as_ref(),
+    };
     let k = args.moments as usize;
     let mut report = Report::default();
     if let Some(split) = &built.split_expectation {
@@ -246,7 +275,7 @@ fn evaluate<G: GraphView>(
             report.moments = d.moments(k, reward)?;
             report.variance = Some(d.variance(reward)?);
         } else {
-            let ph = PhaseType::new(g)?;
+            let ph = weighted.phase_type()?;
             report.moments = ph.moments(k, reward)?;
             report.variance = Some(ph.variance(reward)?);
         }
@@ -261,7 +290,7 @@ fn evaluate<G: GraphView>(
         let sfs = built.sfs.as_ref().ok_or_else(|| {
             ModelCliError::Unsupported("this model has no site-frequency spectrum (--sfs)".into())
         })?;
-        report.sfs = Some(match sfs(g)? {
+        report.sfs = Some(match sfs(&weighted)? {
             Spectrum::Classes(c) => serde_json::json!(c),
             Spectrum::Joint(m) => serde_json::json!(m),
         });

@@ -1,7 +1,9 @@
 //! Isolation with migration: two demes, and the joint site-frequency
 //! spectrum (MODELS §5).
 
-use super::{Built, ExpectationFn, ModelError, Settings, Spec, Spectrum, Theta, reward_of};
+use super::{
+    Built, ExpectationFn, ModelError, Settings, Spec, Spectrum, Theta, Weighted, reward_of,
+};
 use phasic_cache::Cached;
 use phasic_core::{Graph, GraphView, PhaseType, Uniformization};
 
@@ -203,12 +205,31 @@ impl<'g, G: GraphView + ?Sized> Split<'g, G> {
 /// `r_ij(v)` = lineages of type `(i, j)` in either deme. Without a split
 /// (`split = None`) it is the reward expectation on the IM graph; with
 /// `split = Some((t, pa))` see [`Split`].
-pub fn joint_sfs<G: GraphView + ?Sized>(
+pub fn joint_sfs<G: GraphView>(
     im: &G,
     n1: i32,
     n2: i32,
     split: Option<(f64, f64)>,
 ) -> Result<Vec<Vec<f64>>, ModelError> {
+    joint_sfs_of(
+        &Weighted {
+            graph: im,
+            program: None,
+        },
+        n1,
+        n2,
+        split,
+    )
+}
+
+/// [`joint_sfs`] of a weighted IM graph (its program may come from a trace).
+fn joint_sfs_of(
+    w: &Weighted<'_>,
+    n1: i32,
+    n2: i32,
+    split: Option<(f64, f64)>,
+) -> Result<Vec<Vec<f64>>, ModelError> {
+    let im = w.graph;
     let m = (n1.max(n2) + 1) as usize;
     let r = |i: usize, j: usize| move |s: &[i32]| f64::from(s[i + j * m] + s[m * m + i + j * m]);
     let mut out = vec![vec![0.0; n2 as usize + 1]; n1 as usize + 1];
@@ -217,7 +238,7 @@ pub fn joint_sfs<G: GraphView + ?Sized>(
         .filter(|&(i, j)| (i, j) != (0, 0) && (i, j) != (n1 as usize, n2 as usize));
     match split {
         None => {
-            let ph = PhaseType::new(im)?;
+            let ph = w.phase_type()?;
             for (i, j) in cells {
                 out[i][j] = ph.expectation(Some(&reward_of(im, r(i, j))))?;
             }
@@ -299,8 +320,8 @@ fn build(s: &Settings) -> Result<Built, ModelError> {
 fn built(c: Cached, n1: i32, n2: i32, split: Option<(f64, f64)>) -> Built {
     let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
     Built {
-        sfs: Some(Box::new(move |g: &dyn GraphView| {
-            joint_sfs(g, n1, n2, split).map(Spectrum::Joint)
+        sfs: Some(Box::new(move |w: &Weighted<'_>| {
+            joint_sfs_of(w, n1, n2, split).map(Spectrum::Joint)
         })),
         split_expectation: split.map(|(t, pa)| {
             Box::new(move |g: &dyn GraphView| Split::new(g, n1, n2, t, pa)?.expectation(|_| 1.0))

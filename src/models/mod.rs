@@ -19,7 +19,7 @@ pub use sfs::{block_counting, block_counting_theta};
 pub use two_locus::{Recombination, TwoLocus, two_locus_two_island, two_locus_two_island_theta};
 
 use phasic_cache::{CacheStatus, Cached, CachedGraph};
-use phasic_core::GraphView;
+use phasic_core::{GraphView, PhaseType, Program};
 
 /// The expected site-frequency spectrum of a model.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,8 +50,27 @@ pub struct Built {
     pub split_expectation: Option<ExpectationFn>,
 }
 
-/// How a model computes its SFS from its graph (with the weights to use).
-pub type SpectrumFn = Box<dyn Fn(&dyn GraphView) -> Result<Spectrum, ModelError>>;
+/// A model's graph with the weights to use and, optionally, its
+/// elimination program (evaluated from a trace).
+pub struct Weighted<'g> {
+    /// The graph.
+    pub graph: &'g dyn GraphView,
+    /// Its program, if already computed.
+    pub program: Option<&'g Program>,
+}
+
+impl<'g> Weighted<'g> {
+    /// The continuous distribution, eliminated now unless a program was given.
+    pub fn phase_type(&self) -> phasic_core::Result<PhaseType<'g, dyn GraphView + 'g>> {
+        match self.program {
+            Some(p) => PhaseType::with_program(self.graph, p.clone()),
+            None => PhaseType::new(self.graph),
+        }
+    }
+}
+
+/// How a model computes its SFS.
+pub type SpectrumFn = Box<dyn Fn(&Weighted<'_>) -> Result<Spectrum, ModelError>>;
 /// How a split model computes its expectation from its graph.
 pub type ExpectationFn = Box<dyn Fn(&dyn GraphView) -> Result<f64, ModelError>>;
 

@@ -1,9 +1,9 @@
 //! Block-counting coalescent (MODELS §2): the site-frequency spectrum.
 
 use super::coalescent::pairs;
-use super::{Built, Spec, Spectrum, Theta, reward_of};
+use super::{Built, Spec, Spectrum, Theta, Weighted, reward_of};
 use phasic_cache::Cached;
-use phasic_core::{GraphView, PhaseType};
+use phasic_core::GraphView;
 
 /// `(n, 0, …, 0)`: `n` lineages each subtending one sample.
 #[crate::pure]
@@ -90,9 +90,9 @@ pub(crate) fn sfs_rewards<G: GraphView + ?Sized>(graph: &G) -> Vec<Vec<f64>> {
 fn built(c: Cached) -> Built {
     let rewards = vec![("tmrca", reward_of(&c.graph, |_| 1.0))];
     Built {
-        sfs: Some(Box::new(|g: &dyn GraphView| {
-            let ph = PhaseType::new(g)?;
-            let classes = sfs_rewards(g)
+        sfs: Some(Box::new(|w: &Weighted<'_>| {
+            let ph = w.phase_type()?;
+            let classes = sfs_rewards(w.graph)
                 .iter()
                 .map(|r| ph.expectation(Some(r)))
                 .collect::<phasic_core::Result<Vec<f64>>>()?;
