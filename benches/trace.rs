@@ -1,5 +1,6 @@
-//! Elimination traces (issue 5, in progress): recording, and evaluating
-//! the program for one θ plus the expectation, on the parameterized
+//! Elimination traces (issue 5, in progress): recording, evaluating the
+//! program for one θ plus the expectation, and batches of 1,024 θ, on the
+//! parameterized
 //! block-counting coalescent (n = 30) and the cyclic isolation-with-
 //! migration model (n1 = n2 = 4, 1,432 vertices).
 //!
@@ -24,6 +25,18 @@ fn bench_model(c: &mut Criterion, name: &str, graph: Graph, theta: &[f64]) {
             let program = trace.program(black_box(theta)).unwrap();
             program.expected_waiting_time(&graph, None).unwrap()[0]
         })
+    });
+    // 1,024 θs around `theta`; divide the time by 1,024 for the cost per θ
+    let batch: Vec<Vec<f64>> = (0..1024)
+        .map(|i| {
+            theta
+                .iter()
+                .map(|t| t * (1.0 + i as f64 / 2048.0))
+                .collect()
+        })
+        .collect();
+    g.bench_function(format!("batch_1024_expectations_{name}"), |b| {
+        b.iter(|| trace.expectations(black_box(&batch), None).unwrap())
     });
     g.finish();
 }

@@ -327,3 +327,164 @@ impl Trace {
         ))
     }
 }
+
+/// θ values evaluated together, lane by lane (structure of arrays: every
+/// quantity holds `LANES` consecutive values, so the inner loops vectorize).
+const LANES: usize = 32;
+
+impl Trace {
+    /// `E[Y]` (`Y` = absorption time when `rewards` is `None`) for every θ
+    /// of `thetas`, in order. The θs are evaluated in chunks, in parallel;
+    /// every value is computed by the same sequence of operations whatever
+    /// the thread count, so results do not depend on it.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, Trace};
+    /// // Kingman n = 4 with coalescence scale θ: E[T] = 1.5/θ
+    /// let g = Graph::from_rule_with_params(&Initial::state(&[4]), 1, |s, out| {
+    ///     let k = s[0];
+    ///     if k > 1 { out.add_param(&[k - 1], 0.0, &[f64::from(k * (k - 1)) / 2.0]) }
+    /// }).unwrap();
+    /// let trace = Trace::record(&g).unwrap();
+    /// let e = trace.expectations(&[vec![1.0], vec![0.5], vec![3.0]], None).unwrap();
+    /// for (e, theta) in e.iter().zip([1.0, 0.5, 3.0]) {
+    ///     assert!((e - 1.5 / theta).abs() < 1e-14);
+    /// }
+    /// ```
+    pub fn expectations(&self, thetas: &[Vec<f64>], rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        use rayon::prelude::*;
+        for t in thetas {
+            check_theta(t, self.param_dim)?;
+        }
+        let n = self.pos.len();
+        let rp: Vec<f64> = match rewards {
+            Some(r) => {
+                crate::program::check_rewards(r, n)?;
+                self.order.iter().map(|&v| r[v as usize]).collect()
+            }
+            None => vec![1.0; self.order.len()],
+        };
+        let chunks: Vec<Result<Vec<f64>>> = thetas
+            .par_chunks(LANES)
+            .map(|c| self.expect_chunk(c, &rp))
+            .collect();
+        let mut out = Vec::with_capacity(thetas.len());
+        for c in chunks {
+            out.extend(c?);
+        }
+        Ok(out)
+    }
+
+    /// One chunk of at most `LANES` θs.
+    fn expect_chunk(&self, thetas: &[Vec<f64>], rp: &[f64]) -> Result<Vec<f64>> {
+        let b = thetas.len();
+        let p = self.param_dim;
+        let mut x = vec![0.0f64; self.ops.len() * LANES];
+        for (k, op) in self.ops.iter().enumerate() {
+            let (done, rest) = x.split_at_mut(k * LANES);
+            let out = &mut rest[..LANES];
+            let lane = |i: u32| &done[i as usize * LANES..(i as usize + 1) * LANES];
+            match *op {
+                Op::Const(c) => out.fill(c),
+                Op::Weight(e) => {
+                    let e = e as usize;
+                    let c = &self.coeffs[e * p..(e + 1) * p];
+                    for (o, t) in out.iter_mut().zip(thetas) {
+                        *o = self.base[e] + c.iter().zip(t).map(|(c, t)| c * t).sum::<f64>();
+                    }
+                }
+                Op::Add(a, bb) => lane(a)
+                    .iter()
+                    .zip(lane(bb))
+                    .zip(out.iter_mut())
+                    .for_each(|((a, b), o)| *o = a + b),
+                Op::Mul(a, bb) => lane(a)
+                    .iter()
+                    .zip(lane(bb))
+                    .zip(out.iter_mut())
+                    .for_each(|((a, b), o)| *o = a * b),
+                Op::Inv(a) => lane(a)
+                    .iter()
+                    .zip(out.iter_mut())
+                    .for_each(|(a, o)| *o = 1.0 / a),
+                Op::Sum(s, l) => {
+                    out.fill(0.0);
+                    for &i in &self.args[s as usize..(s + l) as usize] {
+                        lane(i)
+                            .iter()
+                            .zip(out.iter_mut())
+                            .for_each(|(a, o)| *o += a);
+                    }
+                }
+            }
+        }
+        for &(v, rate) in &self.rates {
+            let r = &x[rate as usize * LANES..rate as usize * LANES + b];
+            if let Some(&bad) = r.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+                let vertex = v as usize;
+                let state =
+                    self.states[vertex * self.state_len..(vertex + 1) * self.state_len].to_vec();
+                return Err(if bad == 0.0 {
+                    Error::ZeroRate { vertex, state }
+                } else {
+                    Error::NonFinite {
+                        what: "total rate",
+                        vertex,
+                    }
+                });
+            }
+        }
+        let val = |op: u32| &x[op as usize * LANES..(op as usize + 1) * LANES];
+        // position-major rewards, lane by lane, then the three phases
+        let m = self.order.len();
+        let mut y = vec![0.0f64; m * LANES];
+        for (i, s) in self.scale.iter().enumerate() {
+            let yi = &mut y[i * LANES..(i + 1) * LANES];
+            match s {
+                Some(op) => yi
+                    .iter_mut()
+                    .zip(val(*op))
+                    .for_each(|(y, s)| *y = rp[i] * s),
+                None => yi.fill(0.0),
+            }
+        }
+        for c in &self.elim {
+            match *c {
+                Command::Scale { v, m } => {
+                    let v = v as usize;
+                    y[v * LANES..(v + 1) * LANES]
+                        .iter_mut()
+                        .zip(val(m))
+                        .for_each(|(y, m)| *y *= m);
+                }
+                Command::AddScaled { v, u, m } => {
+                    let (v, u) = (v as usize, u as usize);
+                    let (dst, src) = if v < u {
+                        let (a, b) = y.split_at_mut(u * LANES);
+                        (&mut a[v * LANES..(v + 1) * LANES], &b[..LANES])
+                    } else {
+                        let (a, b) = y.split_at_mut(v * LANES);
+                        (&mut b[..LANES], &a[u * LANES..(u + 1) * LANES])
+                    };
+                    dst.iter_mut()
+                        .zip(src.iter().zip(val(m)))
+                        .for_each(|(y, (s, m))| *y += m * s);
+                }
+            }
+        }
+        for i in (0..m).rev() {
+            let (head, tail) = y.split_at_mut((i + 1) * LANES);
+            let yi = &mut head[i * LANES..];
+            for &(t, q) in &self.dag[self.dag_offsets[i]..self.dag_offsets[i + 1]] {
+                // targets come later in the order: they live in `tail`
+                let off = (t as usize - i - 1) * LANES;
+                let yt = &tail[off..off + LANES];
+                yi.iter_mut()
+                    .zip(yt.iter().zip(val(q)))
+                    .for_each(|(y, (t, q))| *y += q * t);
+            }
+        }
+        let start = self.pos[START] as usize;
+        Ok(y[start * LANES..start * LANES + b].to_vec())
+    }
+}

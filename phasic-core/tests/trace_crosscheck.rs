@@ -56,6 +56,13 @@ proptest! {
         let mut g = graph(k, &extra, &perm);
         let trace = Trace::record(&g).unwrap();
         let rewards: Vec<f64> = (0..g.vertex_count()).map(|v| (v % 3) as f64).collect();
+        let batch: Vec<Vec<f64>> = thetas.iter().map(|t| t.to_vec()).collect();
+        let expectations = trace.expectations(&batch, Some(&rewards)).unwrap();
+        for (theta, e) in thetas.iter().zip(&expectations) {
+            g.update_weights(theta).unwrap();
+            let direct = PhaseType::new(&g).unwrap().expectation(Some(&rewards)).unwrap();
+            prop_assert!(close(direct, *e), "batch E {direct} vs {e}");
+        }
         for theta in thetas {
             g.update_weights(&theta).unwrap();
             let ph = PhaseType::new(&g).unwrap();
@@ -72,6 +79,31 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn batches_do_not_depend_on_thread_count_or_chunking() {
+    let g = graph(
+        9,
+        &[(3, 1, 0.2, [0.5, 1.0, 0.0]), (7, 2, 0.0, [1.0, 0.0, 2.0])],
+        &[4, 2, 8, 0, 6, 1, 7, 3, 5],
+    );
+    let trace = Trace::record(&g).unwrap();
+    let thetas: Vec<Vec<f64>> = (0..100)
+        .map(|i| vec![0.1 + i as f64 * 0.03, 1.0, 0.5 + (i % 7) as f64])
+        .collect();
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| trace.expectations(&thetas, None).unwrap())
+    };
+    let (one, two) = (run(1), run(2));
+    assert_eq!(one, two);
+    // the same θ gives the same bits wherever it sits in a chunk
+    let alone = trace.expectations(&thetas[57..58], None).unwrap();
+    assert_eq!(alone[0], one[57]);
 }
 
 #[test]
