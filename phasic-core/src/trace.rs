@@ -328,11 +328,19 @@ impl Trace {
     }
 }
 
-/// θ values evaluated together, lane by lane (structure of arrays: every
-/// quantity holds `LANES` consecutive values, so the inner loops vectorize).
-const LANES: usize = 32;
+/// Bytes of operation values one chunk of θs may hold: the number of θs
+/// evaluated together (lanes, 4 to 16) keeps a chunk about cache-sized;
+/// it depends on the trace only, never on the threads.
+const CHUNK_BYTES: usize = 16 << 20;
 
 impl Trace {
+    /// θs evaluated together, lane by lane (structure of arrays: every
+    /// quantity holds `lanes` consecutive values, so inner loops vectorize).
+    fn lanes(&self) -> usize {
+        let fit = (CHUNK_BYTES / (self.ops.len().max(1) * 8)).clamp(4, 16);
+        1 << (usize::BITS - 1 - fit.leading_zeros())
+    }
+
     /// `E[Y]` (`Y` = absorption time when `rewards` is `None`) for every θ
     /// of `thetas`, in order. The θs are evaluated in chunks, in parallel;
     /// every value is computed by the same sequence of operations whatever
@@ -364,9 +372,10 @@ impl Trace {
             }
             None => vec![1.0; self.order.len()],
         };
+        let lanes = self.lanes();
         let chunks: Vec<Result<Vec<f64>>> = thetas
-            .par_chunks(LANES)
-            .map(|c| self.expect_chunk(c, &rp))
+            .par_chunks(lanes)
+            .map(|c| self.expect_chunk(c, &rp, lanes))
             .collect();
         let mut out = Vec::with_capacity(thetas.len());
         for c in chunks {
@@ -375,15 +384,15 @@ impl Trace {
         Ok(out)
     }
 
-    /// One chunk of at most `LANES` θs.
-    fn expect_chunk(&self, thetas: &[Vec<f64>], rp: &[f64]) -> Result<Vec<f64>> {
+    /// One chunk of at most `lanes` θs.
+    fn expect_chunk(&self, thetas: &[Vec<f64>], rp: &[f64], lanes: usize) -> Result<Vec<f64>> {
         let b = thetas.len();
         let p = self.param_dim;
-        let mut x = vec![0.0f64; self.ops.len() * LANES];
+        let mut x = vec![0.0f64; self.ops.len() * lanes];
         for (k, op) in self.ops.iter().enumerate() {
-            let (done, rest) = x.split_at_mut(k * LANES);
-            let out = &mut rest[..LANES];
-            let lane = |i: u32| &done[i as usize * LANES..(i as usize + 1) * LANES];
+            let (done, rest) = x.split_at_mut(k * lanes);
+            let out = &mut rest[..lanes];
+            let lane = |i: u32| &done[i as usize * lanes..(i as usize + 1) * lanes];
             match *op {
                 Op::Const(c) => out.fill(c),
                 Op::Weight(e) => {
@@ -419,7 +428,7 @@ impl Trace {
             }
         }
         for &(v, rate) in &self.rates {
-            let r = &x[rate as usize * LANES..rate as usize * LANES + b];
+            let r = &x[rate as usize * lanes..rate as usize * lanes + b];
             if let Some(&bad) = r.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
                 let vertex = v as usize;
                 let state =
@@ -434,12 +443,12 @@ impl Trace {
                 });
             }
         }
-        let val = |op: u32| &x[op as usize * LANES..(op as usize + 1) * LANES];
+        let val = |op: u32| &x[op as usize * lanes..(op as usize + 1) * lanes];
         // position-major rewards, lane by lane, then the three phases
         let m = self.order.len();
-        let mut y = vec![0.0f64; m * LANES];
+        let mut y = vec![0.0f64; m * lanes];
         for (i, s) in self.scale.iter().enumerate() {
-            let yi = &mut y[i * LANES..(i + 1) * LANES];
+            let yi = &mut y[i * lanes..(i + 1) * lanes];
             match s {
                 Some(op) => yi
                     .iter_mut()
@@ -452,7 +461,7 @@ impl Trace {
             match *c {
                 Command::Scale { v, m } => {
                     let v = v as usize;
-                    y[v * LANES..(v + 1) * LANES]
+                    y[v * lanes..(v + 1) * lanes]
                         .iter_mut()
                         .zip(val(m))
                         .for_each(|(y, m)| *y *= m);
@@ -460,11 +469,11 @@ impl Trace {
                 Command::AddScaled { v, u, m } => {
                     let (v, u) = (v as usize, u as usize);
                     let (dst, src) = if v < u {
-                        let (a, b) = y.split_at_mut(u * LANES);
-                        (&mut a[v * LANES..(v + 1) * LANES], &b[..LANES])
+                        let (a, b) = y.split_at_mut(u * lanes);
+                        (&mut a[v * lanes..(v + 1) * lanes], &b[..lanes])
                     } else {
-                        let (a, b) = y.split_at_mut(v * LANES);
-                        (&mut b[..LANES], &a[u * LANES..(u + 1) * LANES])
+                        let (a, b) = y.split_at_mut(v * lanes);
+                        (&mut b[..lanes], &a[u * lanes..(u + 1) * lanes])
                     };
                     dst.iter_mut()
                         .zip(src.iter().zip(val(m)))
@@ -473,18 +482,18 @@ impl Trace {
             }
         }
         for i in (0..m).rev() {
-            let (head, tail) = y.split_at_mut((i + 1) * LANES);
-            let yi = &mut head[i * LANES..];
+            let (head, tail) = y.split_at_mut((i + 1) * lanes);
+            let yi = &mut head[i * lanes..];
             for &(t, q) in &self.dag[self.dag_offsets[i]..self.dag_offsets[i + 1]] {
                 // targets come later in the order: they live in `tail`
-                let off = (t as usize - i - 1) * LANES;
-                let yt = &tail[off..off + LANES];
+                let off = (t as usize - i - 1) * lanes;
+                let yt = &tail[off..off + lanes];
                 yi.iter_mut()
                     .zip(yt.iter().zip(val(q)))
                     .for_each(|(y, (t, q))| *y += q * t);
             }
         }
         let start = self.pos[START] as usize;
-        Ok(y[start * LANES..start * LANES + b].to_vec())
+        Ok(y[start * lanes..start * lanes + b].to_vec())
     }
 }
