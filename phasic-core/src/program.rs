@@ -12,6 +12,8 @@
 //! from every vertex; applied backwards (transposed) it yields the expected
 //! sojourn times. Acyclic graphs need no phase-2 command at all.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::bypass::{Arith, Children, Numbers, bypass};
@@ -50,9 +52,9 @@ const EXCLUDED: u32 = u32::MAX;
 #[derive(Debug, Clone)]
 pub struct Program {
     /// Position → vertex, for the vertices from which absorption is certain.
-    order: Vec<u32>,
+    order: Arc<[u32]>,
     /// Vertex → position, `EXCLUDED` for the others.
-    pos: Vec<u32>,
+    pos: Arc<[u32]>,
     /// Phase 1 multipliers, per position.
     scale: Vec<f64>,
     /// Phase 2.
@@ -68,7 +70,7 @@ pub struct Program {
 enum Dag {
     /// CSR by position: `(target position, probability)`.
     Explicit {
-        offsets: Vec<usize>,
+        offsets: Arc<[usize]>,
         edges: Vec<(u32, f64)>,
     },
     /// The graph itself: positions are vertices (every edge already goes to
@@ -214,24 +216,25 @@ impl Program {
             "graph eliminated"
         );
         Ok(Program::from_parts(
-            order,
-            pos,
+            order.into(),
+            pos.into(),
             scale,
             elim,
-            dag_offsets,
+            dag_offsets.into(),
             dag,
             view.edge_count(),
         ))
     }
 
     /// A program with an explicit acyclic graph (built by elimination, or
-    /// evaluated from a trace).
+    /// evaluated from a trace, which shares its position maps with every
+    /// program it evaluates).
     pub(crate) fn from_parts(
-        order: Vec<u32>,
-        pos: Vec<u32>,
+        order: Arc<[u32]>,
+        pos: Arc<[u32]>,
         scale: Vec<f64>,
         elim: Vec<Command>,
-        dag_offsets: Vec<usize>,
+        dag_offsets: Arc<[usize]>,
         dag: Vec<(u32, f64)>,
         edges: usize,
     ) -> Program {

@@ -7,6 +7,8 @@
 //! run over [`Arith`] with operations instead of numbers), so it is correct
 //! on cyclic graphs and in any vertex order — unlike the peer's (§6.2).
 
+use std::sync::Arc;
+
 use crate::bypass::{Arith, Children};
 use crate::error::{Error, Result};
 use crate::graph::{START, check_theta};
@@ -129,12 +131,12 @@ pub struct Trace {
     states: Vec<i32>,
     state_len: usize,
     edges: usize,
-    order: Vec<u32>,
-    pos: Vec<u32>,
+    order: Arc<[u32]>,
+    pos: Arc<[u32]>,
     /// Phase 1 multipliers (`None`: 0).
     scale: Vec<Option<u32>>,
     elim: Vec<Command<u32>>,
-    dag_offsets: Vec<usize>,
+    dag_offsets: Arc<[usize]>,
     dag: Vec<(u32, u32)>,
 }
 
@@ -229,11 +231,11 @@ impl Trace {
             states: view.states().to_vec(),
             state_len: view.state_len(),
             edges: m,
-            order,
-            pos,
+            order: order.into(),
+            pos: pos.into(),
             scale,
             elim,
-            dag_offsets,
+            dag_offsets: dag_offsets.into(),
             dag,
         })
     }

@@ -462,57 +462,33 @@ fn the_key_is_a_pure_function_of_its_inputs() {
 
 // pure helpers, written as `#[phasic::pure]` writes them
 
+/// A helper's record as `#[phasic::pure]` writes it: name, token key
+/// (one repeated byte), const writer and helpers.
+macro_rules! pure {
+    ($f:ident, $name:literal, $key:expr, $consts:expr, [$($h:ident),*]) => {
+        fn $f() -> &'static Pure {
+            static P: Pure = Pure {
+                name: $name,
+                key: ModelKey([$key; 32]),
+                consts: $consts,
+                helpers: &[$($h),*],
+            };
+            &P
+        }
+    };
+}
+
 fn no_consts(_: &mut KeyHasher) {}
 
-fn cycle_a() -> &'static Pure {
-    static A: Pure = Pure {
-        name: "a",
-        key: ModelKey([0xa; 32]),
-        consts: no_consts,
-        helpers: &[cycle_b],
-    };
-    &A
-}
+pure!(cycle_a, "a", 0xa, no_consts, [cycle_b]);
 
-fn cycle_b() -> &'static Pure {
-    static B: Pure = Pure {
-        name: "b",
-        key: ModelKey([0xb; 32]),
-        consts: no_consts,
-        helpers: &[cycle_a],
-    };
-    &B
-}
+pure!(cycle_b, "b", 0xb, no_consts, [cycle_a]);
 
-fn self_cycle() -> &'static Pure {
-    static S: Pure = Pure {
-        name: "s",
-        key: ModelKey([0x5; 32]),
-        consts: no_consts,
-        helpers: &[self_cycle],
-    };
-    &S
-}
+pure!(self_cycle, "s", 0x5, no_consts, [self_cycle]);
 
-fn leaf() -> &'static Pure {
-    static L: Pure = Pure {
-        name: "leaf",
-        key: ModelKey([0x1; 32]),
-        consts: no_consts,
-        helpers: &[],
-    };
-    &L
-}
+pure!(leaf, "leaf", 0x1, no_consts, []);
 
-fn leaf_edited() -> &'static Pure {
-    static L: Pure = Pure {
-        name: "leaf",
-        key: ModelKey([0x2; 32]),
-        consts: no_consts,
-        helpers: &[],
-    };
-    &L
-}
+pure!(leaf_edited, "leaf", 0x2, no_consts, []);
 
 fn scale_1(h: &mut KeyHasher) {
     h.str("SCALE");
@@ -529,45 +505,19 @@ fn scale_3(h: &mut KeyHasher) {
     3.0_f64.key(h);
 }
 
-fn leaf_scale_1() -> &'static Pure {
-    static L: Pure = Pure {
-        name: "leaf",
-        key: ModelKey([0x1; 32]),
-        consts: scale_1,
-        helpers: &[],
-    };
-    &L
-}
+pure!(leaf_scale_1, "leaf", 0x1, scale_1, []);
 
-fn leaf_scale_2() -> &'static Pure {
-    static L: Pure = Pure {
-        name: "leaf",
-        key: ModelKey([0x1; 32]),
-        consts: scale_2,
-        helpers: &[],
-    };
-    &L
-}
+pure!(leaf_scale_2, "leaf", 0x1, scale_2, []);
 
-fn calls_leaf() -> &'static Pure {
-    static C: Pure = Pure {
-        name: "calls_leaf",
-        key: ModelKey([0xc; 32]),
-        consts: no_consts,
-        helpers: &[leaf],
-    };
-    &C
-}
+pure!(calls_leaf, "calls_leaf", 0xc, no_consts, [leaf]);
 
-fn calls_leaf_edited() -> &'static Pure {
-    static C: Pure = Pure {
-        name: "calls_leaf",
-        key: ModelKey([0xc; 32]),
-        consts: no_consts,
-        helpers: &[leaf_edited],
-    };
-    &C
-}
+pure!(
+    calls_leaf_edited,
+    "calls_leaf",
+    0xc,
+    no_consts,
+    [leaf_edited]
+);
 
 fn with_helpers(helpers: &'static [fn() -> &'static Pure]) -> ModelKey {
     Toy { rate: 0.5, helpers }.key(&(5, 1.0))
@@ -612,35 +562,11 @@ fn helper_keys_count_transitively() {
 // the key: guarding cycles by token key alone would skip the second
 // helper's consts, and changing its `SCALE` would leave a stale cache hit.
 
-fn twin_1() -> &'static Pure {
-    static T: Pure = Pure {
-        name: "twin",
-        key: ModelKey([0x7; 32]),
-        consts: scale_1,
-        helpers: &[],
-    };
-    &T
-}
+pure!(twin_1, "twin", 0x7, scale_1, []);
 
-fn twin_2() -> &'static Pure {
-    static T: Pure = Pure {
-        name: "twin",
-        key: ModelKey([0x7; 32]),
-        consts: scale_2,
-        helpers: &[],
-    };
-    &T
-}
+pure!(twin_2, "twin", 0x7, scale_2, []);
 
-fn twin_3() -> &'static Pure {
-    static T: Pure = Pure {
-        name: "twin",
-        key: ModelKey([0x7; 32]),
-        consts: scale_3,
-        helpers: &[],
-    };
-    &T
-}
+pure!(twin_3, "twin", 0x7, scale_3, []);
 
 #[test]
 fn helpers_with_equal_tokens_but_different_const_values_are_both_keyed() {
