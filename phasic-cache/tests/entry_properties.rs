@@ -8,9 +8,7 @@
 //! macro names the `phasic` facade, which this crate cannot depend on).
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use phasic_cache::{
     CacheMode, CacheOptions, CacheStatus, CachedGraph, Error, GraphStore, MappedGraph, build_graph,
@@ -62,32 +60,9 @@ fn key() -> ModelKey {
     TwoClass.key(&N)
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Logs {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    let out = tracing::subscriber::with_default(subscriber, f);
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    (out, text)
-}
+#[path = "../../tests/support/logs.rs"]
+mod logs;
+use logs::logged;
 
 fn opts(root: &Path, mode: CacheMode) -> CacheOptions {
     CacheOptions {
