@@ -1,8 +1,8 @@
-//! Elimination traces (issue 5, in progress): recording, evaluating the
-//! program for one θ plus the expectation, and batches of 1,024 θ, on the
-//! parameterized
-//! block-counting coalescent (n = 30) and the cyclic isolation-with-
-//! migration model (n1 = n2 = 4, 1,432 vertices).
+//! Elimination traces (issue 5): recording, the expectation at one θ,
+//! the whole program at one θ (what moments and densities use), and
+//! batches of 1,024 θ, on the parameterized block-counting coalescent
+//! (n = 30 and n = 50) and the cyclic isolation-with-migration model
+//! (n1 = n2 = 4, 1,432 vertices).
 //!
 //! `cargo bench --bench trace`
 
@@ -21,6 +21,9 @@ fn bench_model(c: &mut Criterion, name: &str, graph: Graph, theta: &[f64]) {
         b.iter(|| Trace::record(black_box(&graph)).unwrap())
     });
     g.bench_function(format!("evaluate_expectation_{name}"), |b| {
+        b.iter(|| trace.expectation(black_box(theta), None).unwrap())
+    });
+    g.bench_function(format!("evaluate_program_{name}"), |b| {
         b.iter(|| {
             let program = trace.program(black_box(theta)).unwrap();
             program.expected_waiting_time(&graph, None).unwrap()[0]
@@ -46,6 +49,12 @@ fn traces(c: &mut Criterion) {
         c,
         "block_counting_30",
         Graph::from_callback(block_counting_theta, 30).unwrap(),
+        &[1.3],
+    );
+    bench_model(
+        c,
+        "block_counting_50",
+        Graph::from_callback(block_counting_theta, 50).unwrap(),
         &[1.3],
     );
     bench_model(

@@ -7,8 +7,7 @@ use memmap2::Mmap;
 use phasic_core::GraphView;
 use rkyv::rancor;
 
-use crate::checksum::checksum;
-use crate::header::{HEADER_LEN, HEADER_VERSION, Header, MAGIC_GRAPH, format_flags};
+use crate::header::{HEADER_LEN, MAGIC_GRAPH, check, entry, format_flags, open_regular};
 
 /// The archived form of a graph: flat CSR arrays.
 #[derive(rkyv::Archive, rkyv::Serialize, Debug)]
@@ -43,18 +42,7 @@ impl GraphArchive {
 pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<Vec<u8>, String> {
     let payload =
         rkyv::to_bytes::<rancor::Error>(&GraphArchive::of(g)).map_err(|e| e.to_string())?;
-    let header = Header {
-        magic: MAGIC_GRAPH,
-        version: HEADER_VERSION,
-        flags: format_flags(),
-        key,
-        payload_len: payload.len() as u64,
-        checksum: checksum(&payload),
-    };
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&header.encode());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    Ok(entry(MAGIC_GRAPH, format_flags(), key, &payload))
 }
 
 /// A validated, memory-mapped graph entry, used in place.
@@ -82,17 +70,8 @@ impl MappedGraph {
         if !cfg!(target_endian = "little") {
             return Err("cache entries are mapped in place on little-endian machines only".into());
         }
-        // Checked before opening: opening a FIFO in the entry's place would
-        // block until a writer appears.
-        let kind = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
-        if !kind.is_file() {
-            return Err("not a regular file".into());
-        }
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+        let file = open_regular(path)?;
         let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
-        if !meta.is_file() {
-            return Err("not a regular file".into());
-        }
         if meta.len() < HEADER_LEN as u64 {
             return Err(format!(
                 "{} bytes, shorter than the {HEADER_LEN}-byte header",
@@ -103,39 +82,7 @@ impl MappedGraph {
         // a temporary file and renamed into place), and the length is
         // checked against the header before any payload byte is read.
         let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot map: {e}"))?;
-        let mut hb = [0u8; HEADER_LEN];
-        hb.copy_from_slice(&map[..HEADER_LEN]);
-        let h = Header::decode(&hb);
-        if h.magic != MAGIC_GRAPH {
-            return Err("wrong magic (not a phasic graph entry)".into());
-        }
-        if h.version != HEADER_VERSION {
-            return Err(format!(
-                "header version {} (expected {HEADER_VERSION})",
-                h.version
-            ));
-        }
-        if h.flags != format_flags() {
-            return Err(format!(
-                "format flags {:#x} (expected {:#x})",
-                h.flags,
-                format_flags()
-            ));
-        }
-        if h.key != key {
-            return Err("the key in the header is not the key of the file name".into());
-        }
-        if h.payload_len != map.len() as u64 - HEADER_LEN as u64 {
-            return Err(format!(
-                "payload is {} bytes, the header says {}",
-                map.len() - HEADER_LEN,
-                h.payload_len
-            ));
-        }
-        let payload = &map[HEADER_LEN..];
-        if checksum(payload) != h.checksum {
-            return Err("payload checksum mismatch".into());
-        }
+        check(&map, MAGIC_GRAPH, format_flags(), key)?;
         // SAFETY: the slices point into the mapping, which `MappedGraph`
         // owns and never unmaps or mutates before it is dropped; the heap
         // address of a mapping does not change when `MappedGraph` moves.

@@ -1,8 +1,12 @@
 //! The 64-byte header in front of every cache entry (see
 //! `docs/CACHE_FORMAT.md`).
 
-/// `PHASIC` + kind + format byte.
+use crate::checksum::checksum;
+
+/// `PHASIC` + kind + format byte: graph entries.
 pub const MAGIC_GRAPH: [u8; 8] = *b"PHASICG\x01";
+/// Component-trace entries.
+pub const MAGIC_TRACE: [u8; 8] = *b"PHASICT\x01";
 /// Version of this header layout.
 pub const HEADER_VERSION: u32 = 1;
 /// Header length; keeps the payload 16-byte aligned in a mapping.
@@ -14,6 +18,86 @@ pub const HEADER_LEN: usize = 64;
 pub fn format_flags() -> u32 {
     let endian = u32::from(cfg!(target_endian = "little"));
     endian | 1 << 1 | (8 << 8) | (phasic_core::GRAPH_FORMAT_VERSION & 0xff) << 24
+}
+
+/// Format flags of trace entries: bit 0 little-endian (the payload is
+/// portable little-endian bytes) and `TRACE_FORMAT_VERSION` in the top byte.
+pub fn trace_flags() -> u32 {
+    1 | (phasic_core::TRACE_FORMAT_VERSION & 0xff) << 24
+}
+
+/// A complete entry: the header for `payload`, then `payload`.
+pub fn entry(magic: [u8; 8], flags: u32, key: [u8; 32], payload: &[u8]) -> Vec<u8> {
+    let header = Header {
+        magic,
+        version: HEADER_VERSION,
+        flags,
+        key,
+        payload_len: payload.len() as u64,
+        checksum: checksum(payload),
+    };
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&header.encode());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Checks the header of a whole entry — length, magic, header version,
+/// format flags, key, payload length and checksum — and returns the
+/// payload. `Err` says which check failed.
+pub fn check(bytes: &[u8], magic: [u8; 8], flags: u32, key: [u8; 32]) -> Result<&[u8], String> {
+    let Some((hb, payload)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+        return Err(format!(
+            "{} bytes, shorter than the {HEADER_LEN}-byte header",
+            bytes.len()
+        ));
+    };
+    let h = Header::decode(hb);
+    if h.magic != magic {
+        return Err("wrong magic (not a phasic entry of this kind)".into());
+    }
+    if h.version != HEADER_VERSION {
+        return Err(format!(
+            "header version {} (expected {HEADER_VERSION})",
+            h.version
+        ));
+    }
+    if h.flags != flags {
+        return Err(format!(
+            "format flags {:#x} (expected {flags:#x})",
+            h.flags
+        ));
+    }
+    if h.key != key {
+        return Err("the key in the header is not the key of the file name".into());
+    }
+    if h.payload_len != payload.len() as u64 {
+        return Err(format!(
+            "payload is {} bytes, the header says {}",
+            payload.len(),
+            h.payload_len
+        ));
+    }
+    if checksum(payload) != h.checksum {
+        return Err("payload checksum mismatch".into());
+    }
+    Ok(payload)
+}
+
+/// Opens an entry file for reading, refusing anything but a regular file
+/// (checked before opening: opening a FIFO in the entry's place would
+/// block until a writer appears).
+pub fn open_regular(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let kind = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
+    if !kind.is_file() {
+        return Err("not a regular file".into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    Ok(file)
 }
 
 /// The decoded header.

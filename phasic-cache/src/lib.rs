@@ -13,9 +13,12 @@ mod error;
 mod header;
 mod mode;
 mod store;
+mod trace_entry;
+mod traced;
 
 pub use archive::MappedGraph;
 pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
 pub use error::{Error, Result};
 pub use mode::{CacheMode, cache_root};
-pub use store::{Counters, GraphStore, Lookup, Stats};
+pub use traced::{TraceReport, record_trace};
+pub use store::{Counters, GraphStore, Graphs, Kind, Lookup, Stats, Store, TraceStore, Traces};

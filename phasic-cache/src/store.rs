@@ -1,20 +1,60 @@
-//! The graph store: content-addressed entries under `graphs/`, sharded by
-//! the first two hex digits of the key, published atomically, never
-//! modified, moved aside when bad.
+//! The stores: content-addressed entries — graphs under `graphs/`,
+//! component traces under `traces/` — sharded by the first two hex digits
+//! of the key, published atomically, never modified, moved aside when bad.
+//! One implementation for both kinds ([`Kind`]).
 
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use phasic_core::{GraphView, ModelKey};
+use std::marker::PhantomData;
+
+use phasic_core::{ComponentTrace, GraphView, ModelKey};
 
 use crate::archive::{MappedGraph, encode};
 use crate::error::{Error, Result};
+use crate::trace_entry::{encode_trace, open_trace};
 
-const EXT: &str = "graph";
+/// A kind of entry: where it lives and how it is opened and checked.
+pub trait Kind {
+    /// Folder under the cache root.
+    const DIR: &'static str;
+    /// File extension of the entries.
+    const EXT: &'static str;
+    /// An opened, checked entry.
+    type Entry;
+    /// Opens and checks the entry at `path` for `key` (`Err`: which check failed).
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<Self::Entry, String>;
+}
 
-/// Counters kept in `graphs/stats` (postcard), updated under a file lock.
+/// Graph entries: rkyv archives, memory-mapped.
+#[derive(Debug, Clone, Copy)]
+pub struct Graphs;
+
+impl Kind for Graphs {
+    const DIR: &'static str = "graphs";
+    const EXT: &'static str = "graph";
+    type Entry = MappedGraph;
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<MappedGraph, String> {
+        MappedGraph::open(path, key)
+    }
+}
+
+/// Component-trace entries, keyed by their subproblem's content key.
+#[derive(Debug, Clone, Copy)]
+pub struct Traces;
+
+impl Kind for Traces {
+    const DIR: &'static str = "traces";
+    const EXT: &'static str = "trace";
+    type Entry = ComponentTrace;
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<ComponentTrace, String> {
+        open_trace(path, key)
+    }
+}
+
+/// Counters kept in `<dir>/stats` (postcard), updated under a file lock.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     /// Loads served from an entry.
@@ -39,9 +79,9 @@ pub struct Stats {
 
 /// The result of looking a key up.
 #[derive(Debug)]
-pub enum Lookup {
-    /// A valid entry, mapped.
-    Hit(MappedGraph),
+pub enum Lookup<T = MappedGraph> {
+    /// A valid entry (a graph: mapped).
+    Hit(T),
     /// No entry.
     Miss,
     /// An entry that failed a check; it has been moved aside.
@@ -62,11 +102,17 @@ struct Entry {
     modified: SystemTime,
 }
 
-/// Graph entries under `<root>/graphs`.
+/// Entries of kind `K` under `<root>/<K::DIR>`.
 #[derive(Debug, Clone)]
-pub struct GraphStore {
+pub struct Store<K> {
     dir: PathBuf,
+    kind: PhantomData<K>,
 }
+
+/// Graph entries under `<root>/graphs`.
+pub type GraphStore = Store<Graphs>;
+/// Component-trace entries under `<root>/traces`.
+pub type TraceStore = Store<Traces>;
 
 fn parse_hex(s: &str) -> Option<[u8; 32]> {
     if s.len() != 64 {
@@ -79,11 +125,12 @@ fn parse_hex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-impl GraphStore {
+impl<K: Kind> Store<K> {
     /// The store under `root` (nothing is created until needed).
-    pub fn new(root: &Path) -> GraphStore {
-        GraphStore {
-            dir: root.join("graphs"),
+    pub fn new(root: &Path) -> Store<K> {
+        Store {
+            dir: root.join(K::DIR),
+            kind: PhantomData,
         }
     }
 
@@ -95,11 +142,11 @@ impl GraphStore {
     /// Where the entry of `key` lives.
     pub fn path_of(&self, key: &ModelKey) -> PathBuf {
         let hex = key.hex();
-        self.dir.join(&hex[..2]).join(format!("{hex}.{EXT}"))
+        self.dir.join(&hex[..2]).join(format!("{hex}.{}", K::EXT))
     }
 
     /// Looks `key` up; a bad entry is moved aside (with a warning) and reported.
-    pub fn load(&self, key: &ModelKey) -> Lookup {
+    pub fn load(&self, key: &ModelKey) -> Lookup<K::Entry> {
         let lookup = self.peek(key);
         if let Lookup::Bad { path, reason } = &lookup {
             self.quarantine(path, reason);
@@ -109,12 +156,12 @@ impl GraphStore {
 
     /// Looks `key` up without writing anything: a bad entry is reported
     /// and left in place (the caller warns). For read-only use.
-    pub fn peek(&self, key: &ModelKey) -> Lookup {
+    pub fn peek(&self, key: &ModelKey) -> Lookup<K::Entry> {
         let path = self.path_of(key);
         if fs::symlink_metadata(&path).is_err() {
             return Lookup::Miss;
         }
-        match MappedGraph::open(&path, key.0) {
+        match K::open(&path, key.0) {
             Ok(g) => Lookup::Hit(g),
             Err(reason) => Lookup::Bad { path, reason },
         }
@@ -122,7 +169,7 @@ impl GraphStore {
 
     /// Moves a bad entry to `graphs/quarantine/` (removes it if that fails).
     pub fn quarantine(&self, path: &Path, reason: &str) {
-        tracing::warn!(path = %path.display(), reason, "bad cache entry moved aside; the graph is rebuilt");
+        tracing::warn!(path = %path.display(), reason, "bad cache entry moved aside; it is rebuilt");
         let stamp = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
@@ -144,7 +191,7 @@ impl GraphStore {
                     .file_stem()
                     .and_then(|s| s.to_str())
                     .and_then(parse_hex);
-                let valid_now = key.is_some_and(|k| MappedGraph::open(path, k).is_ok());
+                let valid_now = key.is_some_and(|k| K::open(path, k).is_ok());
                 if !valid_now {
                     tracing::warn!(path = %path.display(), error = %e, "cannot move the bad entry aside; removing it");
                     let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
@@ -154,28 +201,19 @@ impl GraphStore {
         self.count(|c| c.corrupt += 1);
     }
 
-    /// Publishes `graph` under `key`: a temporary file in the entry's
-    /// folder, written and synced, then renamed into place without
-    /// replacing an existing entry (or replacing it when `replace`).
-    /// Returns whether this call created the entry.
-    pub fn publish<G: GraphView + ?Sized>(
-        &self,
-        key: &ModelKey,
-        graph: &G,
-        replace: bool,
-    ) -> Result<bool> {
+    /// Publishes the complete entry `bytes` under `key`: a temporary file
+    /// in the entry's folder, written and synced, then renamed into place
+    /// without replacing an existing entry (or replacing it when
+    /// `replace`). Returns whether this call created the entry.
+    pub(crate) fn publish_bytes(&self, key: &ModelKey, bytes: &[u8], replace: bool) -> Result<bool> {
         let path = self.path_of(key);
         let folder = path.parent().unwrap_or(&self.dir).to_path_buf();
         fs::create_dir_all(&folder).map_err(Error::io("create", &folder))?;
-        let bytes = encode(graph, key.0).map_err(|reason| Error::BadEntry {
-            path: path.clone(),
-            reason,
-        })?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempfile_in(&folder)
             .map_err(Error::io("create a temporary file in", &folder))?;
-        tmp.write_all(&bytes)
+        tmp.write_all(bytes)
             .map_err(Error::io("write", tmp.path().to_path_buf()))?;
         tmp.as_file()
             .sync_all()
@@ -243,7 +281,7 @@ impl GraphStore {
                 .flatten()
             {
                 let path = f.path();
-                if path.extension().and_then(|e| e.to_str()) != Some(EXT) {
+                if path.extension().and_then(|e| e.to_str()) != Some(K::EXT) {
                     continue;
                 }
                 let meta = fs::symlink_metadata(&path).map_err(Error::io("stat", &path))?;
@@ -321,7 +359,7 @@ impl GraphStore {
         let mut bad = Vec::new();
         for e in self.entries()? {
             let result = match e.key {
-                Some(k) => MappedGraph::open(&e.path, k).map(|_| ()),
+                Some(k) => K::open(&e.path, k).map(|_| ()),
                 None => Err("the file name is not a key".to_string()),
             };
             match result {
@@ -333,5 +371,32 @@ impl GraphStore {
             }
         }
         Ok((good, bad))
+    }
+}
+
+impl GraphStore {
+    /// Publishes `graph` under `key` (a temporary file, synced, renamed into
+    /// place without replacing an existing entry unless `replace`);
+    /// returns whether this call created the entry.
+    pub fn publish<G: GraphView + ?Sized>(
+        &self,
+        key: &ModelKey,
+        graph: &G,
+        replace: bool,
+    ) -> Result<bool> {
+        let bytes = encode(graph, key.0).map_err(|reason| Error::BadEntry {
+            path: self.path_of(key),
+            reason,
+        })?;
+        self.publish_bytes(key, &bytes, replace)
+    }
+}
+
+impl TraceStore {
+    /// Publishes the trace of the subproblem whose content key is `key`
+    /// (replacing an existing entry when `replace`); returns whether this
+    /// call created the entry.
+    pub fn publish(&self, key: &ModelKey, trace: &ComponentTrace, replace: bool) -> Result<bool> {
+        self.publish_bytes(key, &encode_trace(trace, key), replace)
     }
 }

@@ -189,6 +189,15 @@ pub enum Error {
         /// Where.
         vertex: usize,
     },
+    /// Encoded trace data (a subproblem or a component trace) that is
+    /// truncated, inconsistent or of another format version.
+    #[error("invalid {what}: {reason}")]
+    Decode {
+        /// What was decoded.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Result alias of `phasic-core`.

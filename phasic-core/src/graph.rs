@@ -64,26 +64,41 @@ impl Graph {
     /// assert!(g.update_weights(&[1.0, 2.0]).is_err());
     /// ```
     pub fn update_weights(&mut self, theta: &[f64]) -> Result<()> {
-        let p = self.param_dim;
-        check_theta(theta, p)?;
-        let mut new = Vec::with_capacity(self.weights.len());
-        for (e, &b) in self.base.iter().enumerate() {
-            let c = &self.coeffs[e * p..(e + 1) * p];
-            let w = b + c.iter().zip(theta).map(|(c, t)| c * t).sum::<f64>();
-            new.push(w);
-        }
-        if let Some(e) = new.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
-            let from = self.offsets.partition_point(|&o| o as usize <= e) - 1;
-            return Err(Error::InvalidWeight {
-                from,
-                from_state: self.state(from).to_vec(),
-                to_state: self.state(self.targets[e] as usize).to_vec(),
-                weight: new[e],
-            });
-        }
-        self.weights = new;
+        self.weights = weights_at(self, theta)?;
         Ok(())
     }
+}
+
+/// The weights `b + c·θ` of every edge of a parameterized `view`.
+///
+/// Fails if θ has the wrong length or a non-finite entry, or if a
+/// resulting weight is negative or not finite (naming the edge).
+pub(crate) fn weights_at<G: GraphView + ?Sized>(view: &G, theta: &[f64]) -> Result<Vec<f64>> {
+    let p = view.param_dim();
+    check_theta(theta, p)?;
+    let coeffs = view.coefficients();
+    let new: Vec<f64> = view
+        .base_weights()
+        .iter()
+        .enumerate()
+        .map(|(e, &b)| {
+            b + coeffs[e * p..(e + 1) * p]
+                .iter()
+                .zip(theta)
+                .map(|(c, t)| c * t)
+                .sum::<f64>()
+        })
+        .collect();
+    if let Some(e) = new.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+        let from = view.offsets().partition_point(|&o| o as usize <= e) - 1;
+        return Err(Error::InvalidWeight {
+            from,
+            from_state: view.state(from).to_vec(),
+            to_state: view.state(view.targets()[e] as usize).to_vec(),
+            weight: new[e],
+        });
+    }
+    Ok(new)
 }
 
 /// Rejects a θ of the wrong length or with a non-finite component.

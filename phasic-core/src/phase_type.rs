@@ -83,6 +83,29 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
         rising(&self.program, self.graph, k, &rp)
     }
 
+    /// `∂E[Y^k]/∂θ` for a parameterized graph at its current weights, by
+    /// one reverse (adjoint) pass: `k` program runs forward and `k`
+    /// transposed. Empty for a graph without parameters.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, PhaseType};
+    /// // Kingman n = 4 with coalescence scale θ: E[T] = 1.5/θ, E[T²] ∝ 1/θ²
+    /// let mut g = Graph::from_rule_with_params(&Initial::state(&[4]), 1, |s, out| {
+    ///     let k = s[0];
+    ///     if k > 1 { out.add_param(&[k - 1], 0.0, &[f64::from(k * (k - 1)) / 2.0]) }
+    /// }).unwrap();
+    /// g.update_weights(&[2.0]).unwrap();
+    /// let ph = PhaseType::new(&g).unwrap();
+    /// let d1 = ph.moment_gradient(1, None).unwrap();
+    /// assert!((d1[0] - (-1.5 / 4.0)).abs() < 1e-14); // d(1.5/θ)/dθ at θ = 2
+    /// let m2 = ph.moments(2, None).unwrap()[1];
+    /// let d2 = ph.moment_gradient(2, None).unwrap();
+    /// assert!((d2[0] - (-2.0 * m2 / 2.0)).abs() < 1e-14); // d(c/θ²)/dθ = −2·E[T²]/θ
+    /// ```
+    pub fn moment_gradient(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        crate::gradient::moment_gradient(&self.program, self.graph, k, rewards)
+    }
+
     /// `Var Y`.
     pub fn variance(&self, rewards: Option<&[f64]>) -> Result<f64> {
         let m = self.moments(2, rewards)?;

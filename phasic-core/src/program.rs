@@ -151,7 +151,13 @@ impl Program {
                     c
                 })
                 .collect();
-            eliminate_component(&mut Numbers, a, b, &mut children, &mut elim, &order, view)?;
+            eliminate_component(&mut Numbers, a, b, &mut children, &mut elim, |u| {
+                let vertex = order[u] as usize;
+                Error::NoPathToAbsorption {
+                    vertex,
+                    state: view.state(vertex).to_vec(),
+                }
+            })?;
             for (i, c) in (a..b).zip(children) {
                 slot[i] = eliminated.len() as u32;
                 eliminated.push(Some(c));
@@ -264,6 +270,14 @@ impl Program {
     /// Position of the start vertex.
     pub(crate) fn start(&self) -> usize {
         self.pos[START] as usize
+    }
+
+    /// Position of vertex `v` (`None` if absorption from it is not certain).
+    pub(crate) fn position(&self, v: usize) -> Option<usize> {
+        match self.pos[v] {
+            EXCLUDED => None,
+            p => Some(p as usize),
+        }
     }
 
     /// Number of positions (vertices with certain absorption).
@@ -494,14 +508,14 @@ pub(crate) fn check_rewards(r: &[f64], n: usize) -> Result<()> {
 /// The elimination sweep (§3.3) over the component at positions `a..b`.
 /// `children[i - a]` holds position `i`'s normalised out-edges sorted by
 /// target position; on return it holds the final forward edges.
-pub(crate) fn eliminate_component<A: Arith, G: GraphView + ?Sized>(
+/// `closed(u)` is the error for position `u` left with no way out.
+pub(crate) fn eliminate_component<A: Arith>(
     ar: &mut A,
     a: usize,
     b: usize,
     children: &mut [Children<A::V>],
     elim: &mut Vec<Command<A::V>>,
-    order: &[u32],
-    view: &G,
+    closed: impl Fn(usize) -> Error,
 ) -> Result<()> {
     let local = |p: u32| p as usize - a;
     let inside = |p: u32| (a..b).contains(&(p as usize));
@@ -527,11 +541,7 @@ pub(crate) fn eliminate_component<A: Arith, G: GraphView + ?Sized>(
                 continue;
             };
             if !ar.usable(step.inv_total) {
-                let vertex = order[u as usize] as usize;
-                return Err(Error::NoPathToAbsorption {
-                    vertex,
-                    state: view.state(vertex).to_vec(),
-                });
+                return Err(closed(u as usize));
             }
             elim.push(Command::AddScaled {
                 v: u,

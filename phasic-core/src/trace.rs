@@ -1,68 +1,54 @@
-//! Elimination traces (ALGORITHMS §6.3): the complete elimination of a
-//! parameterized graph, recorded once as a straight-line program of
-//! operations whose results are the multipliers of the numeric
-//! [`Program`]; evaluated for any θ without redoing the sweep.
+//! Elimination traces (ALGORITHMS §3.8, §6): the elimination of a
+//! parameterized graph, recorded once and evaluated for any θ without
+//! redoing the sweep.
 //!
-//! The recorder is the elimination itself (the same sweep and bypass code,
-//! run over [`Arith`] with operations instead of numbers), so it is correct
-//! on cyclic graphs and in any vertex order — unlike the peer's (§6.2).
+//! A [`Trace`] is a composition. The graph's strongly connected
+//! components (of the edges that can carry weight for some θ) are cut out
+//! as [`Subproblem`]s, whose eliminations are recorded as
+//! [`ComponentTrace`]s; the vertices outside cyclic components need no
+//! recording at all: at θ, their expectations follow from their edge
+//! weights by back-substitution. One rule decides what is a subproblem
+//! ([`TraceOptions::min_subproblem`]): components at least that large are
+//! keyed by content, deduplicated and may be computed elsewhere (stored,
+//! sharded); smaller ones are recorded inline when the trace is planned.
+//! Either way, every component is eliminated by the same code in the same
+//! canonical order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::bypass::{Arith, Children};
+use rayon::prelude::*;
+
+use crate::component_trace::{Bad, ComponentTrace};
 use crate::error::{Error, Result};
-use crate::graph::{START, check_theta};
-use crate::program::{Command, Program, eliminate_component, elimination_order};
+use crate::graph::{START, check_theta, weights_at};
+use crate::key::ModelKey;
+use crate::phase_type::PhaseType;
+use crate::program::{Command, Program, check_rewards, elimination_order};
+use crate::subproblem::Subproblem;
 use crate::support::analyse;
 use crate::view::GraphView;
 
-/// One operation; operands are indices of earlier operations.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Op {
-    /// A constant.
-    Const(f64),
-    /// The weight `b + c·θ` of edge `e` of the graph.
-    Weight(u32),
-    Add(u32, u32),
-    Mul(u32, u32),
-    Inv(u32),
-    /// `Σ args[start..start + len]`
-    Sum(u32, u32),
+/// Default [`TraceOptions::min_subproblem`].
+pub const DEFAULT_MIN_SUBPROBLEM: usize = 64;
+
+/// θs evaluated together by [`Trace::expectations`] (lanes of one chunk).
+const LANES: usize = 8;
+
+/// How a trace is split into subproblems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceOptions {
+    /// Cyclic components with at least this many vertices become keyed
+    /// subproblems; smaller ones are recorded inline. `usize::MAX`
+    /// records everything inline (the monolithic trace).
+    pub min_subproblem: usize,
 }
 
-/// Records operations.
-#[derive(Default)]
-struct Recorder {
-    ops: Vec<Op>,
-    args: Vec<u32>,
-}
-
-impl Recorder {
-    fn push(&mut self, op: Op) -> u32 {
-        self.ops.push(op);
-        (self.ops.len() - 1) as u32
-    }
-}
-
-impl Arith for Recorder {
-    type V = u32;
-    fn mul(&mut self, a: u32, b: u32) -> u32 {
-        self.push(Op::Mul(a, b))
-    }
-    fn add(&mut self, a: u32, b: u32) -> u32 {
-        self.push(Op::Add(a, b))
-    }
-    fn sum(&mut self, xs: impl Iterator<Item = u32>) -> u32 {
-        let start = self.args.len() as u32;
-        self.args.extend(xs);
-        let len = self.args.len() as u32 - start;
-        self.push(Op::Sum(start, len))
-    }
-    fn inv(&mut self, a: u32) -> u32 {
-        self.push(Op::Inv(a))
-    }
-    fn usable(&self, _: u32) -> bool {
-        true
+impl Default for TraceOptions {
+    fn default() -> Self {
+        TraceOptions {
+            min_subproblem: DEFAULT_MIN_SUBPROBLEM,
+        }
     }
 }
 
@@ -100,10 +86,96 @@ impl<G: GraphView + ?Sized> GraphView for Structure<'_, G> {
     }
 }
 
+/// A run of positions in the elimination order.
+#[derive(Debug, Clone)]
+enum Block {
+    /// Positions `a..b`, each its own component: computed from its edges.
+    Singles { a: usize, b: usize },
+    /// A cyclic component at positions `start..start + size` (canonical
+    /// order), evaluated by `components[trace]`; `exits` are positions.
+    Component {
+        start: usize,
+        size: usize,
+        trace: usize,
+        exits: Vec<u32>,
+    },
+}
+
+/// Where the trace of a cyclic component comes from.
+enum Source {
+    Inline(Subproblem),
+    /// Index into the plan's distinct subproblems.
+    Keyed(usize),
+}
+
+/// A trace before its subproblems are solved: what [`Trace::plan`]
+/// returns. Solve [`subproblems`](Self::subproblems) (in process, from a
+/// store, or elsewhere) and pass the results to
+/// [`complete`](Self::complete).
+pub struct TracePlan {
+    skeleton: Trace,
+    sources: Vec<Source>,
+    subproblems: Vec<Subproblem>,
+    keys: Vec<ModelKey>,
+}
+
+impl TracePlan {
+    /// The distinct keyed subproblems, in order of first appearance.
+    pub fn subproblems(&self) -> &[Subproblem] {
+        &self.subproblems
+    }
+
+    /// Their content keys.
+    pub fn keys(&self) -> &[ModelKey] {
+        &self.keys
+    }
+
+    /// Number of cyclic components recorded inline.
+    pub fn inline_count(&self) -> usize {
+        self.sources
+            .iter()
+            .filter(|s| matches!(s, Source::Inline(_)))
+            .count()
+    }
+
+    /// The trace, given the trace of every subproblem (in the order of
+    /// [`subproblems`](Self::subproblems)); inline components are recorded
+    /// here, in parallel. Fails if a trace does not belong to its subproblem.
+    pub fn complete(self, traces: Vec<Arc<ComponentTrace>>) -> Result<Trace> {
+        if traces.len() != self.subproblems.len() {
+            return Err(Error::InvalidSetting {
+                name: "component traces",
+                value: traces.len() as f64,
+                reason: "one trace per subproblem is needed",
+            });
+        }
+        for (k, (t, s)) in traces.iter().zip(&self.subproblems).enumerate() {
+            if !t.solves(s) {
+                return Err(Error::Decode {
+                    what: "component trace",
+                    reason: format!("trace {k} does not belong to subproblem {}", self.keys[k]),
+                });
+            }
+        }
+        let components = self
+            .sources
+            .into_par_iter()
+            .map(|s| match s {
+                Source::Inline(sub) => ComponentTrace::record(&sub).map(Arc::new),
+                Source::Keyed(k) => Ok(traces[k].clone()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Trace {
+            components,
+            ..self.skeleton
+        })
+    }
+}
+
 /// The recorded elimination of a parameterized graph.
 ///
 /// ```
-/// use phasic_core::{Graph, Initial, PhaseType, Trace};
+/// use phasic_core::{Graph, GraphView, Initial, PhaseType, Trace};
 /// // a cycle 1 → 2 → 1 with exit from 2, rates θ₀ and θ₁
 /// let mut g = Graph::from_rule_with_params(&Initial::state(&[1]), 2, |s, out| match s[0] {
 ///     1 => out.add_param(&[2], 0.0, &[1.0, 0.0]),
@@ -112,142 +184,186 @@ impl<G: GraphView + ?Sized> GraphView for Structure<'_, G> {
 /// }).unwrap();
 /// let trace = Trace::record(&g).unwrap();
 /// for theta in [[1.0, 2.0], [0.5, 4.0]] {
+///     let replayed = trace.expectation(&theta, None).unwrap();
 ///     g.update_weights(&theta).unwrap();
 ///     let direct = PhaseType::new(&g).unwrap().expectation(None).unwrap();
-///     let replayed = trace.program(&theta).unwrap().expected_waiting_time(&g, None).unwrap()[0];
 ///     assert!((direct - replayed).abs() < 1e-12 * direct);
+///     // everything else through the graph instantiated at θ
+///     let at = trace.at(&g, &theta).unwrap();
+///     let var = at.phase_type().variance(None).unwrap();
+///     assert!((var - PhaseType::new(&g).unwrap().variance(None).unwrap()).abs() < 1e-12 * var);
 /// }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Trace {
-    ops: Vec<Op>,
-    args: Vec<u32>,
     param_dim: usize,
-    /// Base weight and coefficients of every edge of the graph.
-    base: Vec<f64>,
-    coeffs: Vec<f64>,
-    /// `(vertex, op of its total rate)` for every vertex with edges.
-    rates: Vec<(u32, u32)>,
     states: Vec<i32>,
     state_len: usize,
     edges: usize,
     order: Arc<[u32]>,
     pos: Arc<[u32]>,
-    /// Phase 1 multipliers (`None`: 0).
-    scale: Vec<Option<u32>>,
-    elim: Vec<Command<u32>>,
-    dag_offsets: Arc<[usize]>,
-    dag: Vec<(u32, u32)>,
+    /// Blocks of the non-absorbing positions, in order.
+    blocks: Vec<Block>,
+    /// Live edges of single positions, in position space (CSR).
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    base: Vec<f64>,
+    coeffs: Vec<f64>,
+    components: Vec<Arc<ComponentTrace>>,
 }
 
 impl Trace {
-    /// Records the elimination of `view`'s structure: every edge that can
-    /// carry weight for some θ. Constant graphs are traced too (their
-    /// weights are constants).
+    /// Records the whole elimination in this process (subproblems in
+    /// parallel, each distinct one once), with the default options.
     pub fn record<G: GraphView + ?Sized>(view: &G) -> Result<Trace> {
+        Self::record_with(view, TraceOptions::default())
+    }
+
+    /// [`record`](Self::record) with explicit options.
+    pub fn record_with<G: GraphView + ?Sized>(view: &G, options: TraceOptions) -> Result<Trace> {
+        let plan = Self::plan(view, options)?;
+        let traces = plan
+            .subproblems()
+            .par_iter()
+            .map(|s| ComponentTrace::record(s).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
+        plan.complete(traces)
+    }
+
+    /// Analyses `view`'s structure (the edges that can carry weight for
+    /// some θ), orders every cyclic component canonically and cuts it out
+    /// as a subproblem. Constant graphs are traced too.
+    ///
+    /// Errors: a reachable closed class or a vertex with no live edge, as
+    /// for [`Program::new`].
+    pub fn plan<G: GraphView + ?Sized>(view: &G, options: TraceOptions) -> Result<TracePlan> {
         let n = view.vertex_count();
         let p = view.param_dim();
         let m = view.edge_count();
-        let (base, coeffs): (Vec<f64>, Vec<f64>) = if p == 0 {
-            (view.weights().to_vec(), Vec::new())
+        let (base, coeffs): (&[f64], &[f64]) = if p == 0 {
+            (view.weights(), &[])
         } else {
-            (view.base_weights().to_vec(), view.coefficients().to_vec())
+            (view.base_weights(), view.coefficients())
         };
+        let live: Vec<bool> = (0..m)
+            .map(|e| base[e] != 0.0 || coeffs[e * p..(e + 1) * p].iter().any(|c| *c != 0.0))
+            .collect();
         let structure = Structure {
             view,
-            weights: (0..m)
-                .map(|e| {
-                    let live =
-                        base[e] != 0.0 || coeffs[e * p..(e + 1) * p].iter().any(|c| *c != 0.0);
-                    if live { 1.0 } else { 0.0 }
-                })
-                .collect(),
+            weights: live.iter().map(|&l| if l { 1.0 } else { 0.0 }).collect(),
         };
         let support = analyse(&structure)?;
-        let (order, pos, comps) = elimination_order(&structure, &support);
-        let mut rec = Recorder::default();
-        let zero = rec.push(Op::Const(0.0));
-        let weights = &structure.weights;
-        // rates, their inverses and the normalised out-edges, by vertex
-        let mut rates = Vec::new();
-        let mut inv = vec![zero; n];
-        let mut probs: Vec<Children<u32>> = vec![Vec::new(); n];
-        for &v in &order {
-            let v = v as usize;
-            let live: Vec<usize> = view.edge_range(v).filter(|&e| weights[e] > 0.0).collect();
-            if live.is_empty() {
+        let (mut order, _, comps) = elimination_order(&structure, &support);
+
+        // cut out the cyclic components, in canonical order
+        let mut scratch = vec![u32::MAX; n];
+        let mut cut = Vec::new();
+        for &(a, b) in comps.iter().filter(|&&(a, b)| b - a > 1) {
+            let ex = Subproblem::extract(view, &live, (base, coeffs), &order[a..b], &mut scratch);
+            order[a..b].copy_from_slice(&ex.members);
+            cut.push((a, ex.sub, ex.exits));
+        }
+        let mut pos = vec![u32::MAX; n];
+        for (i, &v) in order.iter().enumerate() {
+            pos[v as usize] = i as u32;
+        }
+
+        let mut blocks = Vec::new();
+        let mut sources = Vec::new();
+        let mut subproblems = Vec::new();
+        let mut keys = Vec::new();
+        let mut index: HashMap<ModelKey, usize> = HashMap::new();
+        let mut cut = cut.into_iter().peekable();
+        for &(a, b) in &comps {
+            if b - a == 1 {
+                match blocks.last_mut() {
+                    Some(Block::Singles { b: end, .. }) if *end == a => *end = b,
+                    _ => blocks.push(Block::Singles { a, b }),
+                }
                 continue;
             }
-            let w: Vec<u32> = live
-                .iter()
-                .map(|&e| rec.push(Op::Weight(e as u32)))
-                .collect();
-            let rate = rec.sum(w.iter().copied());
-            rates.push((v as u32, rate));
-            inv[v] = rec.inv(rate);
-            probs[v] = live
-                .iter()
-                .zip(&w)
-                .map(|(&e, &we)| (pos[view.targets()[e] as usize], rec.mul(we, inv[v])))
-                .collect();
-            probs[v].sort_unstable_by_key(|&(t, _)| t);
+            let Some((start, sub, exits)) = cut.next() else {
+                unreachable!("one cut per cyclic component");
+            };
+            debug_assert_eq!(start, a);
+            let source = if sub.size() >= options.min_subproblem {
+                let key = sub.key();
+                let k = *index.entry(key).or_insert_with(|| {
+                    subproblems.push(sub);
+                    keys.push(key);
+                    keys.len() - 1
+                });
+                Source::Keyed(k)
+            } else {
+                Source::Inline(sub)
+            };
+            blocks.push(Block::Component {
+                start: a,
+                size: b - a,
+                trace: sources.len(),
+                exits: exits.iter().map(|&t| pos[t as usize]).collect(),
+            });
+            sources.push(source);
         }
-        let scale = order
-            .iter()
-            .map(|&v| {
-                (v as usize != START && !view.is_absorbing(v as usize)).then_some(inv[v as usize])
-            })
-            .collect();
-        let mut elim = Vec::new();
-        let mut dag_offsets = vec![0];
-        let mut dag = Vec::new();
-        for &(a, b) in &comps {
-            let mut children: Vec<Children<u32>> = order[a..b]
-                .iter()
-                .map(|&v| std::mem::take(&mut probs[v as usize]))
-                .collect();
-            if b - a > 1 {
-                eliminate_component(&mut rec, a, b, &mut children, &mut elim, &order, view)?;
-            }
-            for c in children {
-                dag.extend(c);
-                dag_offsets.push(dag.len());
+
+        // live edges of the single positions, in position space
+        let mut in_component = vec![false; order.len()];
+        for b in &blocks {
+            if let Block::Component { start, size, .. } = *b {
+                in_component[start..start + size].fill(true);
             }
         }
-        dag_offsets.resize(order.len() + 1, dag.len());
+        let mut offsets = Vec::with_capacity(order.len() + 1);
+        offsets.push(0);
+        let (mut ptargets, mut pbase, mut pcoeffs) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, &v) in order.iter().enumerate() {
+            if !in_component[i] {
+                for e in view.edge_range(v as usize).filter(|&e| live[e]) {
+                    ptargets.push(pos[view.targets()[e] as usize]);
+                    pbase.push(base[e]);
+                    pcoeffs.extend_from_slice(&coeffs[e * p..(e + 1) * p]);
+                }
+            }
+            offsets.push(ptargets.len());
+        }
         tracing::debug!(
-            ops = rec.ops.len(),
-            commands = elim.len(),
-            dag_edges = dag.len(),
-            "elimination recorded"
+            positions = order.len(),
+            cyclic_components = sources.len(),
+            subproblems = subproblems.len(),
+            "trace planned"
         );
-        Ok(Trace {
-            ops: rec.ops,
-            args: rec.args,
-            param_dim: p,
-            base,
-            coeffs,
-            rates,
-            states: view.states().to_vec(),
-            state_len: view.state_len(),
-            edges: m,
-            order: order.into(),
-            pos: pos.into(),
-            scale,
-            elim,
-            dag_offsets: dag_offsets.into(),
-            dag,
+        Ok(TracePlan {
+            skeleton: Trace {
+                param_dim: p,
+                states: view.states().to_vec(),
+                state_len: view.state_len(),
+                edges: m,
+                order: order.into(),
+                pos: pos.into(),
+                blocks,
+                offsets,
+                targets: ptargets,
+                base: pbase,
+                coeffs: pcoeffs,
+                components: Vec::new(),
+            },
+            sources,
+            subproblems,
+            keys,
         })
     }
+}
 
-    /// Number of recorded operations.
+impl Trace {
+    /// Number of recorded operations (over all cyclic components; the
+    /// other vertices need none).
     pub fn len(&self) -> usize {
-        self.ops.len()
+        self.components.iter().map(|c| c.len()).sum()
     }
 
-    /// Whether nothing was recorded (never: there is at least the constant 0).
+    /// Whether no operation was recorded (an acyclic graph).
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.len() == 0
     }
 
     /// Dimension of θ.
@@ -255,98 +371,156 @@ impl Trace {
         self.param_dim
     }
 
-    /// The value of every operation at θ.
-    fn evaluate(&self, theta: &[f64]) -> Result<Vec<f64>> {
-        let p = self.param_dim;
-        check_theta(theta, p)?;
-        let mut x = Vec::with_capacity(self.ops.len());
-        for op in &self.ops {
-            let v = match *op {
-                Op::Const(c) => c,
-                Op::Weight(e) => {
-                    let e = e as usize;
-                    self.base[e]
-                        + self.coeffs[e * p..(e + 1) * p]
-                            .iter()
-                            .zip(theta)
-                            .map(|(c, t)| c * t)
-                            .sum::<f64>()
-                }
-                Op::Add(a, b) => x[a as usize] + x[b as usize],
-                Op::Mul(a, b) => x[a as usize] * x[b as usize],
-                Op::Inv(a) => 1.0 / x[a as usize],
-                Op::Sum(s, l) => self.args[s as usize..(s + l) as usize]
-                    .iter()
-                    .map(|&i| x[i as usize])
-                    .sum(),
-            };
-            x.push(v);
+    /// Number of vertices of the graph.
+    pub fn vertex_count(&self) -> usize {
+        self.pos.len()
+    }
+
+    /// Number of cyclic components.
+    pub fn component_count(&self) -> usize {
+        self.components.len()
+    }
+
+    /// The error for position `i` whose values are unusable at θ.
+    fn unusable(&self, i: usize, bad: Bad) -> Error {
+        let vertex = self.order[i] as usize;
+        let state = self.states[vertex * self.state_len..(vertex + 1) * self.state_len].to_vec();
+        match bad {
+            Bad::ZeroRate(_) => Error::ZeroRate { vertex, state },
+            Bad::NonFiniteRate(_) => Error::NonFinite {
+                what: "total rate",
+                vertex,
+            },
+            Bad::Closed(_) => Error::NoPathToAbsorption { vertex, state },
         }
-        for &(v, rate) in &self.rates {
-            let r = x[rate as usize];
-            if !(r.is_finite() && r > 0.0) {
-                let vertex = v as usize;
-                let state =
-                    self.states[vertex * self.state_len..(vertex + 1) * self.state_len].to_vec();
-                return Err(if r == 0.0 {
-                    Error::ZeroRate { vertex, state }
-                } else {
-                    Error::NonFinite {
-                        what: "total rate",
-                        vertex,
-                    }
-                });
+    }
+
+    /// Fails unless every total rate of single position `i` is positive and finite.
+    fn check_rates(&self, i: usize, rates: &[f64]) -> Result<()> {
+        match rates.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
+            Some(&r) if r == 0.0 => Err(self.unusable(i, Bad::ZeroRate(0))),
+            Some(_) => Err(self.unusable(i, Bad::NonFiniteRate(0))),
+            None => Ok(()),
+        }
+    }
+
+    /// The error for a component at positions `s..` whose local vertex is bad.
+    fn component_error(&self, s: usize, bad: Bad) -> Error {
+        let (Bad::ZeroRate(j) | Bad::NonFiniteRate(j) | Bad::Closed(j)) = bad;
+        self.unusable(s + j, bad)
+    }
+
+    /// `tt[k·L + l] = θ_l[k]`; lanes beyond `thetas` repeat the last θ.
+    fn transpose<const L: usize>(&self, thetas: &[&[f64]]) -> Vec<f64> {
+        let p = self.param_dim;
+        let mut tt = vec![0.0; p * L];
+        for l in 0..L {
+            let t = thetas[l.min(thetas.len() - 1)];
+            for k in 0..p {
+                tt[k * L + l] = t[k];
             }
         }
-        Ok(x)
+        tt
     }
 
-    /// The numeric elimination program at θ: the same program
-    /// [`Program::new`] builds from the graph with these weights, without
-    /// redoing the sweep. Errors: θ of the wrong length or not finite, a
-    /// vertex whose total rate is zero or not finite at θ (named).
-    pub fn program(&self, theta: &[f64]) -> Result<Program> {
-        let x = self.evaluate(theta)?;
-        let val = |op: u32| x[op as usize];
-        let scale = self.scale.iter().map(|s| s.map_or(0.0, val)).collect();
-        let elim = self
-            .elim
-            .iter()
-            .map(|c| match *c {
-                Command::Scale { v, m } => Command::Scale { v, m: val(m) },
-                Command::AddScaled { v, u, m } => Command::AddScaled { v, u, m: val(m) },
-            })
-            .collect();
-        let dag = self.dag.iter().map(|&(t, q)| (t, val(q))).collect();
-        Ok(Program::from_parts(
-            self.order.clone(),
-            self.pos.clone(),
-            scale,
-            elim,
-            self.dag_offsets.clone(),
-            dag,
-            self.edges,
-        ))
-    }
-}
-
-/// Bytes of operation values one chunk of θs may hold: the number of θs
-/// evaluated together (lanes, 4 to 16) keeps a chunk about cache-sized;
-/// it depends on the trace only, never on the threads.
-const CHUNK_BYTES: usize = 16 << 20;
-
-impl Trace {
-    /// θs evaluated together, lane by lane (structure of arrays: every
-    /// quantity holds `lanes` consecutive values, so inner loops vectorize).
-    fn lanes(&self) -> usize {
-        let fit = (CHUNK_BYTES / (self.ops.len().max(1) * 8)).clamp(4, 16);
-        1 << (usize::BITS - 1 - fit.leading_zeros())
+    /// The total rate and the weighted sum `Σ w·x[t]` of single position
+    /// `i` for `L` θs (`x` in position space, `L` values per position).
+    #[inline]
+    fn single<const L: usize>(&self, i: usize, tt: &[f64], x: &[f64]) -> ([f64; L], [f64; L]) {
+        let p = self.param_dim;
+        let (mut rate, mut acc) = ([0.0f64; L], [0.0f64; L]);
+        for e in self.offsets[i]..self.offsets[i + 1] {
+            let t = self.targets[e] as usize;
+            let mut w = [self.base[e]; L];
+            for (c, tk) in self.coeffs[e * p..(e + 1) * p]
+                .iter()
+                .zip(tt.chunks_exact(L))
+            {
+                for l in 0..L {
+                    w[l] += c * tk[l];
+                }
+            }
+            let xt = &x[t * L..(t + 1) * L];
+            for l in 0..L {
+                rate[l] += w[l];
+                acc[l] += w[l] * xt[l];
+            }
+        }
+        (rate, acc)
     }
 
-    /// `E[Y]` (`Y` = absorption time when `rewards` is `None`) for every θ
-    /// of `thetas`, in order. The θs are evaluated in chunks, in parallel;
-    /// every value is computed by the same sequence of operations whatever
-    /// the thread count, so results do not depend on it.
+    /// `E[Y]` for `L` θs at once (structure of arrays). `rp` holds the
+    /// rewards in position space. Every lane runs the same operations, so
+    /// a θ's result does not depend on its lane or on `L`.
+    fn expect_lanes<const L: usize>(&self, thetas: &[&[f64]], rp: &[f64]) -> Result<[f64; L]> {
+        let tt = self.transpose::<L>(thetas);
+        let start = self.pos[START] as usize;
+        let mut x = vec![0.0f64; self.order.len() * L];
+        for block in self.blocks.iter().rev() {
+            match *block {
+                Block::Singles { a, b } => {
+                    for i in (a..b).rev() {
+                        let (rate, acc) = self.single::<L>(i, &tt, &x);
+                        self.check_rates(i, &rate)?;
+                        let r = if i == start { 0.0 } else { rp[i] };
+                        for l in 0..L {
+                            x[i * L + l] = (r + acc[l]) / rate[l];
+                        }
+                    }
+                }
+                Block::Component {
+                    start: s,
+                    size,
+                    trace,
+                    ref exits,
+                } => {
+                    let ct = &self.components[trace];
+                    let vals = ct.values::<L>(&tt);
+                    if let Some(bad) = ct.check::<L>(&vals, L) {
+                        return Err(self.component_error(s, bad));
+                    }
+                    let ex: Vec<f64> = exits
+                        .iter()
+                        .flat_map(|&t| x[t as usize * L..(t as usize + 1) * L].to_vec())
+                        .collect();
+                    let y = &mut x[s * L..(s + size) * L];
+                    for (yj, &r) in y.chunks_exact_mut(L).zip(&rp[s..s + size]) {
+                        yj.fill(r);
+                    }
+                    ct.apply::<L>(&vals, y, &ex);
+                }
+            }
+        }
+        let mut out = [0.0; L];
+        out.copy_from_slice(&x[start * L..(start + 1) * L]);
+        Ok(out)
+    }
+
+    /// Rewards in position space (ones if `None`).
+    fn rewards(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        match rewards {
+            Some(r) => {
+                check_rewards(r, self.pos.len())?;
+                Ok(self.order.iter().map(|&v| r[v as usize]).collect())
+            }
+            None => Ok(vec![1.0; self.order.len()]),
+        }
+    }
+
+    /// `E[Y]` at θ (`Y` = absorption time when `rewards` is `None`).
+    ///
+    /// Errors: θ of the wrong length or not finite; a vertex whose total
+    /// rate is zero or not finite at θ, or a component left with no way
+    /// out at θ (all named).
+    pub fn expectation(&self, theta: &[f64], rewards: Option<&[f64]>) -> Result<f64> {
+        check_theta(theta, self.param_dim)?;
+        Ok(self.expect_lanes::<1>(&[theta], &self.rewards(rewards)?)?[0])
+    }
+
+    /// `E[Y]` for every θ of `thetas`, in order: chunks of θs evaluated
+    /// lane by lane (structure of arrays), chunks in parallel. Each value
+    /// is bit-identical to [`expectation`](Self::expectation) at its θ,
+    /// whatever the thread count.
     ///
     /// ```
     /// use phasic_core::{Graph, Initial, Trace};
@@ -362,140 +536,188 @@ impl Trace {
     /// }
     /// ```
     pub fn expectations(&self, thetas: &[Vec<f64>], rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        use rayon::prelude::*;
         for t in thetas {
             check_theta(t, self.param_dim)?;
         }
-        let n = self.pos.len();
-        let rp: Vec<f64> = match rewards {
-            Some(r) => {
-                crate::program::check_rewards(r, n)?;
-                self.order.iter().map(|&v| r[v as usize]).collect()
-            }
-            None => vec![1.0; self.order.len()],
-        };
-        let lanes = self.lanes();
-        let chunks: Vec<Result<Vec<f64>>> = thetas
-            .par_chunks(lanes)
-            .map(|c| self.expect_chunk(c, &rp, lanes))
-            .collect();
-        let mut out = Vec::with_capacity(thetas.len());
-        for c in chunks {
-            out.extend(c?);
-        }
-        Ok(out)
+        let rp = self.rewards(rewards)?;
+        let chunks = thetas
+            .par_chunks(LANES)
+            .map(|c| {
+                let refs: Vec<&[f64]> = c.iter().map(Vec::as_slice).collect();
+                Ok(self.expect_lanes::<LANES>(&refs, &rp)?[..c.len()].to_vec())
+            })
+            .collect::<Result<Vec<Vec<f64>>>>()?;
+        Ok(chunks.concat())
     }
 
-    /// One chunk of at most `lanes` θs.
-    fn expect_chunk(&self, thetas: &[Vec<f64>], rp: &[f64], lanes: usize) -> Result<Vec<f64>> {
-        let b = thetas.len();
-        let p = self.param_dim;
-        let mut x = vec![0.0f64; self.ops.len() * lanes];
-        for (k, op) in self.ops.iter().enumerate() {
-            let (done, rest) = x.split_at_mut(k * lanes);
-            let out = &mut rest[..lanes];
-            let lane = |i: u32| &done[i as usize * lanes..(i as usize + 1) * lanes];
-            match *op {
-                Op::Const(c) => out.fill(c),
-                Op::Weight(e) => {
-                    let e = e as usize;
-                    let c = &self.coeffs[e * p..(e + 1) * p];
-                    for (o, t) in out.iter_mut().zip(thetas) {
-                        *o = self.base[e] + c.iter().zip(t).map(|(c, t)| c * t).sum::<f64>();
-                    }
-                }
-                Op::Add(a, bb) => lane(a)
-                    .iter()
-                    .zip(lane(bb))
-                    .zip(out.iter_mut())
-                    .for_each(|((a, b), o)| *o = a + b),
-                Op::Mul(a, bb) => lane(a)
-                    .iter()
-                    .zip(lane(bb))
-                    .zip(out.iter_mut())
-                    .for_each(|((a, b), o)| *o = a * b),
-                Op::Inv(a) => lane(a)
-                    .iter()
-                    .zip(out.iter_mut())
-                    .for_each(|(a, o)| *o = 1.0 / a),
-                Op::Sum(s, l) => {
-                    out.fill(0.0);
-                    for &i in &self.args[s as usize..(s + l) as usize] {
-                        lane(i)
-                            .iter()
-                            .zip(out.iter_mut())
-                            .for_each(|(a, o)| *o += a);
-                    }
-                }
-            }
-        }
-        for &(v, rate) in &self.rates {
-            let r = &x[rate as usize * lanes..rate as usize * lanes + b];
-            if let Some(&bad) = r.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
-                let vertex = v as usize;
-                let state =
-                    self.states[vertex * self.state_len..(vertex + 1) * self.state_len].to_vec();
-                return Err(if bad == 0.0 {
-                    Error::ZeroRate { vertex, state }
-                } else {
-                    Error::NonFinite {
-                        what: "total rate",
-                        vertex,
-                    }
-                });
-            }
-        }
-        let val = |op: u32| &x[op as usize * lanes..(op as usize + 1) * lanes];
-        // position-major rewards, lane by lane, then the three phases
+    /// The numeric elimination program at θ, equal (up to rounding) to
+    /// [`Program::new`] on the graph with these weights, without redoing
+    /// the sweep. Errors as for [`expectation`](Self::expectation).
+    pub fn program(&self, theta: &[f64]) -> Result<Program> {
+        check_theta(theta, self.param_dim)?;
+        let tt = self.transpose::<1>(&[theta]);
         let m = self.order.len();
-        let mut y = vec![0.0f64; m * lanes];
-        for (i, s) in self.scale.iter().enumerate() {
-            let yi = &mut y[i * lanes..(i + 1) * lanes];
-            match s {
-                Some(op) => yi
-                    .iter_mut()
-                    .zip(val(*op))
-                    .for_each(|(y, s)| *y = rp[i] * s),
-                None => yi.fill(0.0),
-            }
-        }
-        for c in &self.elim {
-            match *c {
-                Command::Scale { v, m } => {
-                    let v = v as usize;
-                    y[v * lanes..(v + 1) * lanes]
-                        .iter_mut()
-                        .zip(val(m))
-                        .for_each(|(y, m)| *y *= m);
-                }
-                Command::AddScaled { v, u, m } => {
-                    let (v, u) = (v as usize, u as usize);
-                    let (dst, src) = if v < u {
-                        let (a, b) = y.split_at_mut(u * lanes);
-                        (&mut a[v * lanes..(v + 1) * lanes], &b[..lanes])
-                    } else {
-                        let (a, b) = y.split_at_mut(v * lanes);
-                        (&mut b[..lanes], &a[u * lanes..(u + 1) * lanes])
-                    };
-                    dst.iter_mut()
-                        .zip(src.iter().zip(val(m)))
-                        .for_each(|(y, (s, m))| *y += m * s);
-                }
-            }
-        }
-        for i in (0..m).rev() {
-            let (head, tail) = y.split_at_mut((i + 1) * lanes);
-            let yi = &mut head[i * lanes..];
-            for &(t, q) in &self.dag[self.dag_offsets[i]..self.dag_offsets[i + 1]] {
-                // targets come later in the order: they live in `tail`
-                let off = (t as usize - i - 1) * lanes;
-                let yt = &tail[off..off + lanes];
-                yi.iter_mut()
-                    .zip(yt.iter().zip(val(q)))
-                    .for_each(|(y, (t, q))| *y += q * t);
-            }
-        }
         let start = self.pos[START] as usize;
-        Ok(y[start * lanes..start * lanes + b].to_vec())
+        let mut scale = vec![0.0; m];
+        let mut elim = Vec::new();
+        let mut dag_offsets = Vec::with_capacity(m + 1);
+        dag_offsets.push(0);
+        let mut dag = Vec::new();
+        let p = self.param_dim;
+        for block in &self.blocks {
+            match *block {
+                Block::Singles { a, b } => {
+                    for i in a..b {
+                        let edges = self.offsets[i]..self.offsets[i + 1];
+                        let w: Vec<f64> = edges
+                            .clone()
+                            .map(|e| {
+                                self.coeffs[e * p..(e + 1) * p]
+                                    .iter()
+                                    .zip(theta)
+                                    .fold(self.base[e], |s, (c, t)| s + c * t)
+                            })
+                            .collect();
+                        let rate: f64 = w.iter().sum();
+                        self.check_rates(i, &[rate])?;
+                        let inv = 1.0 / rate;
+                        if i != start {
+                            scale[i] = inv;
+                        }
+                        dag.extend(self.targets[edges].iter().zip(&w).map(|(&t, w)| (t, w * inv)));
+                        dag_offsets.push(dag.len());
+                    }
+                }
+                Block::Component {
+                    start: s,
+                    size,
+                    trace,
+                    ref exits,
+                } => {
+                    let ct = &self.components[trace];
+                    let vals = ct.values::<1>(&tt);
+                    if let Some(bad) = ct.check::<1>(&vals, 1) {
+                        return Err(self.component_error(s, bad));
+                    }
+                    scale[s..s + size]
+                        .iter_mut()
+                        .zip(ct.scale(&vals))
+                        .for_each(|(a, b)| *a = b);
+                    let at = |v: u32| v + s as u32;
+                    elim.extend(ct.commands(&vals).map(|c| match c {
+                        Command::Scale { v, m } => Command::Scale { v: at(v), m },
+                        Command::AddScaled { v, u, m } => Command::AddScaled {
+                            v: at(v),
+                            u: at(u),
+                            m,
+                        },
+                    }));
+                    for j in 0..size {
+                        dag.extend(ct.children(&vals, j).map(|(t, q)| {
+                            let t = t as usize;
+                            let t = if t < size {
+                                at(t as u32)
+                            } else {
+                                exits[t - size]
+                            };
+                            (t, q)
+                        }));
+                        dag_offsets.push(dag.len());
+                    }
+                }
+            }
+        }
+        dag_offsets.resize(m + 1, dag.len());
+        Ok(Program::from_parts(
+            self.order.clone(),
+            self.pos.clone(),
+            scale,
+            elim,
+            dag_offsets.into(),
+            dag,
+            self.edges,
+        ))
+    }
+
+    /// The graph `view` (the one the trace was recorded from) instantiated
+    /// at θ, with its program: every query of [`PhaseType`] (moments,
+    /// covariances, densities, gradients) without redoing the elimination.
+    /// The structure is borrowed, never copied (a memory-mapped graph
+    /// stays mapped).
+    pub fn at<'g, G: GraphView + ?Sized>(
+        &self,
+        view: &'g G,
+        theta: &[f64],
+    ) -> Result<AtTheta<'g, G>> {
+        if view.vertex_count() != self.pos.len()
+            || view.edge_count() != self.edges
+            || view.param_dim() != self.param_dim
+        {
+            return Err(Error::InvalidSetting {
+                name: "graph vertex count",
+                value: view.vertex_count() as f64,
+                reason: "a trace must be used with the graph it was recorded from",
+            });
+        }
+        let program = self.program(theta)?;
+        let weights = if self.param_dim == 0 {
+            view.weights().to_vec()
+        } else {
+            weights_at(view, theta)?
+        };
+        Ok(AtTheta {
+            view,
+            weights,
+            program,
+        })
+    }
+}
+
+/// A graph instantiated at θ by a [`Trace`]: the borrowed structure with
+/// the weights `b + c·θ`, and its elimination program.
+#[derive(Debug, Clone)]
+pub struct AtTheta<'g, G: ?Sized> {
+    view: &'g G,
+    weights: Vec<f64>,
+    program: Program,
+}
+
+impl<G: GraphView + ?Sized> AtTheta<'_, G> {
+    /// The phase-type distribution at θ.
+    pub fn phase_type(&self) -> PhaseType<'_, Self> {
+        PhaseType::with_program(self, self.program.clone())
+            .expect("the program was evaluated for this graph")
+    }
+
+    /// The elimination program at θ.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+}
+
+impl<G: GraphView + ?Sized> GraphView for AtTheta<'_, G> {
+    fn state_len(&self) -> usize {
+        self.view.state_len()
+    }
+    fn states(&self) -> &[i32] {
+        self.view.states()
+    }
+    fn offsets(&self) -> &[u64] {
+        self.view.offsets()
+    }
+    fn targets(&self) -> &[u32] {
+        self.view.targets()
+    }
+    fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    fn param_dim(&self) -> usize {
+        self.view.param_dim()
+    }
+    fn base_weights(&self) -> &[f64] {
+        self.view.base_weights()
+    }
+    fn coefficients(&self) -> &[f64] {
+        self.view.coefficients()
     }
 }

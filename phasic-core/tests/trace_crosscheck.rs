@@ -141,3 +141,43 @@ fn errors_name_the_problem() {
     let p = trace.program(&[4.0]).unwrap();
     assert!((p.expected_waiting_time(&g, None).unwrap()[0] - 0.25).abs() < 1e-15);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// `∂E[Y^k]/∂θ` from the reverse pass equals central finite
+    /// differences of the moments, on random cyclic graphs instantiated
+    /// from the trace.
+    #[test]
+    fn moment_gradients_equal_finite_differences(
+        k in 2usize..10,
+        extra in prop::collection::vec((0usize..10, 0usize..10, 0.0f64..2.0, prop::array::uniform3(0.0f64..3.0)), 0..20),
+        theta in prop::array::uniform3(0.3f64..3.0),
+        order in 1usize..4,
+        rewarded in any::<bool>(),
+    ) {
+        let perm: Vec<usize> = (0..k).rev().collect();
+        let mut g = graph(k, &extra, &perm);
+        let trace = Trace::record(&g).unwrap();
+        let rewards: Vec<f64> = (0..g.vertex_count()).map(|v| 0.5 + (v % 3) as f64).collect();
+        let r = rewarded.then_some(rewards.as_slice());
+        let grad = trace.at(&g, &theta).unwrap().phase_type().moment_gradient(order, r).unwrap();
+        let moment = |t: &[f64], g: &mut Graph| {
+            g.update_weights(t).unwrap();
+            PhaseType::new(&*g).unwrap().moments(order, r).unwrap()[order - 1]
+        };
+        let m0 = moment(&theta, &mut g);
+        for i in 0..3 {
+            let h = 1e-5 * theta[i];
+            let (mut up, mut down) = (theta, theta);
+            up[i] += h;
+            down[i] -= h;
+            let fd = (moment(&up, &mut g) - moment(&down, &mut g)) / (2.0 * h);
+            let scale = grad[i].abs() + m0 / theta[i];
+            prop_assert!(
+                (fd - grad[i]).abs() <= 1e-6 * scale,
+                "order {order}, θ{i}: reverse pass {} vs finite differences {fd}",
+                grad[i]
+            );
+        }
+    }
+}

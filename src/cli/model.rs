@@ -3,9 +3,9 @@
 use std::time::Instant;
 
 use clap::Args;
-use phasic::cache::{CacheMode, CacheOptions};
+use phasic::cache::{CacheMode, CacheOptions, record_trace};
 use phasic::core::{
-    DiscretePhaseType, Graph, GraphView, Method, PhaseType, Program, Trace, reward_transform,
+    DiscretePhaseType, Graph, GraphView, Method, PhaseType, Program, TraceOptions, reward_transform,
     reward_transform_discrete,
 };
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
@@ -128,10 +128,11 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         return Ok(list(args.json));
     }
     let spec = models::find(&args.name)?;
-    let settings = Settings::new(spec, &args.set)?.with_cache(CacheOptions {
+    let cache = CacheOptions {
         mode: args.cache,
         root: args.cache_dir.clone(),
-    });
+    };
+    let settings = Settings::new(spec, &args.set)?.with_cache(cache.clone());
     let t0 = Instant::now();
     let built = if args.theta.is_empty() {
         (spec.build)(&settings)?
@@ -176,7 +177,10 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
     } else {
         let mut owned = Graph::from_view(&built.graph)?;
         let trace = if args.via_trace {
-            Some(Trace::record(&owned)?)
+            let (trace, report) = record_trace(&built.graph, &cache, TraceOptions::default())
+                .map_err(ModelError::from)?;
+            tracing::info!(?report, "trace recorded");
+            Some(trace)
         } else {
             None
         };
@@ -190,7 +194,10 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                         Ok(p) => p,
                         // θ leaves some vertex without weight: the direct
                         // elimination prunes what can no longer be reached
-                        Err(phasic::core::Error::ZeroRate { vertex, .. }) => {
+                        Err(
+                            phasic::core::Error::ZeroRate { vertex, .. }
+                            | phasic::core::Error::NoPathToAbsorption { vertex, .. },
+                        ) => {
                             tracing::info!(
                                 vertex,
                                 "θ zeroes a rate; eliminating directly with pruning"

@@ -1,0 +1,138 @@
+//! Portable little-endian encoding of trace data (subproblems and
+//! component traces): the same bytes on every machine, so content keys and
+//! files written on one cluster node are valid on another.
+//!
+//! Decoding never panics: every read is bounds-checked and a bad input is
+//! an [`Error::Decode`] naming what was being read.
+
+use crate::error::{Error, Result};
+
+/// Appends little-endian values to a byte vector.
+#[derive(Default)]
+pub(crate) struct Writer {
+    pub bytes: Vec<u8>,
+}
+
+impl Writer {
+    pub fn u8(&mut self, x: u8) {
+        self.bytes.push(x);
+    }
+    pub fn u32(&mut self, x: u32) {
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    pub fn u64(&mut self, x: u64) {
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    pub fn f64(&mut self, x: f64) {
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    /// A length-prefixed `u32` slice.
+    pub fn u32s(&mut self, xs: &[u32]) {
+        self.u64(xs.len() as u64);
+        xs.iter().for_each(|&x| self.u32(x));
+    }
+    /// A length-prefixed `f64` slice.
+    pub fn f64s(&mut self, xs: &[f64]) {
+        self.u64(xs.len() as u64);
+        xs.iter().for_each(|&x| self.f64(x));
+    }
+}
+
+/// Reads what [`Writer`] wrote.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8], what: &'static str) -> Self {
+        Reader { bytes, what }
+    }
+
+    /// An error naming the data being read.
+    pub fn error(&self, reason: impl Into<String>) -> Error {
+        Error::Decode {
+            what: self.what,
+            reason: reason.into(),
+        }
+    }
+
+    fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
+        if self.bytes.len() < N {
+            return Err(self.error("truncated"));
+        }
+        let (head, rest) = self.bytes.split_at(N);
+        self.bytes = rest;
+        let mut out = [0u8; N];
+        out.copy_from_slice(head);
+        Ok(out)
+    }
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.take::<1>()?[0])
+    }
+    pub fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.take()?))
+    }
+    pub fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take()?))
+    }
+    pub fn f64(&mut self) -> Result<f64> {
+        Ok(f64::from_le_bytes(self.take()?))
+    }
+    /// A length prefix for items of `size` bytes, checked against the bytes left.
+    fn len(&mut self, size: usize) -> Result<usize> {
+        let n = self.u64()?;
+        match usize::try_from(n) {
+            Ok(n) if n.checked_mul(size).is_some_and(|b| b <= self.bytes.len()) => Ok(n),
+            _ => Err(self.error(format!("length {n} exceeds the data"))),
+        }
+    }
+    pub fn u32s(&mut self) -> Result<Vec<u32>> {
+        let n = self.len(4)?;
+        (0..n).map(|_| self.u32()).collect()
+    }
+    pub fn f64s(&mut self) -> Result<Vec<f64>> {
+        let n = self.len(8)?;
+        (0..n).map(|_| self.f64()).collect()
+    }
+    /// Fails unless everything was read.
+    pub fn finish(self) -> Result<()> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(self.error(format!("{} trailing bytes", self.bytes.len())))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_truncation() {
+        let mut w = Writer::default();
+        w.u8(7);
+        w.u32s(&[1, 2, 3]);
+        w.f64s(&[-0.5, f64::INFINITY]);
+        let b = w.bytes;
+        assert_eq!(&b[1..9], &3u64.to_le_bytes());
+        let mut r = Reader::new(&b, "test data");
+        assert_eq!(r.u8().unwrap(), 7);
+        assert_eq!(r.u32s().unwrap(), vec![1, 2, 3]);
+        assert_eq!(r.f64s().unwrap(), vec![-0.5, f64::INFINITY]);
+        r.finish().unwrap();
+        for cut in 0..b.len() {
+            let mut r = Reader::new(&b[..cut], "test data");
+            let ok = r.u8().and_then(|_| r.u32s()).and_then(|_| r.f64s());
+            assert!(ok.is_err(), "cut at {cut} accepted");
+        }
+        // a huge length prefix is rejected before allocating
+        let mut huge = vec![0u8];
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        let mut r = Reader::new(&huge, "test data");
+        r.u8().unwrap();
+        let e = r.u32s().unwrap_err().to_string();
+        assert!(e.contains("test data") && e.contains("exceeds"), "{e}");
+    }
+}
