@@ -66,16 +66,26 @@ impl Arith for Recorder {
     }
 }
 
-/// A local vertex whose values at some θ are unusable.
+/// Why the values at some θ are unusable.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Bad {
-    /// Its total rate is zero.
-    ZeroRate(usize),
-    /// Its total rate is not finite.
-    NonFiniteRate(usize),
+pub(crate) enum Unusable {
+    /// A total rate is zero.
+    ZeroRate,
+    /// A total rate is not finite.
+    NonFiniteRate,
     /// An elimination result is not finite: no way out of the component
     /// is left at this θ (a live edge is zero), or overflow.
-    Closed(usize),
+    Closed,
+    /// An edge weight `b + c·θ` is negative (`target` local, exits after
+    /// the vertices).
+    NegativeWeight { target: usize, weight: f64 },
+}
+
+/// A local vertex whose values at some θ are unusable, and why.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bad {
+    pub vertex: usize,
+    pub why: Unusable,
 }
 
 /// The recorded elimination of one [`Subproblem`].
@@ -99,6 +109,9 @@ pub struct ComponentTrace {
     size: u32,
     exits: u32,
     param_dim: u32,
+    /// The subproblem's edges: local CSR offsets and targets.
+    edge_offsets: Vec<u32>,
+    edge_targets: Vec<u32>,
     base: Vec<f64>,
     coeffs: Vec<f64>,
     ops: Vec<Op>,
@@ -160,10 +173,13 @@ impl ComponentTrace {
             child_offsets.push(child_targets.len() as u32);
         }
         let (base, coeffs) = sub.weights();
+        let (edge_offsets, edge_targets) = sub.structure();
         Ok(ComponentTrace {
             size: n as u32,
             exits: sub.exits() as u32,
             param_dim: sub.param_dim() as u32,
+            edge_offsets: edge_offsets.to_vec(),
+            edge_targets: edge_targets.to_vec(),
             base: base.to_vec(),
             coeffs: coeffs.to_vec(),
             ops: rec.ops,
@@ -257,26 +273,48 @@ impl ComponentTrace {
         x
     }
 
-    /// The first local vertex whose rate or results are unusable in the
-    /// first `used` lanes of `x`.
+    /// The first local vertex whose weights, rate or results are
+    /// unusable in the first `used` lanes of `x`.
     pub(crate) fn check<const L: usize>(&self, x: &[f64], used: usize) -> Option<Bad> {
-        let lanes = |op: u32| &x[op as usize * L..op as usize * L + used];
-        for (j, &r) in self.rate.iter().enumerate() {
-            if let Some(&bad) = lanes(r).iter().find(|r| !(r.is_finite() && **r > 0.0)) {
-                return Some(if bad == 0.0 {
-                    Bad::ZeroRate(j)
-                } else {
-                    Bad::NonFiniteRate(j)
+        let lanes = |op: usize| &x[op * L..op * L + used];
+        for (k, op) in self.ops.iter().enumerate() {
+            if let Op::Weight(e) = *op
+                && let Some(&weight) = lanes(k).iter().find(|w| **w < 0.0)
+            {
+                let e = e as usize;
+                return Some(Bad {
+                    vertex: self.edge_offsets.partition_point(|&o| o as usize <= e) - 1,
+                    why: Unusable::NegativeWeight {
+                        target: self.edge_targets[e] as usize,
+                        weight,
+                    },
                 });
             }
         }
-        let finite = |op: u32| lanes(op).iter().all(|v| v.is_finite());
+        for (j, &r) in self.rate.iter().enumerate() {
+            if let Some(&bad) = lanes(r as usize)
+                .iter()
+                .find(|r| !(r.is_finite() && **r > 0.0))
+            {
+                let why = if bad == 0.0 {
+                    Unusable::ZeroRate
+                } else {
+                    Unusable::NonFiniteRate
+                };
+                return Some(Bad { vertex: j, why });
+            }
+        }
+        let closed = |vertex: usize| Bad {
+            vertex,
+            why: Unusable::Closed,
+        };
+        let finite = |op: u32| lanes(op as usize).iter().all(|v| v.is_finite());
         for c in &self.elim {
             let (v, m) = match *c {
                 Command::Scale { v, m } | Command::AddScaled { v, m, .. } => (v, m),
             };
             if !finite(m) {
-                return Some(Bad::Closed(v as usize));
+                return Some(closed(v as usize));
             }
         }
         (0..self.size as usize)
@@ -284,15 +322,18 @@ impl ComponentTrace {
                 let r = self.child_offsets[j] as usize..self.child_offsets[j + 1] as usize;
                 !self.child_ops[r].iter().all(|&q| finite(q))
             })
-            .map(Bad::Closed)
+            .map(closed)
     }
 
     /// Whether this is the trace of `sub` (same shape and weights).
     pub fn solves(&self, sub: &Subproblem) -> bool {
         let (base, coeffs) = sub.weights();
+        let (offsets, targets) = sub.structure();
         self.size() == sub.size()
             && self.exits() == sub.exits()
             && self.param_dim() == sub.param_dim()
+            && self.edge_offsets == offsets
+            && self.edge_targets == targets
             && self.base == base
             && self.coeffs == coeffs
     }
@@ -397,6 +438,8 @@ impl ComponentTrace {
         w.u32(self.size);
         w.u32(self.exits);
         w.u32(self.param_dim);
+        w.u32s(&self.edge_offsets);
+        w.u32s(&self.edge_targets);
         w.f64s(&self.base);
         w.f64s(&self.coeffs);
         w.u64(self.ops.len() as u64);
@@ -445,6 +488,8 @@ impl ComponentTrace {
             )));
         }
         let (size, exits, param_dim) = (r.u32()?, r.u32()?, r.u32()?);
+        let edge_offsets = r.u32s()?;
+        let edge_targets = r.u32s()?;
         let base = r.f64s()?;
         let coeffs = r.f64s()?;
         let n_ops = r.u64()?;
@@ -483,6 +528,8 @@ impl ComponentTrace {
             size,
             exits,
             param_dim,
+            edge_offsets,
+            edge_targets,
             base,
             coeffs,
             ops,
@@ -505,8 +552,24 @@ impl ComponentTrace {
     fn validate(&self) -> std::result::Result<(), String> {
         let (n, m) = (self.size as usize, self.base.len());
         let n_ops = self.ops.len();
-        if Some(self.coeffs.len()) != m.checked_mul(self.param_dim as usize) {
-            return Err("coefficients do not match the edge count".into());
+        if Some(self.coeffs.len()) != m.checked_mul(self.param_dim as usize)
+            || self.edge_targets.len() != m
+        {
+            return Err("edge arrays do not match the edge count".into());
+        }
+        if self.edge_offsets.len() != n + 1
+            || self.edge_offsets.first() != Some(&0)
+            || self.edge_offsets.last().map(|&o| o as usize) != Some(m)
+            || self.edge_offsets.windows(2).any(|w| w[0] >= w[1])
+        {
+            return Err("edge offsets do not describe every vertex with at least one edge".into());
+        }
+        if self
+            .edge_targets
+            .iter()
+            .any(|&t| t as usize >= n + self.exits as usize)
+        {
+            return Err("an edge target is out of range".into());
         }
         if self.base.iter().chain(&self.coeffs).any(|x| !x.is_finite()) {
             return Err("a weight is not finite".into());

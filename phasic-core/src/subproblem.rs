@@ -176,6 +176,11 @@ impl Subproblem {
         self.targets[e]
     }
 
+    /// Local CSR offsets and targets of the edges.
+    pub(crate) fn structure(&self) -> (&[u32], &[u32]) {
+        (&self.offsets, &self.targets)
+    }
+
     /// Base weights and coefficients of the edges.
     pub(crate) fn weights(&self) -> (&[f64], &[f64]) {
         (&self.base, &self.coeffs)

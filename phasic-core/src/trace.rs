@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::component_trace::{Bad, ComponentTrace};
+use crate::component_trace::{Bad, ComponentTrace, Unusable};
 use crate::error::{Error, Result};
 use crate::graph::{START, check_theta, weights_at};
 use crate::key::ModelKey;
@@ -381,33 +381,81 @@ impl Trace {
         self.components.len()
     }
 
-    /// The error for position `i` whose values are unusable at θ.
-    fn unusable(&self, i: usize, bad: Bad) -> Error {
+    /// The state of the vertex at position `i`.
+    fn state_at(&self, i: usize) -> Vec<i32> {
+        let v = self.order[i] as usize;
+        self.states[v * self.state_len..(v + 1) * self.state_len].to_vec()
+    }
+
+    /// The error for position `i` whose values are unusable at θ
+    /// (`target`: the position an offending edge leads to).
+    fn unusable(&self, i: usize, why: Unusable, target: usize) -> Error {
         let vertex = self.order[i] as usize;
-        let state = self.states[vertex * self.state_len..(vertex + 1) * self.state_len].to_vec();
-        match bad {
-            Bad::ZeroRate(_) => Error::ZeroRate { vertex, state },
-            Bad::NonFiniteRate(_) => Error::NonFinite {
+        match why {
+            Unusable::ZeroRate => Error::ZeroRate {
+                vertex,
+                state: self.state_at(i),
+            },
+            Unusable::NonFiniteRate => Error::NonFinite {
                 what: "total rate",
                 vertex,
             },
-            Bad::Closed(_) => Error::NoPathToAbsorption { vertex, state },
+            Unusable::Closed => Error::NoPathToAbsorption {
+                vertex,
+                state: self.state_at(i),
+            },
+            Unusable::NegativeWeight { weight, .. } => Error::InvalidWeight {
+                from: vertex,
+                from_state: self.state_at(i),
+                to_state: self.state_at(target),
+                weight,
+            },
         }
     }
 
-    /// Fails unless every total rate of single position `i` is positive and finite.
-    fn check_rates(&self, i: usize, rates: &[f64]) -> Result<()> {
-        match rates.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
-            Some(&r) if r == 0.0 => Err(self.unusable(i, Bad::ZeroRate(0))),
-            Some(_) => Err(self.unusable(i, Bad::NonFiniteRate(0))),
-            None => Ok(()),
+    /// The error at single position `i`, whose weights or rates are
+    /// unusable in some lane: the first negative weight, else the rate.
+    #[cold]
+    fn single_error<const L: usize>(&self, i: usize, tt: &[f64], rates: &[f64; L]) -> Error {
+        let p = self.param_dim;
+        for e in self.offsets[i]..self.offsets[i + 1] {
+            for l in 0..L {
+                let w = self.coeffs[e * p..(e + 1) * p]
+                    .iter()
+                    .enumerate()
+                    .fold(self.base[e], |s, (k, c)| s + c * tt[k * L + l]);
+                if w < 0.0 {
+                    let why = Unusable::NegativeWeight {
+                        target: 0,
+                        weight: w,
+                    };
+                    return self.unusable(i, why, self.targets[e] as usize);
+                }
+            }
         }
+        let why = if rates.contains(&0.0) {
+            Unusable::ZeroRate
+        } else {
+            Unusable::NonFiniteRate
+        };
+        self.unusable(i, why, i)
+    }
+
+    /// Whether the lowest weights and the rates of a single position are usable.
+    fn usable<const L: usize>(lowest: &[f64; L], rates: &[f64; L]) -> bool {
+        lowest.iter().all(|w| *w >= 0.0) && rates.iter().all(|r| r.is_finite() && *r > 0.0)
     }
 
     /// The error for a component at positions `s..` whose local vertex is bad.
-    fn component_error(&self, s: usize, bad: Bad) -> Error {
-        let (Bad::ZeroRate(j) | Bad::NonFiniteRate(j) | Bad::Closed(j)) = bad;
-        self.unusable(s + j, bad)
+    fn component_error(&self, s: usize, size: usize, exits: &[u32], bad: Bad) -> Error {
+        let target = match bad.why {
+            Unusable::NegativeWeight { target, .. } if target >= size => {
+                exits[target - size] as usize
+            }
+            Unusable::NegativeWeight { target, .. } => s + target,
+            _ => s + bad.vertex,
+        };
+        self.unusable(s + bad.vertex, bad.why, target)
     }
 
     /// `tt[k·L + l] = θ_l[k]`; lanes beyond `thetas` repeat the last θ.
@@ -423,12 +471,18 @@ impl Trace {
         tt
     }
 
-    /// The total rate and the weighted sum `Σ w·x[t]` of single position
-    /// `i` for `L` θs (`x` in position space, `L` values per position).
+    /// The total rate, the weighted sum `Σ w·x[t]` and the lowest weight
+    /// of single position `i` for `L` θs (`x` in position space, `L`
+    /// values per position).
     #[inline]
-    fn single<const L: usize>(&self, i: usize, tt: &[f64], x: &[f64]) -> ([f64; L], [f64; L]) {
+    fn single<const L: usize>(
+        &self,
+        i: usize,
+        tt: &[f64],
+        x: &[f64],
+    ) -> ([f64; L], [f64; L], [f64; L]) {
         let p = self.param_dim;
-        let (mut rate, mut acc) = ([0.0f64; L], [0.0f64; L]);
+        let (mut rate, mut acc, mut lowest) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
         for e in self.offsets[i]..self.offsets[i + 1] {
             let t = self.targets[e] as usize;
             let mut w = [self.base[e]; L];
@@ -444,9 +498,10 @@ impl Trace {
             for l in 0..L {
                 rate[l] += w[l];
                 acc[l] += w[l] * xt[l];
+                lowest[l] = lowest[l].min(w[l]);
             }
         }
-        (rate, acc)
+        (rate, acc, lowest)
     }
 
     /// `E[Y]` for `L` θs at once (structure of arrays). `rp` holds the
@@ -460,8 +515,10 @@ impl Trace {
             match *block {
                 Block::Singles { a, b } => {
                     for i in (a..b).rev() {
-                        let (rate, acc) = self.single::<L>(i, &tt, &x);
-                        self.check_rates(i, &rate)?;
+                        let (rate, acc, lowest) = self.single::<L>(i, &tt, &x);
+                        if !Self::usable(&lowest, &rate) {
+                            return Err(self.single_error(i, &tt, &rate));
+                        }
                         let r = if i == start { 0.0 } else { rp[i] };
                         for l in 0..L {
                             x[i * L + l] = (r + acc[l]) / rate[l];
@@ -477,7 +534,7 @@ impl Trace {
                     let ct = &self.components[trace];
                     let vals = ct.values::<L>(&tt);
                     if let Some(bad) = ct.check::<L>(&vals, L) {
-                        return Err(self.component_error(s, bad));
+                        return Err(self.component_error(s, size, exits, bad));
                     }
                     let ex: Vec<f64> = exits
                         .iter()
@@ -567,7 +624,7 @@ impl Trace {
         for block in &self.blocks {
             match *block {
                 Block::Singles { a, b } => {
-                    for i in a..b {
+                    for (i, scale_i) in scale.iter_mut().enumerate().take(b).skip(a) {
                         let edges = self.offsets[i]..self.offsets[i + 1];
                         let w: Vec<f64> = edges
                             .clone()
@@ -579,10 +636,13 @@ impl Trace {
                             })
                             .collect();
                         let rate: f64 = w.iter().sum();
-                        self.check_rates(i, &[rate])?;
+                        let lowest = w.iter().fold(0.0f64, |a, b| a.min(*b));
+                        if !Self::usable(&[lowest], &[rate]) {
+                            return Err(self.single_error(i, &tt, &[rate]));
+                        }
                         let inv = 1.0 / rate;
                         if i != start {
-                            scale[i] = inv;
+                            *scale_i = inv;
                         }
                         dag.extend(self.targets[edges].iter().zip(&w).map(|(&t, w)| (t, w * inv)));
                         dag_offsets.push(dag.len());
@@ -597,7 +657,7 @@ impl Trace {
                     let ct = &self.components[trace];
                     let vals = ct.values::<1>(&tt);
                     if let Some(bad) = ct.check::<1>(&vals, 1) {
-                        return Err(self.component_error(s, bad));
+                        return Err(self.component_error(s, size, exits, bad));
                     }
                     scale[s..s + size]
                         .iter_mut()

@@ -3,7 +3,7 @@
 //! gives the same expected waiting times, moments and sojourn times as a
 //! fresh elimination of the graph re-weighted to θ.
 
-use phasic_core::{Error, Graph, GraphBuilder, GraphView, PhaseType, START, Trace};
+use phasic_core::{Error, Graph, GraphBuilder, GraphView, PhaseType, START, Trace, TraceOptions};
 use proptest::prelude::*;
 
 /// A random graph with `k` transient vertices in a shuffled numbering,
@@ -140,6 +140,76 @@ fn errors_name_the_problem() {
     }
     let p = trace.program(&[4.0]).unwrap();
     assert!((p.expected_waiting_time(&g, None).unwrap()[0] - 0.25).abs() < 1e-15);
+}
+
+/// A θ that makes an edge weight negative is an error naming the edge,
+/// outside and inside cyclic components, even while every total rate
+/// stays positive — never a silently wrong expectation.
+#[test]
+fn negative_weights_at_theta_are_errors() {
+    // 1 → 2 (1 + θ₀), 1 → 3 (2); 2 ⇄ 4 with 2 → 4 (1 + θ₀) and 4 → 2 (1), 4 → 3 (1)
+    let mut b = GraphBuilder::with_params(1, 1);
+    let ids: Vec<usize> = (1..=4).map(|i| b.find_or_create(&[i]).unwrap()).collect();
+    b.add_edge(START, ids[0], 1.0).unwrap();
+    b.add_param_edge(ids[0], ids[1], 1.0, &[1.0]).unwrap();
+    b.add_edge(ids[0], ids[2], 2.0).unwrap();
+    b.add_param_edge(ids[1], ids[3], 1.0, &[1.0]).unwrap();
+    b.add_edge(ids[1], ids[2], 5.0).unwrap();
+    b.add_edge(ids[3], ids[1], 1.0).unwrap();
+    b.add_edge(ids[3], ids[2], 1.0).unwrap();
+    let g = b.build();
+    for options in [TraceOptions { min_subproblem: 2 }, TraceOptions::default()] {
+        let trace = Trace::record_with(&g, options).unwrap();
+        assert_eq!(trace.component_count(), 1);
+        // θ₀ = −1.5: the weights 1 → 2 and 2 → 4 are −0.5, every rate is positive
+        let first = |r: phasic_core::Result<f64>| match r {
+            Err(Error::InvalidWeight {
+                from,
+                from_state,
+                to_state,
+                weight,
+            }) => (from, from_state, to_state, weight),
+            other => panic!("expected InvalidWeight, got {other:?}"),
+        };
+        // back-substitution meets the component (2 ⇄ 4) first
+        let (from, fs, ts, w) = first(trace.expectation(&[-1.5], None));
+        assert_eq!((from, fs, ts, w), (ids[1], vec![2], vec![4], -0.5));
+        let (from, ..) = first(trace.expectations(&[vec![1.0], vec![-1.5]], None).map(|v| v[0]));
+        assert_eq!(from, ids[1]);
+        assert!(matches!(
+            trace.program(&[-1.5]),
+            Err(Error::InvalidWeight { weight: -0.5, .. })
+        ));
+        // θ₀ = −0.5 keeps every weight positive: a negative θ is not an error by itself
+        assert!(trace.expectation(&[-0.5], None).is_ok());
+    }
+    // a negative weight outside any component
+    let mut b = GraphBuilder::with_params(1, 1);
+    let v = b.find_or_create(&[1]).unwrap();
+    let a = b.find_or_create(&[2]).unwrap();
+    let c = b.find_or_create(&[3]).unwrap();
+    b.add_edge(START, v, 1.0).unwrap();
+    b.add_param_edge(v, a, 1.0, &[1.0]).unwrap();
+    b.add_edge(v, c, 3.0).unwrap();
+    let g = b.build();
+    let trace = Trace::record(&g).unwrap();
+    match trace.expectation(&[-2.0], None) {
+        Err(Error::InvalidWeight {
+            from,
+            to_state,
+            weight,
+            ..
+        }) => assert_eq!((from, to_state, weight), (v, vec![2], -1.0)),
+        other => panic!("expected InvalidWeight, got {other:?}"),
+    }
+    assert!(matches!(
+        trace.program(&[-2.0]),
+        Err(Error::InvalidWeight { weight: -1.0, .. })
+    ));
+    assert!(matches!(
+        trace.at(&g, &[-2.0]),
+        Err(Error::InvalidWeight { .. })
+    ));
 }
 
 proptest! {
