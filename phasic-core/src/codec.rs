@@ -5,7 +5,20 @@
 //! Decoding never panics: every read is bounds-checked and a bad input is
 //! an [`Error::Decode`] naming what was being read.
 
+use sha2::{Digest, Sha256};
+
 use crate::error::{Error, Result};
+
+/// Bytes of the integrity seal at the end of an encoding.
+const SEAL: usize = 8;
+
+/// The first [`SEAL`] bytes of SHA-256 of `bytes`.
+fn digest(bytes: &[u8]) -> [u8; SEAL] {
+    let full: [u8; 32] = Sha256::digest(bytes).into();
+    let mut out = [0u8; SEAL];
+    out.copy_from_slice(&full[..SEAL]);
+    out
+}
 
 /// Appends little-endian values to a byte vector.
 #[derive(Default)]
@@ -36,6 +49,14 @@ impl Writer {
         self.u64(xs.len() as u64);
         xs.iter().for_each(|&x| self.f64(x));
     }
+    /// The bytes followed by their integrity seal (a truncated SHA-256),
+    /// so that any damage is detected on decoding, not only damage that
+    /// breaks the structure.
+    pub fn seal(mut self) -> Vec<u8> {
+        let d = digest(&self.bytes);
+        self.bytes.extend_from_slice(&d);
+        self.bytes
+    }
 }
 
 /// Reads what [`Writer`] wrote.
@@ -45,8 +66,22 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of unsealed bytes (tests of the bounds checks).
+    #[cfg(test)]
     pub fn new(bytes: &'a [u8], what: &'static str) -> Self {
         Reader { bytes, what }
+    }
+
+    /// A reader of sealed bytes ([`Writer::seal`]), after checking the seal.
+    pub fn unseal(bytes: &'a [u8], what: &'static str) -> Result<Self> {
+        let r = Reader { bytes, what };
+        let Some((body, seal)) = bytes.split_last_chunk::<SEAL>() else {
+            return Err(r.error("truncated"));
+        };
+        if digest(body) != *seal {
+            return Err(r.error("integrity seal mismatch (damaged bytes)"));
+        }
+        Ok(Reader { bytes: body, what })
     }
 
     /// An error naming the data being read.
@@ -127,6 +162,22 @@ mod tests {
             let ok = r.u8().and_then(|_| r.u32s()).and_then(|_| r.f64s());
             assert!(ok.is_err(), "cut at {cut} accepted");
         }
+        // sealed bytes: any single-bit flip is detected
+        let mut w = Writer::default();
+        w.u32s(&[5, 6]);
+        let sealed = w.seal();
+        let mut r = Reader::unseal(&sealed, "test data").unwrap();
+        assert_eq!(r.u32s().unwrap(), vec![5, 6]);
+        r.finish().unwrap();
+        for bit in 0..sealed.len() * 8 {
+            let mut bad = sealed.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            let e = Reader::unseal(&bad, "test data")
+                .err()
+                .expect("flip detected");
+            assert!(e.to_string().contains("seal"), "{e}");
+        }
+        assert!(Reader::unseal(&sealed[..7], "test data").is_err());
         // a huge length prefix is rejected before allocating
         let mut huge = vec![0u8];
         huge.extend_from_slice(&u64::MAX.to_le_bytes());

@@ -12,6 +12,8 @@
 //! Evaluation works on `L` values of θ at once (structure of arrays: each
 //! operation holds `L` consecutive values, so the inner loops vectorize).
 
+use std::ops::Range;
+
 use crate::bypass::{Arith, Children};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
@@ -235,7 +237,10 @@ impl ComponentTrace {
                 Op::Weight(e) => {
                     let e = e as usize;
                     out.fill(self.base[e]);
-                    for (c, t) in self.coeffs[e * p..(e + 1) * p].iter().zip(tt.chunks_exact(L)) {
+                    for (c, t) in self.coeffs[e * p..(e + 1) * p]
+                        .iter()
+                        .zip(tt.chunks_exact(L))
+                    {
                         for l in 0..L {
                             out[l] += c * t[l];
                         }
@@ -274,9 +279,9 @@ impl ComponentTrace {
     }
 
     /// The first local vertex whose weights, rate or results are
-    /// unusable in the first `used` lanes of `x`.
-    pub(crate) fn check<const L: usize>(&self, x: &[f64], used: usize) -> Option<Bad> {
-        let lanes = |op: usize| &x[op * L..op * L + used];
+    /// unusable in lanes `used` of `x`.
+    pub(crate) fn check<const L: usize>(&self, x: &[f64], used: Range<usize>) -> Option<Bad> {
+        let lanes = |op: usize| &x[op * L + used.start..op * L + used.end];
         for (k, op) in self.ops.iter().enumerate() {
             if let Op::Weight(e) = *op
                 && let Some(&weight) = lanes(k).iter().find(|w| **w < 0.0)
@@ -397,6 +402,22 @@ impl ComponentTrace {
         }
     }
 
+    /// The edges `(local target, weight)` of local vertex `j` at θ.
+    pub(crate) fn edges<'a>(
+        &'a self,
+        j: usize,
+        theta: &'a [f64],
+    ) -> impl Iterator<Item = (usize, f64)> + 'a {
+        let p = self.param_dim as usize;
+        (self.edge_offsets[j] as usize..self.edge_offsets[j + 1] as usize).map(move |e| {
+            let w = self.coeffs[e * p..(e + 1) * p]
+                .iter()
+                .zip(theta)
+                .fold(self.base[e], |s, (c, t)| s + c * t);
+            (self.edge_targets[e] as usize, w)
+        })
+    }
+
     /// The phase-1 multiplier (`1/rate`) of every local vertex at one θ
     /// (values from `values::<1>`).
     pub(crate) fn scale<'a>(&'a self, x: &'a [f64]) -> impl Iterator<Item = f64> + 'a {
@@ -431,7 +452,8 @@ impl ComponentTrace {
             .map(move |(&t, &q)| (t, x[q as usize]))
     }
 
-    /// The portable little-endian encoding.
+    /// The portable little-endian encoding, sealed with a truncated
+    /// SHA-256 of itself (any damaged byte is detected on decoding).
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.u32(TRACE_FORMAT_VERSION);
@@ -472,7 +494,7 @@ impl ComponentTrace {
         w.u32s(&self.child_offsets);
         w.u32s(&self.child_targets);
         w.u32s(&self.child_ops);
-        w.bytes
+        w.seal()
     }
 
     /// Decodes and validates [`encode`](Self::encode)'s bytes. Every
@@ -480,7 +502,7 @@ impl ComponentTrace {
     /// and edges to existing vertices), so evaluating a decoded trace
     /// never panics; bad bytes are an [`Error::Decode`].
     pub fn decode(bytes: &[u8]) -> Result<ComponentTrace> {
-        let mut r = Reader::new(bytes, "component trace");
+        let mut r = Reader::unseal(bytes, "component trace")?;
         let version = r.u32()?;
         if version != TRACE_FORMAT_VERSION {
             return Err(r.error(format!(

@@ -51,6 +51,7 @@ mod view;
 
 pub use builder::GraphBuilder;
 pub use callback::{Callback, IntoInitial, Pure, Visited};
+pub use component_trace::ComponentTrace;
 pub use discrete::{DiscreteContext, DiscretePhaseType};
 pub use error::{Error, Result};
 pub use granularity::{GranularityContext, default_granularity};
@@ -63,7 +64,6 @@ pub use program::Program;
 pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};
 pub use rule::{Initial, Transitions};
 pub use sample::{Outcome, Sampler};
-pub use component_trace::ComponentTrace;
 pub use subproblem::{Subproblem, TRACE_FORMAT_VERSION};
 pub use trace::{AtTheta, DEFAULT_MIN_SUBPROBLEM, Trace, TraceOptions, TracePlan};
 pub use uniformization::{DEFAULT_TOLERANCE, Uniformization};

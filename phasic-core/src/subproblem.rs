@@ -130,8 +130,10 @@ impl Subproblem {
                     l => l,
                 };
                 sub.targets.push(lt);
-                sub.base.push(base[e]);
-                sub.coeffs.extend_from_slice(&coeffs[e * p..(e + 1) * p]);
+                // `+ 0.0` turns −0.0 into 0.0: equal weights, equal keys
+                sub.base.push(base[e] + 0.0);
+                sub.coeffs
+                    .extend(coeffs[e * p..(e + 1) * p].iter().map(|c| c + 0.0));
             }
             sub.offsets.push(sub.targets.len() as u32);
         }
@@ -186,7 +188,8 @@ impl Subproblem {
         (&self.base, &self.coeffs)
     }
 
-    /// The portable little-endian encoding.
+    /// The portable little-endian encoding, sealed with a truncated
+    /// SHA-256 of itself.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         w.u32(TRACE_FORMAT_VERSION);
@@ -197,14 +200,15 @@ impl Subproblem {
         w.u32s(&self.targets);
         w.f64s(&self.base);
         w.f64s(&self.coeffs);
-        w.bytes
+        w.seal()
     }
 
-    /// Decodes and validates [`encode`](Self::encode)'s bytes: a wrong
-    /// version, truncation, inconsistent lengths, targets out of range,
-    /// non-finite weights or a vertex without edges are errors.
+    /// Decodes and validates [`encode`](Self::encode)'s bytes: damage (the
+    /// seal), a wrong version, truncation, inconsistent lengths, targets
+    /// out of range, self-loops, unused exits, non-finite weights or a
+    /// vertex without edges are errors.
     pub fn decode(bytes: &[u8]) -> Result<Subproblem> {
-        let mut r = Reader::new(bytes, "subproblem");
+        let mut r = Reader::unseal(bytes, "subproblem")?;
         let version = r.u32()?;
         if version != TRACE_FORMAT_VERSION {
             return Err(r.error(format!(
@@ -229,13 +233,22 @@ impl Subproblem {
         {
             return bad("edge offsets do not describe every vertex with at least one edge");
         }
-        if sub.base.len() != m || Some(sub.coeffs.len()) != m.checked_mul(sub.param_dim as usize)
-        {
+        if sub.base.len() != m || Some(sub.coeffs.len()) != m.checked_mul(sub.param_dim as usize) {
             return bad("weight arrays do not match the edge count");
         }
         let limit = u64::from(sub.size) + u64::from(sub.exits);
         if sub.targets.iter().any(|&t| u64::from(t) >= limit) {
             return bad("an edge target is out of range");
+        }
+        if (0..n).any(|j| sub.targets[sub.edge_range(j)].contains(&(j as u32))) {
+            return bad("a vertex has an edge to itself");
+        }
+        let mut used = vec![false; sub.exits as usize];
+        for &t in sub.targets.iter().filter(|&&t| t >= sub.size) {
+            used[(t - sub.size) as usize] = true;
+        }
+        if used.contains(&false) {
+            return bad("an exit is never used");
         }
         if sub.base.iter().chain(&sub.coeffs).any(|x| !x.is_finite()) {
             return bad("a weight is not finite");

@@ -101,6 +101,30 @@ enum Block {
     },
 }
 
+impl Block {
+    /// Its first position.
+    fn start(&self) -> usize {
+        match *self {
+            Block::Singles { a, .. } => a,
+            Block::Component { start, .. } => start,
+        }
+    }
+}
+
+/// Reachability at the θ of each lane, computed when first needed (only
+/// on the rare path where some value at θ is unusable).
+#[derive(Default)]
+struct Reach(Vec<Option<Vec<bool>>>);
+
+impl Reach {
+    fn get(&mut self, trace: &Trace, lane: usize, theta: &[f64]) -> &[bool] {
+        if self.0.len() <= lane {
+            self.0.resize(lane + 1, None);
+        }
+        self.0[lane].get_or_insert_with(|| trace.reachable(theta))
+    }
+}
+
 /// Where the trace of a cyclic component comes from.
 enum Source {
     Inline(Subproblem),
@@ -509,19 +533,36 @@ impl Trace {
     /// a θ's result does not depend on its lane or on `L`.
     fn expect_lanes<const L: usize>(&self, thetas: &[&[f64]], rp: &[f64]) -> Result<[f64; L]> {
         let tt = self.transpose::<L>(thetas);
+        let lane_theta = |l: usize| thetas[l.min(thetas.len() - 1)];
         let start = self.pos[START] as usize;
         let mut x = vec![0.0f64; self.order.len() * L];
+        let mut reach = Reach::default();
         for block in self.blocks.iter().rev() {
             match *block {
                 Block::Singles { a, b } => {
                     for i in (a..b).rev() {
                         let (rate, acc, lowest) = self.single::<L>(i, &tt, &x);
+                        let mut off = [false; L];
                         if !Self::usable(&lowest, &rate) {
-                            return Err(self.single_error(i, &tt, &rate));
+                            // a zero rate the start cannot reach at θ is
+                            // irrelevant; anything else is an error
+                            for l in 0..L {
+                                if Self::usable(&[lowest[l]], &[rate[l]]) {
+                                    continue;
+                                }
+                                if lowest.iter().all(|w| *w >= 0.0)
+                                    && rate[l] == 0.0
+                                    && !reach.get(self, l, lane_theta(l))[i]
+                                {
+                                    off[l] = true;
+                                } else {
+                                    return Err(self.single_error(i, &tt, &rate));
+                                }
+                            }
                         }
                         let r = if i == start { 0.0 } else { rp[i] };
                         for l in 0..L {
-                            x[i * L + l] = (r + acc[l]) / rate[l];
+                            x[i * L + l] = if off[l] { 0.0 } else { (r + acc[l]) / rate[l] };
                         }
                     }
                 }
@@ -533,8 +574,22 @@ impl Trace {
                 } => {
                     let ct = &self.components[trace];
                     let vals = ct.values::<L>(&tt);
-                    if let Some(bad) = ct.check::<L>(&vals, L) {
-                        return Err(self.component_error(s, size, exits, bad));
+                    let mut off = [false; L];
+                    if let Some(bad) = ct.check::<L>(&vals, 0..L) {
+                        for (l, off_l) in off.iter_mut().enumerate() {
+                            let Some(bad) = ct.check::<L>(&vals, l..l + 1) else {
+                                continue;
+                            };
+                            let r = reach.get(self, l, lane_theta(l));
+                            if matches!(bad.why, Unusable::ZeroRate | Unusable::Closed)
+                                && !r[s..s + size].contains(&true)
+                            {
+                                *off_l = true;
+                            } else {
+                                return Err(self.component_error(s, size, exits, bad));
+                            }
+                        }
+                        debug_assert!(off.contains(&true), "{bad:?} in no single lane");
                     }
                     let ex: Vec<f64> = exits
                         .iter()
@@ -545,12 +600,67 @@ impl Trace {
                         yj.fill(r);
                     }
                     ct.apply::<L>(&vals, y, &ex);
+                    for yj in y.chunks_exact_mut(L) {
+                        for l in (0..L).filter(|&l| off[l]) {
+                            yj[l] = 0.0;
+                        }
+                    }
                 }
             }
         }
         let mut out = [0.0; L];
         out.copy_from_slice(&x[start * L..(start + 1) * L]);
         Ok(out)
+    }
+
+    /// The edges `(target position, weight)` of position `i` at θ.
+    fn edges_at(&self, i: usize, theta: &[f64]) -> Vec<(usize, f64)> {
+        let p = self.param_dim;
+        let k = self.blocks.partition_point(|b| b.start() <= i);
+        match k.checked_sub(1).map(|k| &self.blocks[k]) {
+            Some(Block::Component {
+                start: s,
+                size,
+                trace,
+                exits,
+            }) if i < s + size => self.components[*trace]
+                .edges(i - s, theta)
+                .map(|(t, w)| {
+                    let t = if t < *size {
+                        s + t
+                    } else {
+                        exits[t - size] as usize
+                    };
+                    (t, w)
+                })
+                .collect(),
+            _ => (self.offsets[i]..self.offsets[i + 1])
+                .map(|e| {
+                    let w = self.coeffs[e * p..(e + 1) * p]
+                        .iter()
+                        .zip(theta)
+                        .fold(self.base[e], |s, (c, t)| s + c * t);
+                    (self.targets[e] as usize, w)
+                })
+                .collect(),
+        }
+    }
+
+    /// The positions the start reaches at θ (along edges of positive weight).
+    fn reachable(&self, theta: &[f64]) -> Vec<bool> {
+        let start = self.pos[START] as usize;
+        let mut seen = vec![false; self.order.len()];
+        seen[start] = true;
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            for (t, w) in self.edges_at(i, theta) {
+                if w > 0.0 && !seen[t] {
+                    seen[t] = true;
+                    stack.push(t);
+                }
+            }
+        }
+        seen
     }
 
     /// Rewards in position space (ones if `None`).
@@ -610,6 +720,8 @@ impl Trace {
     /// The numeric elimination program at θ, equal (up to rounding) to
     /// [`Program::new`] on the graph with these weights, without redoing
     /// the sweep. Errors as for [`expectation`](Self::expectation).
+    /// Vertices the start cannot reach at θ whose rate is zero or whose
+    /// component has no way out get NaN, as excluded vertices do.
     pub fn program(&self, theta: &[f64]) -> Result<Program> {
         check_theta(theta, self.param_dim)?;
         let tt = self.transpose::<1>(&[theta]);
@@ -620,6 +732,7 @@ impl Trace {
         let mut dag_offsets = Vec::with_capacity(m + 1);
         dag_offsets.push(0);
         let mut dag = Vec::new();
+        let mut reach = Reach::default();
         let p = self.param_dim;
         for block in &self.blocks {
             match *block {
@@ -638,13 +751,25 @@ impl Trace {
                         let rate: f64 = w.iter().sum();
                         let lowest = w.iter().fold(0.0f64, |a, b| a.min(*b));
                         if !Self::usable(&[lowest], &[rate]) {
+                            if lowest >= 0.0 && rate == 0.0 && !reach.get(self, 0, theta)[i] {
+                                *scale_i = f64::NAN;
+                                dag_offsets.push(dag.len());
+                                continue;
+                            }
                             return Err(self.single_error(i, &tt, &[rate]));
                         }
                         let inv = 1.0 / rate;
                         if i != start {
                             *scale_i = inv;
                         }
-                        dag.extend(self.targets[edges].iter().zip(&w).map(|(&t, w)| (t, w * inv)));
+                        // zero-weight edges are left out, as `Program::new` does
+                        dag.extend(
+                            self.targets[edges]
+                                .iter()
+                                .zip(&w)
+                                .filter(|(_, w)| **w > 0.0)
+                                .map(|(&t, w)| (t, w * inv)),
+                        );
                         dag_offsets.push(dag.len());
                     }
                 }
@@ -656,7 +781,14 @@ impl Trace {
                 } => {
                     let ct = &self.components[trace];
                     let vals = ct.values::<1>(&tt);
-                    if let Some(bad) = ct.check::<1>(&vals, 1) {
+                    if let Some(bad) = ct.check::<1>(&vals, 0..1) {
+                        if matches!(bad.why, Unusable::ZeroRate | Unusable::Closed)
+                            && !reach.get(self, 0, theta)[s..s + size].contains(&true)
+                        {
+                            scale[s..s + size].fill(f64::NAN);
+                            dag_offsets.extend(std::iter::repeat_n(dag.len(), size));
+                            continue;
+                        }
                         return Err(self.component_error(s, size, exits, bad));
                     }
                     scale[s..s + size]
@@ -664,24 +796,27 @@ impl Trace {
                         .zip(ct.scale(&vals))
                         .for_each(|(a, b)| *a = b);
                     let at = |v: u32| v + s as u32;
-                    elim.extend(ct.commands(&vals).map(|c| match c {
-                        Command::Scale { v, m } => Command::Scale { v: at(v), m },
-                        Command::AddScaled { v, u, m } => Command::AddScaled {
+                    elim.extend(ct.commands(&vals).filter_map(|c| match c {
+                        Command::Scale { v, m } => Some(Command::Scale { v: at(v), m }),
+                        Command::AddScaled { m: 0.0, .. } => None,
+                        Command::AddScaled { v, u, m } => Some(Command::AddScaled {
                             v: at(v),
                             u: at(u),
                             m,
-                        },
+                        }),
                     }));
                     for j in 0..size {
-                        dag.extend(ct.children(&vals, j).map(|(t, q)| {
-                            let t = t as usize;
-                            let t = if t < size {
-                                at(t as u32)
-                            } else {
-                                exits[t - size]
-                            };
-                            (t, q)
-                        }));
+                        dag.extend(ct.children(&vals, j).filter(|&(_, q)| q > 0.0).map(
+                            |(t, q)| {
+                                let t = t as usize;
+                                let t = if t < size {
+                                    at(t as u32)
+                                } else {
+                                    exits[t - size]
+                                };
+                                (t, q)
+                            },
+                        ));
                         dag_offsets.push(dag.len());
                     }
                 }

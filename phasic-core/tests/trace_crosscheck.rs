@@ -174,7 +174,11 @@ fn negative_weights_at_theta_are_errors() {
         // back-substitution meets the component (2 ⇄ 4) first
         let (from, fs, ts, w) = first(trace.expectation(&[-1.5], None));
         assert_eq!((from, fs, ts, w), (ids[1], vec![2], vec![4], -0.5));
-        let (from, ..) = first(trace.expectations(&[vec![1.0], vec![-1.5]], None).map(|v| v[0]));
+        let (from, ..) = first(
+            trace
+                .expectations(&[vec![1.0], vec![-1.5]], None)
+                .map(|v| v[0]),
+        );
         assert_eq!(from, ids[1]);
         assert!(matches!(
             trace.program(&[-1.5]),
