@@ -156,7 +156,11 @@ pub fn build_graph<C: Callback>(
             Lookup::Bad { path, reason } if mode == CacheMode::ReadOnly => {
                 tracing::warn!(path = %path.display(), reason, "bad cache entry left in place (read-only); the graph is rebuilt");
             }
-            Lookup::Bad { path, reason } => required(Error::BadEntry { path, reason })?,
+            // moved aside with a warning by `load`; an error only when required
+            Lookup::Bad { path, reason } if mode == CacheMode::Required => {
+                return Err(Error::Required(Box::new(Error::BadEntry { path, reason })));
+            }
+            Lookup::Bad { .. } => {}
             Lookup::Miss => {}
         }
     }

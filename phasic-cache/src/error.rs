@@ -35,6 +35,37 @@ pub enum Error {
     /// A cache mode name that does not exist.
     #[error("unknown cache mode `{0}`: expected off, read-only, read-write, refresh or required")]
     UnknownMode(String),
+    /// A work session that cannot be used (manifest, pending list, task index).
+    #[error("work session {path}: {reason}")]
+    Session {
+        /// The session folder or file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Workers could not be started.
+    #[error("cannot run {what}: {reason}")]
+    Executor {
+        /// What was started.
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// Units still without output after every attempt; the session is kept.
+    #[error(
+        "{} unit(s) failed after {attempts} attempt(s) (first: {:?}); see the logs in {}/logs",
+        units.len(),
+        units.first(),
+        session.display()
+    )]
+    UnitsFailed {
+        /// The session folder (kept, with its logs).
+        session: PathBuf,
+        /// The unit ids without output.
+        units: Vec<u32>,
+        /// Attempts made.
+        attempts: usize,
+    },
     /// Building the graph failed.
     #[error(transparent)]
     Core(#[from] phasic_core::Error),

@@ -7,6 +7,8 @@ use crate::checksum::checksum;
 pub const MAGIC_GRAPH: [u8; 8] = *b"PHASICG\x01";
 /// Component-trace entries.
 pub const MAGIC_TRACE: [u8; 8] = *b"PHASICT\x01";
+/// Work-unit files (one subproblem each).
+pub const MAGIC_UNIT: [u8; 8] = *b"PHASICU\x01";
 /// Version of this header layout.
 pub const HEADER_VERSION: u32 = 1;
 /// Header length; keeps the payload 16-byte aligned in a mapping.
@@ -63,10 +65,7 @@ pub fn check(bytes: &[u8], magic: [u8; 8], flags: u32, key: [u8; 32]) -> Result<
         ));
     }
     if h.flags != flags {
-        return Err(format!(
-            "format flags {:#x} (expected {flags:#x})",
-            h.flags
-        ));
+        return Err(format!("format flags {:#x} (expected {flags:#x})", h.flags));
     }
     if h.key != key {
         return Err("the key in the header is not the key of the file name".into());

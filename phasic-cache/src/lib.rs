@@ -7,6 +7,7 @@
 //! modified; bad entries are moved aside and rebuilt.
 
 mod archive;
+mod atomic;
 mod cached;
 mod checksum;
 mod error;
@@ -15,10 +16,16 @@ mod mode;
 mod store;
 mod trace_entry;
 mod traced;
+mod work;
 
 pub use archive::MappedGraph;
 pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
 pub use error::{Error, Result};
 pub use mode::{CacheMode, cache_root};
-pub use traced::{TraceReport, record_trace};
 pub use store::{Counters, GraphStore, Graphs, Kind, Lookup, Stats, Store, TraceStore, Traces};
+pub use traced::{TraceReport, record_trace};
+pub use work::{
+    Executor, MANIFEST_VERSION, Processes, Session, ShardOptions, ShardReport, Slurm, Threads,
+    UnitInfo, WorkerReport, gc_sessions, prepare_session, run_worker, sharded_trace, task_from_env,
+    work_root,
+};

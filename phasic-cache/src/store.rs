@@ -13,6 +13,7 @@ use std::marker::PhantomData;
 use phasic_core::{ComponentTrace, GraphView, ModelKey};
 
 use crate::archive::{MappedGraph, encode};
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
 use crate::trace_entry::{encode_trace, open_trace};
 
@@ -205,29 +206,13 @@ impl<K: Kind> Store<K> {
     /// in the entry's folder, written and synced, then renamed into place
     /// without replacing an existing entry (or replacing it when
     /// `replace`). Returns whether this call created the entry.
-    pub(crate) fn publish_bytes(&self, key: &ModelKey, bytes: &[u8], replace: bool) -> Result<bool> {
-        let path = self.path_of(key);
-        let folder = path.parent().unwrap_or(&self.dir).to_path_buf();
-        fs::create_dir_all(&folder).map_err(Error::io("create", &folder))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(&folder)
-            .map_err(Error::io("create a temporary file in", &folder))?;
-        tmp.write_all(bytes)
-            .map_err(Error::io("write", tmp.path().to_path_buf()))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(Error::io("sync", tmp.path().to_path_buf()))?;
-        if replace {
-            tmp.persist(&path)
-                .map_err(|e| Error::io("rename into", &path)(e.error))?;
-            return Ok(true);
-        }
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => Ok(true),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(Error::io("rename into", &path)(e.error)),
-        }
+    pub(crate) fn publish_bytes(
+        &self,
+        key: &ModelKey,
+        bytes: &[u8],
+        replace: bool,
+    ) -> Result<bool> {
+        write_atomic(&self.path_of(key), bytes, replace)
     }
 
     /// Adds to the counters in `graphs/stats` (best effort, under a lock).

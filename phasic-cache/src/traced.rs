@@ -54,6 +54,14 @@ pub fn record_trace<G: GraphView + ?Sized>(
             Ok(())
         }
     };
+    // a bad entry (already reported) is an error only when required
+    let bad_entry = |path, reason| -> Result<()> {
+        if mode == CacheMode::Required {
+            Err(Error::Required(Box::new(Error::BadEntry { path, reason })))
+        } else {
+            Ok(())
+        }
+    };
     let store = match (mode, cache_root(cache.root.as_deref())) {
         (CacheMode::Off, _) => None,
         (_, Ok(root)) => Some(TraceStore::new(&root)),
@@ -75,19 +83,19 @@ pub fn record_trace<G: GraphView + ?Sized>(
                 Lookup::Hit(t) if t.solves(sub) => found[k] = Some(Arc::new(t)),
                 Lookup::Hit(_) => {
                     let path = store.path_of(key);
-                    let reason = "the trace does not belong to its subproblem";
-                    if mode != CacheMode::ReadOnly {
-                        store.quarantine(&path, reason);
+                    let reason = "the trace does not belong to its subproblem".to_string();
+                    if mode == CacheMode::ReadOnly {
+                        tracing::warn!(path = %path.display(), reason, "bad trace entry left in place (read-only); it is recorded again");
+                    } else {
+                        store.quarantine(&path, &reason);
                     }
-                    required(Error::BadEntry {
-                        path,
-                        reason: reason.into(),
-                    })?;
+                    bad_entry(path, reason)?;
                 }
                 Lookup::Bad { path, reason } if mode == CacheMode::ReadOnly => {
                     tracing::warn!(path = %path.display(), reason, "bad trace entry left in place (read-only); it is recorded again");
                 }
-                Lookup::Bad { path, reason } => required(Error::BadEntry { path, reason })?,
+                // moved aside with a warning by `load`
+                Lookup::Bad { path, reason } => bad_entry(path, reason)?,
                 Lookup::Miss => {}
             }
         }

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod eval;
 pub mod model;
+pub mod work;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,11 @@ pub enum Command {
     Model(model::ModelArgs),
     /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
     Cache(cache::CacheArgs),
+    /// Run one task of a work session: compute its units' traces and
+    /// publish them (what `--shard processes:N` and `--shard slurm` start).
+    Worker(work::WorkerArgs),
+    /// Maintain work sessions: `gc --older-than DURATION`.
+    Work(work::WorkArgs),
 }
 
 /// Everything a subcommand can fail with; its `Display` is one line.
@@ -41,6 +47,9 @@ pub enum Error {
     /// A failure of `phasic model`.
     #[error(transparent)]
     Model(#[from] model::ModelCliError),
+    /// A failure of `phasic worker` or `phasic work`.
+    #[error(transparent)]
+    Work(#[from] work::WorkError),
     /// The result could not be serialised.
     #[error("cannot serialise the output: {0}")]
     Output(#[from] serde_json::Error),
@@ -52,5 +61,7 @@ pub fn run(cli: Cli) -> Result<String, Error> {
         Command::Eval(args) => Ok(serde_json::to_string(&eval::run(&args)?)?),
         Command::Model(args) => Ok(model::run(&args)?),
         Command::Cache(args) => Ok(cache::run(&args)?),
+        Command::Worker(args) => Ok(work::run_worker(&args)?),
+        Command::Work(args) => Ok(work::run_work(&args)?),
     }
 }

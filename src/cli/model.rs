@@ -3,13 +3,17 @@
 use std::time::Instant;
 
 use clap::Args;
-use phasic::cache::{CacheMode, CacheOptions, record_trace};
+use phasic::cache::{
+    CacheMode, CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace,
+};
 use phasic::core::{
-    DiscretePhaseType, Graph, GraphView, Method, PhaseType, Program, TraceOptions, reward_transform,
-    reward_transform_discrete,
+    DiscretePhaseType, Graph, GraphView, Method, PhaseType, Program, TraceOptions,
+    reward_transform, reward_transform_discrete,
 };
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
 use serde::Serialize;
+
+use crate::cli::work;
 
 /// Arguments of `phasic model`.
 #[derive(Debug, Args)]
@@ -37,6 +41,20 @@ pub struct ModelArgs {
     /// With --theta: record the elimination once and evaluate it for every θ
     #[arg(long, requires = "theta")]
     pub via_trace: bool,
+    /// With --via-trace: compute the trace's subproblems as work units run
+    /// by threads, processes:N (local workers) or slurm[:K] (a job array,
+    /// at most K tasks at once)
+    #[arg(long, value_name = "HOW", requires = "via_trace", value_parser = work::shard)]
+    pub shard: Option<work::Shard>,
+    /// With --shard: where sessions live, on a filesystem every worker sees
+    /// (default: PHASIC_WORK_DIR, else the cache root)
+    #[arg(long, value_name = "DIR", requires = "shard")]
+    pub work_dir: Option<std::path::PathBuf>,
+    /// With --shard: attempts after the first for units still missing
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "shard")]
+    pub retries: usize,
+    #[command(flatten)]
+    pub slurm: work::SlurmArgs,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
@@ -177,10 +195,49 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
     } else {
         let mut owned = Graph::from_view(&built.graph)?;
         let trace = if args.via_trace {
-            let (trace, report) = record_trace(&built.graph, &cache, TraceOptions::default())
-                .map_err(ModelError::from)?;
-            tracing::info!(?report, "trace recorded");
-            Some(trace)
+            match &args.shard {
+                None => {
+                    let (trace, report) =
+                        record_trace(&built.graph, &cache, TraceOptions::default())
+                            .map_err(ModelError::from)?;
+                    tracing::info!(?report, "trace recorded");
+                    Some(trace)
+                }
+                Some(shard) => {
+                    let options = ShardOptions {
+                        work_dir: args.work_dir.clone(),
+                        retries: args.retries,
+                    };
+                    if args.slurm.dry_run {
+                        return dry_run(&built, &cache, &options, shard, &args.slurm);
+                    }
+                    let executor = work::executor(shard, &args.slurm).map_err(|e| {
+                        ModelCliError::Unsupported(format!("cannot find this executable: {e}"))
+                    })?;
+                    let bar = work::progress_bar();
+                    let progress = |done: usize, total: usize| {
+                        tracing::info!(done, total, "units done");
+                        if let Some(b) = &bar {
+                            b.set_length(total as u64);
+                            b.set_position(done as u64);
+                        }
+                    };
+                    let (trace, report) = sharded_trace(
+                        &built.graph,
+                        &cache,
+                        TraceOptions::default(),
+                        &options,
+                        executor.as_ref(),
+                        &progress,
+                    )
+                    .map_err(ModelError::from)?;
+                    if let Some(b) = bar {
+                        b.finish_and_clear();
+                    }
+                    tracing::info!(?report, "trace computed by {}", executor.describe());
+                    Some(trace)
+                }
+            }
         } else {
             None
         };
@@ -241,6 +298,30 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
     } else {
         Ok(human(&out))
     }
+}
+
+/// `--dry-run`: the batch script that `--shard slurm` would submit (the
+/// session with the missing units is prepared, nothing is submitted).
+fn dry_run(
+    built: &Built,
+    cache: &CacheOptions,
+    options: &ShardOptions,
+    shard: &work::Shard,
+    slurm: &work::SlurmArgs,
+) -> Result<String, ModelCliError> {
+    let work::Shard::Slurm(k) = *shard else {
+        return Err(ModelCliError::Unsupported(
+            "--dry-run prints a SLURM batch script: use it with --shard slurm[:K]".into(),
+        ));
+    };
+    let session = prepare_session(&built.graph, cache, TraceOptions::default(), options)
+        .map_err(ModelError::from)?;
+    let Some(session) = session else {
+        return Ok("# nothing to submit: every subproblem is in the trace store".into());
+    };
+    let slurm = work::slurm(k, slurm)
+        .map_err(|e| ModelCliError::Unsupported(format!("cannot find this executable: {e}")))?;
+    Ok(slurm.script_for(session.dir(), session.units().len()))
 }
 
 fn finite(what: &str, xs: &[f64]) -> Result<(), ModelCliError> {

@@ -1,0 +1,295 @@
+//! A session folder: manifest, unit files, the pending list and logs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use phasic_core::{KeyHasher, ModelKey, Subproblem};
+
+use crate::atomic::write_atomic;
+use crate::checksum::checksum;
+use crate::error::{Error, Result};
+use crate::header::{MAGIC_UNIT, check, entry, trace_flags};
+use crate::store::{Lookup, TraceStore};
+
+/// Version of the manifest layout.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// One unit of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnitInfo {
+    /// Its id (index in the manifest).
+    pub id: u32,
+    /// Its file, relative to the session folder.
+    pub file: String,
+    /// Checksum of the whole unit file.
+    pub checksum: u64,
+    /// The subproblem's content key: the key of the expected output.
+    pub key: [u8; 32],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Manifest {
+    version: u32,
+    /// Root of the trace store the outputs go to.
+    store: PathBuf,
+    units: Vec<UnitInfo>,
+}
+
+/// An open session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+/// The bytes of the unit file of `sub`.
+fn unit_bytes(sub: &Subproblem, key: &ModelKey) -> Vec<u8> {
+    entry(MAGIC_UNIT, trace_flags(), key.0, &sub.encode())
+}
+
+impl Session {
+    /// Creates (or joins) the session for `subproblems` under
+    /// `<work_root>/work/`. Its id is derived from the units' keys and the
+    /// store, so coordinators of the same computation share one session.
+    pub fn create(work_root: &Path, store: &Path, subproblems: &[Subproblem]) -> Result<Session> {
+        let keys: Vec<ModelKey> = subproblems.iter().map(Subproblem::key).collect();
+        let mut h = KeyHasher::new("phasic-session");
+        h.str(&store.to_string_lossy());
+        h.len(keys.len());
+        keys.iter().for_each(|k| h.bytes(&k.0));
+        let id = h.finish().0;
+        // UUID layout, version 8 (custom: a content hash)
+        let hex: String = id[..16]
+            .iter()
+            .enumerate()
+            .map(|(i, b)| match i {
+                6 => format!("{:02x}", (b & 0x0f) | 0x80),
+                8 => format!("{:02x}", (b & 0x3f) | 0x80),
+                _ => format!("{b:02x}"),
+            })
+            .collect();
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        );
+        let dir = work_root.join("work").join(uuid);
+        fs::create_dir_all(dir.join("logs")).map_err(Error::io("create", dir.join("logs")))?;
+        let mut units = Vec::with_capacity(subproblems.len());
+        for (i, (sub, key)) in subproblems.iter().zip(&keys).enumerate() {
+            let file = format!("units/{i:06}.unit");
+            let bytes = unit_bytes(sub, key);
+            write_atomic(&dir.join(&file), &bytes, false)?;
+            units.push(UnitInfo {
+                id: i as u32,
+                file,
+                checksum: checksum(&bytes),
+                key: key.0,
+            });
+        }
+        let manifest = Manifest {
+            version: MANIFEST_VERSION,
+            store: store.to_path_buf(),
+            units,
+        };
+        let bytes = postcard::to_allocvec(&manifest).map_err(|e| Error::Session {
+            path: dir.clone(),
+            reason: format!("cannot encode the manifest: {e}"),
+        })?;
+        write_atomic(&dir.join("manifest"), &bytes, false)?;
+        let session = Session::open(&dir)?;
+        if session.manifest != manifest {
+            return Err(Error::Session {
+                path: dir,
+                reason: "an existing manifest describes other units".into(),
+            });
+        }
+        tracing::debug!(session = %session.dir.display(), units = subproblems.len(), "work session ready");
+        Ok(session)
+    }
+
+    /// Opens the session in `dir` (reads and checks its manifest).
+    pub fn open(dir: &Path) -> Result<Session> {
+        let path = dir.join("manifest");
+        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
+        let manifest: Manifest = postcard::from_bytes(&bytes).map_err(|e| Error::Session {
+            path: path.clone(),
+            reason: format!("unreadable manifest: {e}"),
+        })?;
+        if manifest.version != MANIFEST_VERSION {
+            return Err(Error::Session {
+                path,
+                reason: format!(
+                    "manifest version {} (expected {MANIFEST_VERSION})",
+                    manifest.version
+                ),
+            });
+        }
+        if let Some(u) = manifest.units.iter().enumerate().find(|(i, u)| {
+            u.id as usize != *i || u.file.contains("..") || Path::new(&u.file).is_absolute()
+        }) {
+            return Err(Error::Session {
+                path,
+                reason: format!("unit entry {} is malformed", u.0),
+            });
+        }
+        Ok(Session {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// The session folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The units.
+    pub fn units(&self) -> &[UnitInfo] {
+        &self.manifest.units
+    }
+
+    /// The trace store the outputs go to.
+    pub fn store(&self) -> TraceStore {
+        TraceStore::new(&self.manifest.store)
+    }
+
+    /// The log folder.
+    pub fn logs(&self) -> PathBuf {
+        self.dir.join("logs")
+    }
+
+    /// Path of unit `i`'s file.
+    pub fn unit_path(&self, i: usize) -> PathBuf {
+        self.dir.join(&self.manifest.units[i].file)
+    }
+
+    /// Reads and checks unit `i`: its file's checksum against the manifest,
+    /// the header, and that the subproblem has the expected key. Errors
+    /// name the file.
+    pub fn read_unit(&self, i: usize) -> Result<Subproblem> {
+        let u = self.manifest.units.get(i).ok_or_else(|| Error::Session {
+            path: self.dir.join("manifest"),
+            reason: format!("no unit {i}"),
+        })?;
+        let path = self.unit_path(i);
+        let bad = |reason: String| Error::BadEntry {
+            path: path.clone(),
+            reason,
+        };
+        let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
+        if checksum(&bytes) != u.checksum {
+            return Err(bad(format!(
+                "{} bytes, checksum does not match the manifest",
+                bytes.len()
+            )));
+        }
+        let payload = check(&bytes, MAGIC_UNIT, trace_flags(), u.key).map_err(&bad)?;
+        let sub = Subproblem::decode(payload).map_err(|e| bad(e.to_string()))?;
+        if sub.key().0 != u.key {
+            return Err(bad("the subproblem does not have the unit's key".into()));
+        }
+        Ok(sub)
+    }
+
+    /// Rewrites unit `i`'s file from `sub` if it fails its check.
+    pub fn repair_unit(&self, i: usize, sub: &Subproblem) -> Result<bool> {
+        if self.read_unit(i).is_ok() {
+            return Ok(false);
+        }
+        let key = ModelKey(self.manifest.units[i].key);
+        let path = self.unit_path(i);
+        tracing::warn!(unit = i, path = %path.display(), "unit file is bad; rewriting it");
+        write_atomic(&path, &unit_bytes(sub, &key), true)
+    }
+
+    /// Whether unit `i`'s output is in the store (a valid entry; a bad
+    /// one is moved aside).
+    pub fn is_done(&self, store: &TraceStore, i: usize) -> bool {
+        let key = ModelKey(self.manifest.units[i].key);
+        matches!(store.load(&key), Lookup::Hit(_))
+    }
+
+    /// Whether unit `i`'s output file exists (cheap; for progress).
+    pub fn output_exists(&self, store: &TraceStore, i: usize) -> bool {
+        store
+            .path_of(&ModelKey(self.manifest.units[i].key))
+            .is_file()
+    }
+
+    /// The units of the current attempt (all units if none was set).
+    pub fn pending(&self) -> Result<Vec<u32>> {
+        let path = self.dir.join("pending");
+        match fs::read(&path) {
+            Ok(b) => postcard::from_bytes(&b).map_err(|e| Error::Session {
+                path,
+                reason: format!("unreadable pending list: {e}"),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((0..self.manifest.units.len() as u32).collect())
+            }
+            Err(e) => Err(Error::io("read", &path)(e)),
+        }
+    }
+
+    /// Sets the units of the next attempt.
+    pub fn set_pending(&self, units: &[u32]) -> Result<()> {
+        let bytes = postcard::to_allocvec(units).map_err(|e| Error::Session {
+            path: self.dir.clone(),
+            reason: format!("cannot encode the pending list: {e}"),
+        })?;
+        write_atomic(&self.dir.join("pending"), &bytes, true).map(drop)
+    }
+
+    /// Removes the session folder.
+    pub fn remove(self) -> Result<()> {
+        match fs::remove_dir_all(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &self.dir)(e)),
+        }
+    }
+}
+
+/// Removes the sessions under `<work_root>/work/` not modified for
+/// `older_than`; returns the folders removed.
+pub fn gc_sessions(work_root: &Path, older_than: Duration) -> Result<Vec<PathBuf>> {
+    let dir = work_root.join("work");
+    let entries = match fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list", &dir)(e)),
+    };
+    let now = SystemTime::now();
+    let mut removed = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        if !path.is_dir() {
+            continue;
+        }
+        // the newest modification anywhere in the session counts
+        let newest = newest_mtime(&path).unwrap_or(SystemTime::UNIX_EPOCH);
+        if now.duration_since(newest).unwrap_or_default() > older_than {
+            fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
+            removed.push(path);
+        }
+    }
+    Ok(removed)
+}
+
+fn newest_mtime(dir: &Path) -> Option<SystemTime> {
+    let mut newest = fs::metadata(dir).ok()?.modified().ok()?;
+    for e in fs::read_dir(dir).ok()?.flatten() {
+        let t = if e.path().is_dir() {
+            newest_mtime(&e.path())
+        } else {
+            e.metadata().ok().and_then(|m| m.modified().ok())
+        };
+        newest = newest.max(t.unwrap_or(newest));
+    }
+    Some(newest)
+}
