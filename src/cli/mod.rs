@@ -25,7 +25,7 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Build a model of the library (`phasic model list`) and print its
     /// size, moments, SFS, pdf and cdf.
-    Model(model::ModelArgs),
+    Model(Box<model::ModelArgs>),
     /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
     Cache(cache::CacheArgs),
     /// Run one task of a work session: compute its units' traces and

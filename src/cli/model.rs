@@ -41,6 +41,11 @@ pub struct ModelArgs {
     /// With --theta: record the elimination once and evaluate it for every θ
     #[arg(long, requires = "theta")]
     pub via_trace: bool,
+    /// With --via-trace: cyclic components of at least this many vertices
+    /// are subproblems (stored by content, sharded); smaller ones are
+    /// recorded inline
+    #[arg(long, value_name = "N", requires = "via_trace", default_value_t = phasic::core::DEFAULT_MIN_SUBPROBLEM as u64, value_parser = clap::value_parser!(u64).range(2..))]
+    pub min_subproblem: u64,
     /// With --via-trace: compute the trace's subproblems as work units run
     /// by threads, processes:N (local workers) or slurm[:K] (a job array,
     /// at most K tasks at once)
@@ -194,11 +199,14 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         vec![evaluate(&built, &built.graph, reward_index, args, None)?]
     } else {
         let mut owned = Graph::from_view(&built.graph)?;
+        let trace_options = TraceOptions {
+            min_subproblem: usize::try_from(args.min_subproblem).unwrap_or(usize::MAX),
+        };
         let trace = if args.via_trace {
             match &args.shard {
                 None => {
                     let (trace, report) =
-                        record_trace(&built.graph, &cache, TraceOptions::default())
+                        record_trace(&built.graph, &cache, trace_options)
                             .map_err(ModelError::from)?;
                     tracing::info!(?report, "trace recorded");
                     Some(trace)
@@ -209,7 +217,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                         retries: args.retries,
                     };
                     if args.slurm.dry_run {
-                        return dry_run(&built, &cache, &options, shard, &args.slurm);
+                        return dry_run(&built, &cache, trace_options, &options, shard, &args.slurm);
                     }
                     let executor = work::executor(shard, &args.slurm).map_err(|e| {
                         ModelCliError::Unsupported(format!("cannot find this executable: {e}"))
@@ -225,7 +233,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                     let (trace, report) = sharded_trace(
                         &built.graph,
                         &cache,
-                        TraceOptions::default(),
+                        trace_options,
                         &options,
                         executor.as_ref(),
                         &progress,
@@ -305,6 +313,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
 fn dry_run(
     built: &Built,
     cache: &CacheOptions,
+    trace_options: TraceOptions,
     options: &ShardOptions,
     shard: &work::Shard,
     slurm: &work::SlurmArgs,
@@ -314,7 +323,7 @@ fn dry_run(
             "--dry-run prints a SLURM batch script: use it with --shard slurm[:K]".into(),
         ));
     };
-    let session = prepare_session(&built.graph, cache, TraceOptions::default(), options)
+    let session = prepare_session(&built.graph, cache, trace_options, options)
         .map_err(ModelError::from)?;
     let Some(session) = session else {
         return Ok("# nothing to submit: every subproblem is in the trace store".into());
