@@ -205,9 +205,8 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         let trace = if args.via_trace {
             match &args.shard {
                 None => {
-                    let (trace, report) =
-                        record_trace(&built.graph, &cache, trace_options)
-                            .map_err(ModelError::from)?;
+                    let (trace, report) = record_trace(&built.graph, &cache, trace_options)
+                        .map_err(ModelError::from)?;
                     tracing::info!(?report, "trace recorded");
                     Some(trace)
                 }
@@ -217,7 +216,14 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                         retries: args.retries,
                     };
                     if args.slurm.dry_run {
-                        return dry_run(&built, &cache, trace_options, &options, shard, &args.slurm);
+                        return dry_run(
+                            &built,
+                            &cache,
+                            trace_options,
+                            &options,
+                            shard,
+                            &args.slurm,
+                        );
                     }
                     let executor = work::executor(shard, &args.slurm).map_err(|e| {
                         ModelCliError::Unsupported(format!("cannot find this executable: {e}"))
@@ -323,8 +329,8 @@ fn dry_run(
             "--dry-run prints a SLURM batch script: use it with --shard slurm[:K]".into(),
         ));
     };
-    let session = prepare_session(&built.graph, cache, trace_options, options)
-        .map_err(ModelError::from)?;
+    let session =
+        prepare_session(&built.graph, cache, trace_options, options).map_err(ModelError::from)?;
     let Some(session) = session else {
         return Ok("# nothing to submit: every subproblem is in the trace store".into());
     };

@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use phasic_core::{
     ComponentTrace, GraphView, ModelKey, Subproblem, Trace, TraceOptions, TracePlan,
@@ -203,7 +204,17 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
         report.session = Some(session.dir().to_path_buf());
         let total = unit_subs.len();
         let done = AtomicUsize::new(0);
+        // executors may poll as often as they like; outputs are counted at
+        // most every 100 ms
+        let last = Mutex::new(None::<Instant>);
         let poll = || {
+            {
+                let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+                if last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+                    return;
+                }
+                *last = Some(Instant::now());
+            }
             let n = (0..total)
                 .filter(|&u| session.output_exists(&store, u))
                 .count();
@@ -228,7 +239,12 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
             session.set_pending(&pending)?;
             tracing::info!(units = pending.len(), executor = %executor.describe(), session = %session.dir().display(), "running units");
             executor.run(&session, &pending, &poll)?;
-            pending.retain(|&u| !session.is_done(&store, u as usize));
+            // read each new output once: done units leave `pending`
+            pending.retain(|&u| {
+                let i = missing[u as usize];
+                found[i] = stored(&store, &keys[i], &subs[i]);
+                found[i].is_none()
+            });
             if pending.is_empty() {
                 break;
             }
@@ -240,9 +256,6 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
                 units: pending,
                 attempts: report.attempts,
             });
-        }
-        for (k, &i) in missing.iter().enumerate() {
-            found[i] = stored(&store, &ModelKey(session.units()[k].key), &subs[i]);
         }
         session.remove()?;
     }
