@@ -53,9 +53,9 @@ pub enum Error {
     },
     /// Units still without output after every attempt; the session is kept.
     #[error(
-        "{} unit(s) failed after {attempts} attempt(s) (first: {:?}); see the logs in {}/logs",
+        "{} unit(s) failed after {attempts} attempt(s) (units {}); see the logs in {}/logs",
         units.len(),
-        units.first(),
+        units.iter().take(8).map(|u| format!("{u:06}")).collect::<Vec<_>>().join(", "),
         session.display()
     )]
     UnitsFailed {

@@ -239,6 +239,9 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
             session.set_pending(&pending)?;
             tracing::info!(units = pending.len(), executor = %executor.describe(), session = %session.dir().display(), "running units");
             executor.run(&session, &pending, &poll)?;
+            // the last count is never throttled away
+            *last.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            poll();
             // read each new output once: done units leave `pending`
             pending.retain(|&u| {
                 let i = missing[u as usize];

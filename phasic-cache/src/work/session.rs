@@ -96,18 +96,29 @@ impl Session {
             store: store.to_path_buf(),
             units,
         };
-        let bytes = postcard::to_allocvec(&manifest).map_err(|e| Error::Session {
+        let mut bytes = postcard::to_allocvec(&manifest).map_err(|e| Error::Session {
             path: dir.clone(),
             reason: format!("cannot encode the manifest: {e}"),
         })?;
-        write_atomic(&dir.join("manifest"), &bytes, false)?;
-        let session = Session::open(&dir)?;
-        if session.manifest != manifest {
-            return Err(Error::Session {
-                path: dir,
-                reason: "an existing manifest describes other units".into(),
-            });
-        }
+        bytes.extend_from_slice(&checksum(&bytes).to_le_bytes());
+        let path = dir.join("manifest");
+        write_atomic(&path, &bytes, false)?;
+        // joined: the existing manifest must describe these units; a
+        // damaged one is replaced (this coordinator knows the truth)
+        let session = match Session::open(&dir) {
+            Ok(s) if s.manifest == manifest => s,
+            Ok(_) => {
+                return Err(Error::Session {
+                    path,
+                    reason: "an existing manifest describes other units".into(),
+                });
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "damaged manifest; rewriting it");
+                write_atomic(&path, &bytes, true)?;
+                Session::open(&dir)?
+            }
+        };
         tracing::debug!(session = %session.dir.display(), units = subproblems.len(), "work session ready");
         Ok(session)
     }
@@ -116,7 +127,19 @@ impl Session {
     pub fn open(dir: &Path) -> Result<Session> {
         let path = dir.join("manifest");
         let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
-        let manifest: Manifest = postcard::from_bytes(&bytes).map_err(|e| Error::Session {
+        let Some((body, sum)) = bytes.split_last_chunk::<8>() else {
+            return Err(Error::Session {
+                path,
+                reason: format!("{} bytes: truncated manifest", bytes.len()),
+            });
+        };
+        if checksum(body) != u64::from_le_bytes(*sum) {
+            return Err(Error::Session {
+                path,
+                reason: "manifest checksum mismatch (damaged file)".into(),
+            });
+        }
+        let manifest: Manifest = postcard::from_bytes(body).map_err(|e| Error::Session {
             path: path.clone(),
             reason: format!("unreadable manifest: {e}"),
         })?;
