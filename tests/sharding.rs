@@ -779,8 +779,7 @@ fn units_failed_without_retries_keeps_the_session() {
     truncate(&session.unit_path(t as usize));
     flip(&session.unit_path(c as usize));
     let err = sharded_trace(&m.graph, &cache, OPTS, &shard, &processes(2), &no_progress)
-        .err()
-        .expect("bad units without retries succeeded");
+        .expect_err("bad units without retries succeeded");
     let message = err.to_string();
     let Error::UnitsFailed {
         session: dir,
@@ -904,8 +903,7 @@ fn unwritable_store_and_cache_off_are_errors() {
         &Threads,
         &no_progress,
     )
-    .err()
-    .expect("an unwritable store");
+    .expect_err("an unwritable store");
     let message = err.to_string();
     let store_dir = root.join("traces");
     assert!(
@@ -919,8 +917,7 @@ fn unwritable_store_and_cache_off_are_errors() {
     );
     assert!(!d.work.exists(), "a session was created");
     let err = prepare_session(&m.graph, &cache_opts(&root), OPTS, &shard_opts(&d.work, 2))
-        .err()
-        .expect("an unwritable store");
+        .expect_err("an unwritable store");
     assert!(
         err.to_string().contains(&store_dir.display().to_string()),
         "{err}"
@@ -936,8 +933,7 @@ fn unwritable_store_and_cache_off_are_errors() {
         &Threads,
         &no_progress,
     )
-    .err()
-    .expect("an unwritable work dir");
+    .expect_err("an unwritable work dir");
     assert!(
         err.to_string().contains(&work.display().to_string()),
         "{err} does not name {}",

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod eval;
+pub mod fit;
 pub mod model;
 pub mod work;
 
@@ -28,6 +29,8 @@ pub enum Command {
     Model(Box<model::ModelArgs>),
     /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
     Cache(cache::CacheArgs),
+    /// Fit a model's parameters θ to observed times (maximum likelihood or SVGD).
+    Fit(Box<fit::FitArgs>),
     /// Run one task of a work session: compute its units' traces and
     /// publish them (what `--shard processes:N` and `--shard slurm` start).
     Worker(work::WorkerArgs),
@@ -47,6 +50,9 @@ pub enum Error {
     /// A failure of `phasic model`.
     #[error(transparent)]
     Model(#[from] model::ModelCliError),
+    /// A failure of `phasic fit`.
+    #[error(transparent)]
+    Fit(#[from] fit::FitError),
     /// A failure of `phasic worker` or `phasic work`.
     #[error(transparent)]
     Work(#[from] work::WorkError),
@@ -61,6 +67,7 @@ pub fn run(cli: Cli) -> Result<String, Error> {
         Command::Eval(args) => Ok(serde_json::to_string(&eval::run(&args)?)?),
         Command::Model(args) => Ok(model::run(&args)?),
         Command::Cache(args) => Ok(cache::run(&args)?),
+        Command::Fit(args) => Ok(fit::run(&args)?),
         Command::Worker(args) => Ok(work::run_worker(&args)?),
         Command::Work(args) => Ok(work::run_work(&args)?),
     }

@@ -71,7 +71,7 @@ pub struct ModelArgs {
     pub cache: CacheMode,
 }
 
-fn key_value(s: &str) -> Result<(String, String), String> {
+pub fn key_value(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}` is not of the form key=value"))?;
@@ -85,7 +85,7 @@ fn non_negative(s: &str) -> Result<f64, String> {
     }
 }
 
-fn theta_list(s: &str) -> Result<Vec<f64>, String> {
+pub fn theta_list(s: &str) -> Result<Vec<f64>, String> {
     s.split(',')
         .enumerate()
         .map(|(i, x)| match x.trim().parse::<f64>() {

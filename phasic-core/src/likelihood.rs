@@ -1,0 +1,555 @@
+//! Log-likelihoods of observed absorption times (continuous: the density,
+//! by exact uniformization) or absorption steps (discrete: the pmf) of a
+//! parameterized graph at θ, with their exact gradients.
+//!
+//! The gradient is forward-mode: every state probability carries its `p`
+//! partial derivatives through the uniformized (or discrete) steps,
+//! `dπ_{k+1} = dπ_k P + π_k dP`, with `dP` from the edge coefficients. The
+//! uniformization rate Λ is held fixed while differentiating: the density
+//! does not depend on it, so the derivative of the series at fixed Λ is
+//! the derivative of the density.
+//!
+//! Observed accumulated rewards use the reward transform (ALGORITHMS
+//! §4.1): with rewards `r_v > 0`, the reward accumulated until absorption
+//! is the absorption time of the chain whose rates out of `v` are divided
+//! by `r_v` — still linear in θ, so the same code gives value and gradient.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::graph::{START, check_theta};
+use crate::uniformization::check_times;
+use crate::view::GraphView;
+
+/// Target of an edge into an absorbing vertex.
+const EXIT: u32 = u32::MAX;
+
+/// What was observed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observations {
+    /// Absorption times (or accumulated rewards) of a continuous model, each finite and ≥ 0.
+    Times(Vec<f64>),
+    /// Absorption steps of a discrete model, each ≥ 1.
+    Steps(Vec<u64>),
+}
+
+/// The likelihood of observations under a parameterized graph, for any θ.
+///
+/// ```
+/// use phasic_core::{Graph, Initial, Likelihood, Observations};
+/// // Exp(θ): log L = n log θ − θ Σ t, ∂/∂θ = n/θ − Σ t
+/// let g = Graph::from_rule_with_params(&Initial::state(&[1]), 1, |s, out| {
+///     if s[0] == 1 { out.add_param(&[0], 0.0, &[1.0]) }
+/// }).unwrap();
+/// let lik = Likelihood::new(&g, Observations::Times(vec![0.5, 1.0, 2.0])).unwrap();
+/// let (ll, grad) = lik.gradient(&[2.0]).unwrap();
+/// assert!((ll - (3.0 * 2f64.ln() - 2.0 * 3.5)).abs() < 1e-10);
+/// assert!((grad[0] - (3.0 / 2.0 - 3.5)).abs() < 1e-9);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Likelihood {
+    param_dim: usize,
+    discrete: bool,
+    /// Graph vertex of every transient (compact) index.
+    transient: Vec<u32>,
+    /// Edges out of transient vertices, CSR by compact source; targets
+    /// compact or [`EXIT`].
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    base: Vec<f64>,
+    coeffs: Vec<f64>,
+    /// Edges out of the start vertex (the initial distribution).
+    start_targets: Vec<u32>,
+    start_base: Vec<f64>,
+    start_coeffs: Vec<f64>,
+    /// Observed times (continuous) or steps (discrete), ascending.
+    data: Vec<f64>,
+    /// Absolute error bound of the uniformization series.
+    tolerance: f64,
+    /// The graph's states (to name vertices in errors).
+    states: Vec<i32>,
+    state_len: usize,
+    /// Graph target of every transient and start edge (for errors).
+    edge_to: Vec<u32>,
+    start_to: Vec<u32>,
+}
+
+impl Likelihood {
+    /// The likelihood of `observations` under `view` (absorption times or steps).
+    pub fn new<G: GraphView + ?Sized>(view: &G, observations: Observations) -> Result<Self> {
+        Self::build(view, None, observations)
+    }
+
+    /// The likelihood of observed accumulated rewards (`rewards[v] > 0`
+    /// for every transient `v`) under `view` (continuous).
+    pub fn with_rewards<G: GraphView + ?Sized>(
+        view: &G,
+        rewards: &[f64],
+        observations: Observations,
+    ) -> Result<Self> {
+        crate::program::check_rewards(rewards, view.vertex_count())?;
+        Self::build(view, Some(rewards), observations)
+    }
+
+    fn build<G: GraphView + ?Sized>(
+        view: &G,
+        rewards: Option<&[f64]>,
+        observations: Observations,
+    ) -> Result<Self> {
+        let p = view.param_dim();
+        if p == 0 {
+            return Err(Error::NotParameterized);
+        }
+        let (discrete, mut data) = match observations {
+            Observations::Times(t) => {
+                check_times(&t)?;
+                (false, t)
+            }
+            Observations::Steps(k) => {
+                if let Some(&bad) = k.iter().find(|&&k| k == 0) {
+                    return Err(Error::InvalidSetting {
+                        name: "observed step",
+                        value: bad as f64,
+                        reason: "absorption steps of a discrete model are at least 1",
+                    });
+                }
+                (true, k.iter().map(|&k| k as f64).collect())
+            }
+        };
+        if data.is_empty() {
+            return Err(Error::InvalidSetting {
+                name: "observations",
+                value: 0.0,
+                reason: "at least one observation is needed",
+            });
+        }
+        if discrete && rewards.is_some() {
+            return Err(Error::InvalidSetting {
+                name: "rewards",
+                value: 0.0,
+                reason: "reward likelihoods are for continuous models",
+            });
+        }
+        data.sort_by(f64::total_cmp);
+        let n = view.vertex_count();
+        let transient: Vec<u32> = (0..n as u32)
+            .filter(|&v| v as usize != START && !view.is_absorbing(v as usize))
+            .collect();
+        let mut compact = vec![EXIT; n];
+        for (i, &v) in transient.iter().enumerate() {
+            compact[v as usize] = i as u32;
+        }
+        if let Some(r) = rewards
+            && let Some(&v) = transient
+                .iter()
+                .find(|&&v| r[v as usize].is_nan() || r[v as usize] <= 0.0)
+        {
+            return Err(Error::InvalidReward {
+                vertex: v as usize,
+                reward: r[v as usize],
+                reason: "reward likelihoods need a positive reward at every transient vertex",
+            });
+        }
+        let (base, coeffs) = (view.base_weights(), view.coefficients());
+        let mut lik = Likelihood {
+            param_dim: p,
+            discrete,
+            transient: Vec::new(),
+            offsets: vec![0],
+            targets: Vec::new(),
+            base: Vec::new(),
+            coeffs: Vec::new(),
+            start_targets: Vec::new(),
+            start_base: Vec::new(),
+            start_coeffs: Vec::new(),
+            data,
+            tolerance: 1e-12,
+            states: view.states().to_vec(),
+            state_len: view.state_len(),
+            edge_to: Vec::new(),
+            start_to: Vec::new(),
+        };
+        for &v in &transient {
+            let scale = rewards.map_or(1.0, |r| 1.0 / r[v as usize]);
+            for e in view.edge_range(v as usize) {
+                lik.targets.push(compact[view.targets()[e] as usize]);
+                lik.edge_to.push(view.targets()[e]);
+                lik.base.push(base[e] * scale);
+                lik.coeffs
+                    .extend(coeffs[e * p..(e + 1) * p].iter().map(|c| c * scale));
+            }
+            lik.offsets.push(lik.targets.len());
+        }
+        for e in view.edge_range(START) {
+            lik.start_targets.push(compact[view.targets()[e] as usize]);
+            lik.start_to.push(view.targets()[e]);
+            lik.start_base.push(base[e]);
+            lik.start_coeffs
+                .extend_from_slice(&coeffs[e * p..(e + 1) * p]);
+        }
+        lik.transient = transient;
+        Ok(lik)
+    }
+
+    /// Number of observations.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether there are no observations (never: construction requires one).
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Dimension of θ.
+    pub fn param_dim(&self) -> usize {
+        self.param_dim
+    }
+
+    /// `log L(θ)`; `−∞` if an observation is impossible at θ.
+    pub fn log_likelihood(&self, theta: &[f64]) -> Result<f64> {
+        let f = self.densities(theta, false)?;
+        Ok(f.iter().map(|d| d[0].ln()).sum())
+    }
+
+    /// `log L(θ)` for every θ of `thetas` (in parallel; each value
+    /// computed by one sequential run, so results do not depend on the
+    /// thread count).
+    pub fn log_likelihoods(&self, thetas: &[Vec<f64>]) -> Result<Vec<f64>> {
+        thetas.par_iter().map(|t| self.log_likelihood(t)).collect()
+    }
+
+    /// `(log L(θ), ∂ log L/∂θ)`. An observation with zero density at θ is
+    /// an error (the log-likelihood is `−∞` there and has no gradient).
+    pub fn gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>)> {
+        let f = self.densities(theta, true)?;
+        let mut ll = 0.0;
+        let mut grad = vec![0.0; self.param_dim];
+        for (d, &x) in f.iter().zip(&self.data) {
+            if d[0].is_nan() || d[0] <= 0.0 {
+                return Err(Error::InvalidSetting {
+                    name: "observation",
+                    value: x,
+                    reason: "has zero probability at this θ: the log-likelihood is −∞",
+                });
+            }
+            ll += d[0].ln();
+            for (g, dj) in grad.iter_mut().zip(&d[1..]) {
+                *g += dj / d[0];
+            }
+        }
+        Ok((ll, grad))
+    }
+
+    /// The state of vertex `v`.
+    fn state(&self, v: usize) -> Vec<i32> {
+        self.states[v * self.state_len..(v + 1) * self.state_len].to_vec()
+    }
+
+    /// Edge weights at θ (transient edges, start edges), checked.
+    fn weights(&self, theta: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+        check_theta(theta, self.param_dim)?;
+        let p = self.param_dim;
+        let at = |base: &[f64], coeffs: &[f64]| -> Vec<f64> {
+            base.iter()
+                .enumerate()
+                .map(|(e, &b)| {
+                    coeffs[e * p..(e + 1) * p]
+                        .iter()
+                        .zip(theta)
+                        .fold(b, |s, (c, t)| s + c * t)
+                })
+                .collect()
+        };
+        let w = at(&self.base, &self.coeffs);
+        let ws = at(&self.start_base, &self.start_coeffs);
+        let bad = |x: &f64| !(x.is_finite() && *x >= 0.0);
+        if let Some(e) = w.iter().position(bad) {
+            let from = self.transient[self.offsets.partition_point(|&o| o <= e) - 1] as usize;
+            return Err(Error::InvalidWeight {
+                from,
+                from_state: self.state(from),
+                to_state: self.state(self.edge_to[e] as usize),
+                weight: w[e],
+            });
+        }
+        if let Some(e) = ws.iter().position(bad) {
+            return Err(Error::InvalidWeight {
+                from: START,
+                from_state: self.state(START),
+                to_state: self.state(self.start_to[e] as usize),
+                weight: ws[e],
+            });
+        }
+        Ok((w, ws))
+    }
+
+    /// For every observation: the density (pmf) and, with `derivatives`,
+    /// its partial derivatives (`[f, ∂f/∂θ_1, …]`). The derivatives are
+    /// carried in passes of at most [`PASS`] parameters.
+    fn densities(&self, theta: &[f64], derivatives: bool) -> Result<Vec<Vec<f64>>> {
+        let at = self.at(theta)?;
+        let p = self.param_dim;
+        let width = if derivatives { p + 1 } else { 1 };
+        let mut f = vec![vec![0.0; width]; self.data.len()];
+        let passes: Vec<std::ops::Range<usize>> = if derivatives {
+            (0..p).step_by(PASS).map(|a| a..(a + PASS).min(p)).collect()
+        } else {
+            std::iter::once(0..0).collect()
+        };
+        for params in passes {
+            let g = match params.len() {
+                0 => self.series::<1>(&at, params.clone()),
+                1 => self.series::<2>(&at, params.clone()),
+                2 => self.series::<3>(&at, params.clone()),
+                3 => self.series::<4>(&at, params.clone()),
+                4 => self.series::<5>(&at, params.clone()),
+                5 => self.series::<6>(&at, params.clone()),
+                6 => self.series::<7>(&at, params.clone()),
+                _ => self.series::<8>(&at, params.clone()),
+            };
+            let d = params.len() + 1;
+            for (fi, &t) in f.iter_mut().zip(&self.data) {
+                let mut acc = vec![0.0; d];
+                if self.discrete {
+                    // P(T = k) = π_{k−1}·s
+                    acc.copy_from_slice(&g[(t as usize - 1) * d..t as usize * d]);
+                } else {
+                    for (k, pk) in poisson_window(at.lambda * t, self.tolerance, &at.ln_fact) {
+                        for (a, gj) in acc.iter_mut().zip(&g[k * d..(k + 1) * d]) {
+                            *a += pk * gj;
+                        }
+                    }
+                }
+                fi[0] = acc[0];
+                fi[1 + params.start..1 + params.end].copy_from_slice(&acc[1..]);
+            }
+        }
+        Ok(f)
+    }
+
+    /// Everything about θ the series needs.
+    fn at(&self, theta: &[f64]) -> Result<At> {
+        let (w, ws) = self.weights(theta)?;
+        let m = self.transient.len();
+        let mut rate = vec![0.0; m];
+        for (u, r) in rate.iter_mut().enumerate() {
+            *r = w[self.offsets[u]..self.offsets[u + 1]].iter().sum();
+        }
+        let lambda = if self.discrete {
+            if let Some(u) = (0..m).find(|&u| rate[u] > 1.0 + 1e-9) {
+                let vertex = self.transient[u] as usize;
+                return Err(Error::NotDiscrete {
+                    vertex,
+                    state: self.state(vertex),
+                    rate: rate[u],
+                });
+            }
+            1.0
+        } else {
+            rate.iter()
+                .copied()
+                .fold(0.0, f64::max)
+                .max(f64::MIN_POSITIVE)
+        };
+        let total: f64 = ws.iter().sum();
+        if total.is_nan() || total <= 0.0 {
+            return Err(Error::ZeroRate {
+                vertex: START,
+                state: self.state(START),
+            });
+        }
+        let t_max = self.data.last().copied().unwrap_or(0.0);
+        let mut ln_fact = vec![0.0];
+        let steps = if self.discrete {
+            t_max as usize
+        } else {
+            // the series reaches the right end of the largest time's window
+            let mean = lambda * t_max;
+            let mut k = 0usize;
+            loop {
+                k += 1;
+                let l = ln_fact[k - 1] + (k as f64).ln();
+                ln_fact.push(l);
+                let ln_p = -mean + k as f64 * mean.ln() - l;
+                let kf = k as f64;
+                if kf > mean
+                    && ln_p.exp() * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0))
+                        < self.tolerance * 1e-3
+                {
+                    break k;
+                }
+            }
+        };
+        Ok(At {
+            w,
+            ws,
+            total,
+            lambda,
+            steps,
+            ln_fact,
+        })
+    }
+
+    /// `g_k = π_k·s` for `k = 0..=steps` with the derivatives along
+    /// `params` (`D = params.len() + 1` values per step), flattened.
+    fn series<const D: usize>(&self, at: &At, params: std::ops::Range<usize>) -> Vec<f64> {
+        let p = self.param_dim;
+        let inv = 1.0 / at.lambda;
+        let m = self.transient.len();
+        // the derivative of `b + c·θ` along the pass's parameters
+        let dual = |value: f64, coeffs: &[f64], scale: f64| -> [f64; D] {
+            let mut x = [0.0; D];
+            x[0] = value * scale;
+            for (xj, c) in x[1..].iter_mut().zip(&coeffs[params.clone()]) {
+                *xj = c * scale;
+            }
+            x
+        };
+        // α (the start's weights normalised) with derivatives
+        let mut x = vec![[0.0; D]; m];
+        let dtotal = self
+            .start_targets
+            .iter()
+            .enumerate()
+            .fold([0.0; D], |mut a, (e, _)| {
+                let c = dual(at.ws[e], &self.start_coeffs[e * p..(e + 1) * p], 1.0);
+                a.iter_mut().zip(&c).for_each(|(a, c)| *a += c);
+                a
+            });
+        for (e, &t) in self.start_targets.iter().enumerate() {
+            if t == EXIT {
+                continue;
+            }
+            let c = dual(at.ws[e], &self.start_coeffs[e * p..(e + 1) * p], 1.0);
+            let xt = &mut x[t as usize];
+            xt[0] += c[0] / at.total;
+            for j in 1..D {
+                xt[j] += (c[j] * at.total - c[0] * dtotal[j]) / (at.total * at.total);
+            }
+        }
+        // stay (1 − λ_u/Λ), exits, and moves (w/Λ) with derivatives
+        let mut stay = vec![[0.0; D]; m];
+        let mut exit = vec![[0.0; D]; m];
+        let mut moves: Vec<(u32, [f64; D])> = Vec::with_capacity(self.targets.len());
+        let mut move_offsets = Vec::with_capacity(m + 1);
+        move_offsets.push(0);
+        for u in 0..m {
+            stay[u][0] = 1.0;
+            for e in self.offsets[u]..self.offsets[u + 1] {
+                let q = dual(at.w[e], &self.coeffs[e * p..(e + 1) * p], inv);
+                stay[u].iter_mut().zip(&q).for_each(|(s, q)| *s -= q);
+                match self.targets[e] {
+                    EXIT => exit[u]
+                        .iter_mut()
+                        .zip(&q)
+                        .for_each(|(s, q)| *s += q * at.lambda),
+                    t => moves.push((t, q)),
+                }
+            }
+            move_offsets.push(moves.len());
+        }
+        let mut g = vec![0.0; (at.steps + 1) * D];
+        let mut next = vec![[0.0; D]; m];
+        for (k, gk) in g.chunks_exact_mut(D).enumerate() {
+            let mut acc = [0.0; D];
+            for (xu, su) in x.iter().zip(&exit) {
+                dual_madd(&mut acc, xu, su);
+            }
+            gk.copy_from_slice(&acc);
+            if k == at.steps {
+                break;
+            }
+            for ((n, xu), s) in next.iter_mut().zip(&x).zip(&stay) {
+                *n = [0.0; D];
+                dual_madd(n, xu, s);
+            }
+            for (u, xu) in x.iter().enumerate() {
+                for (t, q) in &moves[move_offsets[u]..move_offsets[u + 1]] {
+                    dual_madd(&mut next[*t as usize], xu, q);
+                }
+            }
+            std::mem::swap(&mut x, &mut next);
+        }
+        g
+    }
+}
+
+/// Parameters whose derivatives one pass of the series carries.
+const PASS: usize = 7;
+
+/// θ-dependent quantities of one evaluation.
+struct At {
+    /// Weights of the transient vertices' edges and of the start's.
+    w: Vec<f64>,
+    ws: Vec<f64>,
+    /// `Σ ws`.
+    total: f64,
+    /// The uniformization rate (1 for a discrete model).
+    lambda: f64,
+    /// Steps of the series.
+    steps: usize,
+    /// `ln k!` for `k = 0..=steps` (continuous).
+    ln_fact: Vec<f64>,
+}
+
+/// `acc += x·a` for first-order dual numbers (value, then derivatives).
+#[inline]
+fn dual_madd<const D: usize>(acc: &mut [f64; D], x: &[f64; D], a: &[f64; D]) {
+    acc[0] += x[0] * a[0];
+    for j in 1..D {
+        acc[j] += x[j] * a[0] + x[0] * a[j];
+    }
+}
+
+/// The Poisson(`mean`) probabilities that matter: `(k, P(N = k))` from
+/// the first `k` whose left tail is below `tolerance`/1000 to the last
+/// whose right tail is (at most `ln_fact.len() − 1`, the series' length);
+/// `ln_fact[k] = ln k!`. Computed outward from the mode in log space.
+fn poisson_window(mean: f64, tolerance: f64, ln_fact: &[f64]) -> Vec<(usize, f64)> {
+    let last = ln_fact.len() - 1;
+    if mean == 0.0 {
+        return vec![(0, 1.0)];
+    }
+    let ln_p = |k: usize| -mean + k as f64 * mean.ln() - ln_fact[k];
+    let mode = (mean.floor() as usize).min(last);
+    let mut out = Vec::new();
+    // left of the mode: the tail below k is at most p_k · k/(k + 1 − mean)… bounded by p_k·(k + 1)
+    for k in (0..mode).rev() {
+        let pk = ln_p(k).exp();
+        out.push((k, pk));
+        if pk * (k as f64 + 1.0) < tolerance * 1e-3 {
+            break;
+        }
+    }
+    out.reverse();
+    for k in mode..=last {
+        let pk = ln_p(k).exp();
+        out.push((k, pk));
+        let kf = k as f64;
+        if kf > mean && pk * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0)) < tolerance * 1e-3 {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisson_windows_hold_the_mass() {
+        let mut ln_fact = vec![0.0];
+        for k in 1..4000 {
+            ln_fact.push(ln_fact[k - 1] + (k as f64).ln());
+        }
+        for mean in [0.3, 1.0, 7.5, 120.0, 2500.0] {
+            let w = poisson_window(mean, 1e-12, &ln_fact);
+            let total: f64 = w.iter().map(|(_, p)| p).sum();
+            assert!((total - 1.0).abs() < 1e-11, "mean {mean}: {total}");
+            assert!(w.windows(2).all(|p| p[1].0 == p[0].0 + 1));
+        }
+        assert_eq!(poisson_window(0.0, 1e-12, &ln_fact), vec![(0, 1.0)]);
+    }
+}

@@ -1,0 +1,316 @@
+//! `phasic fit`: fit a library model's parameters θ to observed
+//! absorption times, by maximum likelihood or SVGD.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use phasic::cache::CacheOptions;
+use phasic::core::{
+    Likelihood, MleOptions, Observations, Prior, SvgdOptions, maximum_likelihood, svgd,
+};
+use phasic::models::{self, ModelError, Settings};
+use serde::Serialize;
+
+/// Arguments of `phasic fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The model (its parameterized variant, see `phasic model list`)
+    pub name: String,
+    /// Observed absorption times: one number per line (`#` comments and
+    /// blank lines allowed) or a JSON array
+    #[arg(long, value_name = "FILE")]
+    pub data: PathBuf,
+    /// Model parameters, `key=value` (repeatable)
+    #[arg(long = "set", value_name = "key=value", value_parser = crate::cli::model::key_value)]
+    pub set: Vec<(String, String)>,
+    /// Maximum likelihood or a posterior sample by SVGD
+    #[arg(long, value_enum, default_value_t = Method::Mle)]
+    pub method: Method,
+    /// SVGD particles
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub particles: usize,
+    /// Adam steps (MLE: at most)
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub iterations: usize,
+    /// Adam step size in log θ
+    #[arg(long, value_name = "RATE", default_value_t = 0.05)]
+    pub rate: f64,
+    /// Where to start (MLE), or the centre of the starting particles (SVGD); default all 1
+    #[arg(long, value_name = "a,b,...", value_parser = crate::cli::model::theta_list)]
+    pub start: Option<Vec<f64>>,
+    /// Prior of every parameter (SVGD): flat, normal:MEAN,SD, log-normal:MU,SIGMA or half-cauchy:SCALE
+    #[arg(long, value_name = "PRIOR", default_value = "flat", value_parser = prior)]
+    pub prior: Prior,
+    /// Seed of the starting particles (SVGD)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+    /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Cache mode: off, read-only, read-write, refresh or required
+    #[arg(long, value_name = "MODE", default_value = "read-write")]
+    pub cache: phasic::cache::CacheMode,
+}
+
+/// How to fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Maximum likelihood (Adam in log θ)
+    Mle,
+    /// Stein variational gradient descent: a posterior sample
+    Svgd,
+}
+
+/// Parses a prior.
+fn prior(s: &str) -> Result<Prior, String> {
+    let numbers = |v: &str, n: usize| -> Result<Vec<f64>, String> {
+        let xs: Vec<f64> = v
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{x}` is not a number"))
+            })
+            .collect::<Result<_, _>>()?;
+        if xs.len() == n {
+            Ok(xs)
+        } else {
+            Err(format!("`{s}` needs {n} number(s)"))
+        }
+    };
+    let p = match s.split_once(':') {
+        None if s == "flat" => Prior::Flat,
+        Some(("normal", v)) => numbers(v, 2).map(|x| Prior::Normal {
+            mean: x[0],
+            sd: x[1],
+        })?,
+        Some(("log-normal", v)) => numbers(v, 2).map(|x| Prior::LogNormal {
+            mu: x[0],
+            sigma: x[1],
+        })?,
+        Some(("half-cauchy", v)) => numbers(v, 1).map(|x| Prior::HalfCauchy { scale: x[0] })?,
+        _ => {
+            return Err(format!(
+                "`{s}` is not flat, normal:MEAN,SD, log-normal:MU,SIGMA or half-cauchy:SCALE"
+            ));
+        }
+    };
+    p.check().map_err(|e| e.to_string())?;
+    Ok(p)
+}
+
+/// Failures of `phasic fit`.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    /// The data file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A bad observation.
+    #[error("{path}: {what}")]
+    Data {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and where.
+        what: String,
+    },
+    /// The model has no parameterized variant.
+    #[error("model `{0}` has no parameterized variant to fit")]
+    NoTheta(&'static str),
+    /// Building the model failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The likelihood or the fit failed.
+    #[error(transparent)]
+    Core(#[from] phasic::core::Error),
+    /// The result could not be serialised.
+    #[error("cannot serialise the output: {0}")]
+    Output(#[from] serde_json::Error),
+}
+
+/// Reads observed times: a JSON array, or one number per line. Errors name
+/// the line (or array index) and the value.
+pub fn read_data(path: &std::path::Path) -> Result<Vec<f64>, FitError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FitError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad = |what: String| FitError::Data {
+        path: path.to_path_buf(),
+        what,
+    };
+    let check = |x: f64, place: String| -> Result<f64, FitError> {
+        if x.is_finite() && x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(bad(format!(
+                "{place}: {x} is not a finite, non-negative time"
+            )))
+        }
+    };
+    let data: Vec<f64> = if text.trim_start().starts_with('[') {
+        let values: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| bad(format!("not a JSON array of numbers: {e}")))?;
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v.as_f64() {
+                Some(x) => check(x, format!("element {i}")),
+                None => Err(bad(format!("element {i}: `{v}` is not a number"))),
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        text.lines()
+            .enumerate()
+            .filter_map(|(i, l)| {
+                let l = l.split('#').next().unwrap_or("").trim();
+                (!l.is_empty()).then_some((i + 1, l))
+            })
+            .map(|(line, l)| match l.parse::<f64>() {
+                Ok(x) => check(x, format!("line {line}")),
+                Err(_) => Err(bad(format!("line {line}: `{l}` is not a number"))),
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if data.is_empty() {
+        return Err(bad("no observations".into()));
+    }
+    Ok(data)
+}
+
+#[derive(Debug, Serialize)]
+struct Output {
+    model: &'static str,
+    parameters: &'static str,
+    method: Method,
+    observations: usize,
+    vertices: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    theta: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_likelihood: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iterations: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sd: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q025: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    q975: Option<Vec<f64>>,
+    seconds: f64,
+}
+
+/// Runs `phasic fit`; returns the text to print.
+pub fn run(args: &FitArgs) -> Result<String, FitError> {
+    let spec = models::find(&args.name)?;
+    let theta = spec.theta.as_ref().ok_or(FitError::NoTheta(spec.name))?;
+    let data = read_data(&args.data)?;
+    let settings = Settings::new(spec, &args.set)?.with_cache(CacheOptions {
+        mode: args.cache,
+        root: args.cache_dir.clone(),
+    });
+    let t0 = Instant::now();
+    let built = (theta.build)(&settings)?;
+    let n = data.len();
+    let lik = Likelihood::new(&built.graph, Observations::Times(data))?;
+    let start = args.start.clone().unwrap_or_else(|| vec![1.0; theta.dim]);
+    let mut out = Output {
+        model: spec.name,
+        parameters: theta.about,
+        method: args.method,
+        observations: n,
+        vertices: phasic::prelude::GraphView::vertex_count(&built.graph),
+        theta: None,
+        log_likelihood: None,
+        iterations: None,
+        mean: None,
+        sd: None,
+        q025: None,
+        q975: None,
+        seconds: 0.0,
+    };
+    match args.method {
+        Method::Mle => {
+            let fit = maximum_likelihood(
+                &lik,
+                &MleOptions {
+                    start,
+                    iterations: args.iterations,
+                    rate: args.rate,
+                    tolerance: 1e-10,
+                },
+            )?;
+            out.theta = Some(fit.theta);
+            out.log_likelihood = Some(fit.log_likelihood);
+            out.iterations = Some(fit.iterations);
+        }
+        Method::Svgd => {
+            let post = svgd(
+                &lik,
+                &SvgdOptions {
+                    particles: args.particles,
+                    iterations: args.iterations,
+                    rate: args.rate,
+                    priors: vec![args.prior; theta.dim],
+                    center: start,
+                    seed: args.seed,
+                },
+            )?;
+            let q = |p: f64| (0..theta.dim).map(|j| post.quantile(j, p)).collect();
+            out.q025 = Some(q(0.025));
+            out.q975 = Some(q(0.975));
+            out.mean = Some(post.mean);
+            out.sd = Some(post.sd);
+            out.iterations = Some(args.iterations);
+        }
+    }
+    out.seconds = t0.elapsed().as_secs_f64();
+    if args.json {
+        return Ok(serde_json::to_string(&out)?);
+    }
+    let fmt = |v: &Option<Vec<f64>>| {
+        v.as_ref()
+            .map(|v| {
+                v.iter()
+                    .map(|x| format!("{x:.6}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    Ok(match args.method {
+        Method::Mle => format!(
+            "{} ({}), {} observations: MLE θ = ({}), log L = {:.6}, {} steps, {:.2} s",
+            out.model,
+            out.parameters,
+            n,
+            fmt(&out.theta),
+            out.log_likelihood.unwrap_or(f64::NAN),
+            out.iterations.unwrap_or(0),
+            out.seconds
+        ),
+        Method::Svgd => format!(
+            "{} ({}), {} observations, {} particles: posterior mean ({}), sd ({}), 95% interval ({}) to ({}), {:.2} s",
+            out.model,
+            out.parameters,
+            n,
+            args.particles,
+            fmt(&out.mean),
+            fmt(&out.sd),
+            fmt(&out.q025),
+            fmt(&out.q975),
+            out.seconds
+        ),
+    })
+}

@@ -1,0 +1,194 @@
+//! Fitting θ (issue 7): the fit_coalescent workflow — data simulated with
+//! the library's sampler at a known θ, fitted by SVGD — brackets the true
+//! θ in its 95% posterior interval for a fixed seed, independently of the
+//! thread count; and `phasic fit` end to end, with its data errors.
+
+use std::process::{Command, Output};
+
+use phasic::core::{
+    Likelihood, MleOptions, Observations, Posterior, Prior, Sampler, SvgdOptions,
+    maximum_likelihood, svgd,
+};
+use phasic::models::kingman_theta;
+use phasic::prelude::*;
+use rand::SeedableRng;
+use serde_json::Value;
+
+const TRUTH: f64 = 2.0;
+
+/// `count` TMRCAs of the Kingman coalescent (n = 10) at θ = `TRUTH`.
+fn simulated(count: usize, seed: u64) -> Vec<f64> {
+    let mut g = Graph::from_callback(kingman_theta, 10).unwrap();
+    g.update_weights(&[TRUTH]).unwrap();
+    let sampler = Sampler::continuous(&g).unwrap();
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
+    (0..count)
+        .map(|_| sampler.reward(&mut rng, None).unwrap())
+        .collect()
+}
+
+fn posterior(data: &[f64], threads: usize) -> Posterior {
+    let g = Graph::from_callback(kingman_theta, 10).unwrap();
+    let lik = Likelihood::new(&g, Observations::Times(data.to_vec())).unwrap();
+    let options = SvgdOptions {
+        particles: 24,
+        iterations: 150,
+        rate: 0.05,
+        priors: vec![Prior::HalfCauchy { scale: 5.0 }],
+        center: vec![1.0],
+        seed: 11,
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| svgd(&lik, &options).unwrap())
+}
+
+#[test]
+fn the_true_theta_lies_in_the_95_percent_posterior_interval() {
+    let data = simulated(150, 7);
+    let one = posterior(&data, 1);
+    let (lo, hi) = (one.quantile(0, 0.025), one.quantile(0, 0.975));
+    assert!(lo < TRUTH && TRUTH < hi, "[{lo}, {hi}] misses θ = {TRUTH}");
+    // a real posterior, not a point: about TRUTH/√150 wide
+    assert!(one.sd[0] > 0.05 && one.sd[0] < 0.4, "sd {}", one.sd[0]);
+    // the MLE agrees with the posterior mean
+    let g = Graph::from_callback(kingman_theta, 10).unwrap();
+    let lik = Likelihood::new(&g, Observations::Times(data.clone())).unwrap();
+    let mle = maximum_likelihood(
+        &lik,
+        &MleOptions {
+            start: vec![1.0],
+            iterations: 1000,
+            rate: 0.05,
+            tolerance: 1e-10,
+        },
+    )
+    .unwrap();
+    assert!((mle.theta[0] - one.mean[0]).abs() < 0.5 * one.sd[0]);
+    // the same particles, bit for bit, with two threads
+    let two = posterior(&data, 2);
+    assert_eq!(one, two);
+}
+
+fn fit(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_phasic"))
+        .arg("fit")
+        .args(args)
+        .args(["--cache", "off"])
+        .env("PHASIC_CACHE_DIR", dir.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
+    let data = simulated(80, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("times.txt");
+    let text: String = std::iter::once("# TMRCAs\n".to_string())
+        .chain(data.iter().map(|t| format!("{t}\n\n")))
+        .collect();
+    std::fs::write(&lines, text).unwrap();
+    let array = dir.path().join("times.json");
+    std::fs::write(&array, serde_json::to_string(&data).unwrap()).unwrap();
+    let g = Graph::from_callback(kingman_theta, 10).unwrap();
+    let lik = Likelihood::new(&g, Observations::Times(data.clone())).unwrap();
+    let want = maximum_likelihood(
+        &lik,
+        &MleOptions {
+            start: vec![1.0],
+            iterations: 500,
+            rate: 0.05,
+            tolerance: 1e-10,
+        },
+    )
+    .unwrap();
+    for file in [&lines, &array] {
+        let v = json(&fit(&[
+            "kingman",
+            "--set",
+            "n=10",
+            "--data",
+            file.to_str().unwrap(),
+            "--json",
+        ]));
+        assert_eq!(v["method"], "mle");
+        assert_eq!(v["observations"], 80);
+        assert_eq!(v["vertices"], 11);
+        assert_eq!(v["theta"][0].as_f64().unwrap(), want.theta[0]);
+        assert_eq!(v["log_likelihood"].as_f64().unwrap(), want.log_likelihood);
+    }
+    let v = json(&fit(&[
+        "kingman",
+        "--set",
+        "n=10",
+        "--data",
+        array.to_str().unwrap(),
+        "--method",
+        "svgd",
+        "--particles",
+        "8",
+        "--iterations",
+        "40",
+        "--prior",
+        "log-normal:0,2",
+        "--json",
+    ]));
+    let (mean, lo, hi) = (
+        v["mean"][0].as_f64().unwrap(),
+        v["q025"][0].as_f64().unwrap(),
+        v["q975"][0].as_f64().unwrap(),
+    );
+    assert!(lo <= mean && mean <= hi && v["sd"][0].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bad_data_is_an_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str); 6] = [
+        ("1.5\n0.7\nabc\n", "line 3: `abc` is not a number"),
+        (
+            "1.5\n# c\n-0.2\n",
+            "line 3: -0.2 is not a finite, non-negative time",
+        ),
+        ("# nothing\n\n", "no observations"),
+        ("[1.0, \"x\"]", "element 1: `\"x\"` is not a number"),
+        (
+            "[1.0, -3]",
+            "element 1: -3 is not a finite, non-negative time",
+        ),
+        ("[1.0,", "not a JSON array of numbers"),
+    ];
+    for (i, (text, message)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("bad{i}.txt"));
+        std::fs::write(&path, text).unwrap();
+        let out = fit(&["kingman", "--data", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{text:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "{text:?}: {stderr}"
+        );
+        assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+    }
+    let out = fit(&["kingman", "--data", "/nonexistent/times.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/times.txt"));
+    let out = fit(&["segregating_sites", "--data", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = fit(&["kingman", "--data", "x", "--prior", "half-cauchy:-1"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+}
