@@ -150,13 +150,29 @@ impl Posterior {
     }
 }
 
-/// `∇ ln p(z)` of the log posterior in log space.
-fn posterior_gradient(lik: &Likelihood, priors: &[Prior], z: &[f64]) -> Result<Vec<f64>> {
-    let (_, mut gz, theta) = log_space(lik, z)?;
-    for ((g, prior), t) in gz.iter_mut().zip(priors).zip(&theta) {
-        *g += prior.log_density(*t).1 * t + 1.0;
-    }
-    Ok(gz)
+/// `∇ ln p(z)` of the log posterior in log space, for every particle
+/// (likelihood gradients batched and in parallel).
+fn posterior_gradients(
+    lik: &Likelihood,
+    priors: &[Prior],
+    z: &[Vec<f64>],
+) -> Result<Vec<Vec<f64>>> {
+    let thetas: Vec<Vec<f64>> = z
+        .iter()
+        .map(|zi| zi.iter().map(|z| z.exp()).collect())
+        .collect();
+    let grads = lik.gradients(&thetas)?;
+    Ok(grads
+        .into_iter()
+        .zip(&thetas)
+        .map(|((_, g), theta)| {
+            g.iter()
+                .zip(priors)
+                .zip(theta)
+                .map(|((g, prior), t)| (g + prior.log_density(*t).1) * t + 1.0)
+                .collect()
+        })
+        .collect())
 }
 
 /// A posterior sample by SVGD.
@@ -203,10 +219,7 @@ pub fn svgd(lik: &Likelihood, options: &SvgdOptions) -> Result<Posterior> {
         .collect();
     let mut adams: Vec<Adam> = (0..n).map(|_| Adam::new(options.rate, d)).collect();
     for it in 0..options.iterations {
-        let grads = z
-            .par_iter()
-            .map(|zi| posterior_gradient(lik, &options.priors, zi))
-            .collect::<Result<Vec<_>>>()?;
+        let grads = posterior_gradients(lik, &options.priors, &z)?;
         let h = bandwidth(&z);
         let phi: Vec<Vec<f64>> = (0..n)
             .into_par_iter()

@@ -208,21 +208,82 @@ impl Likelihood {
 
     /// `log L(θ)`; `−∞` if an observation is impossible at θ.
     pub fn log_likelihood(&self, theta: &[f64]) -> Result<f64> {
-        let f = self.densities(theta, false)?;
+        let f = self.densities(&[theta], false)?.remove(0);
         Ok(f.iter().map(|d| d[0].ln()).sum())
     }
 
-    /// `log L(θ)` for every θ of `thetas` (in parallel; each value
-    /// computed by one sequential run, so results do not depend on the
-    /// thread count).
+    /// `log L(θ)` for every θ of `thetas`, in order: [`LANES`] θs evaluated
+    /// together (structure of arrays), groups in parallel. Each value is
+    /// bit-identical to [`log_likelihood`](Self::log_likelihood) at its θ,
+    /// whatever the thread count.
     pub fn log_likelihoods(&self, thetas: &[Vec<f64>]) -> Result<Vec<f64>> {
-        thetas.par_iter().map(|t| self.log_likelihood(t)).collect()
+        self.batch(thetas, false, |f, _| Ok(f.iter().map(|d| d[0].ln()).sum()))
     }
 
     /// `(log L(θ), ∂ log L/∂θ)`. An observation with zero density at θ is
     /// an error (the log-likelihood is `−∞` there and has no gradient).
     pub fn gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>)> {
-        let f = self.densities(theta, true)?;
+        self.log_gradient(&self.densities(&[theta], true)?[0])
+    }
+
+    /// [`gradient`](Self::gradient) for every θ of `thetas`, batched and in
+    /// parallel like [`log_likelihoods`](Self::log_likelihoods); each result
+    /// bit-identical to the single evaluation.
+    pub fn gradients(&self, thetas: &[Vec<f64>]) -> Result<Vec<(f64, Vec<f64>)>> {
+        self.batch(thetas, true, |f, lik| lik.log_gradient(f))
+    }
+
+    /// Runs `thetas` in groups of [`LANES`], groups in parallel, and maps
+    /// every θ's densities through `each`.
+    fn batch<T: Send>(
+        &self,
+        thetas: &[Vec<f64>],
+        derivatives: bool,
+        each: impl Fn(&[Vec<f64>], &Self) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        // θs needing similar numbers of steps share a group (lanes run the
+        // longest lane's steps); a θ's result does not depend on its group
+        let mut order: Vec<usize> = (0..thetas.len()).collect();
+        let cost: Vec<f64> = thetas.iter().map(|t| self.rate_bound(t)).collect();
+        order.sort_by(|&a, &b| cost[a].total_cmp(&cost[b]).then(a.cmp(&b)));
+        let groups = order
+            .par_chunks(LANES)
+            .map(|c| {
+                let refs: Vec<&[f64]> = c.iter().map(|&i| thetas[i].as_slice()).collect();
+                self.densities(&refs, derivatives)?
+                    .iter()
+                    .map(|f| each(f, self))
+                    .collect::<Result<Vec<T>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut out: Vec<Option<T>> = thetas.iter().map(|_| None).collect();
+        for (&i, r) in order.iter().zip(groups.into_iter().flatten()) {
+            out[i] = Some(r);
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// A cheap proxy of the series length at θ: the largest total rate of a
+    /// transient vertex (NaN-free; invalid θs sort anywhere and fail later).
+    fn rate_bound(&self, theta: &[f64]) -> f64 {
+        let p = self.param_dim;
+        (0..self.transient.len())
+            .map(|u| {
+                (self.offsets[u]..self.offsets[u + 1])
+                    .map(|e| {
+                        self.coeffs[e * p..(e + 1) * p]
+                            .iter()
+                            .zip(theta)
+                            .fold(self.base[e], |s, (c, t)| s + c * t)
+                    })
+                    .sum::<f64>()
+            })
+            .filter(|r| r.is_finite())
+            .fold(0.0, f64::max)
+    }
+
+    /// `(Σ ln f, Σ ∇f/f)` from the densities with derivatives.
+    fn log_gradient(&self, f: &[Vec<f64>]) -> Result<(f64, Vec<f64>)> {
         let mut ll = 0.0;
         let mut grad = vec![0.0; self.param_dim];
         for (d, &x) in f.iter().zip(&self.data) {
@@ -284,46 +345,34 @@ impl Likelihood {
         Ok((w, ws))
     }
 
-    /// For every observation: the density (pmf) and, with `derivatives`,
-    /// its partial derivatives (`[f, ∂f/∂θ_1, …]`). The derivatives are
-    /// carried in passes of at most [`PASS`] parameters.
-    fn densities(&self, theta: &[f64], derivatives: bool) -> Result<Vec<Vec<f64>>> {
-        let at = self.at(theta)?;
+    /// For every θ of `thetas` (at most [`LANES`]) and every observation:
+    /// the density (pmf) and, with `derivatives`, its partial derivatives
+    /// (`[f, ∂f/∂θ_1, …]`). The derivatives are carried in passes of at
+    /// most [`PASS`] parameters.
+    fn densities(&self, thetas: &[&[f64]], derivatives: bool) -> Result<Vec<Vec<Vec<f64>>>> {
+        let ats = thetas
+            .iter()
+            .map(|t| self.at(t))
+            .collect::<Result<Vec<At>>>()?;
         let p = self.param_dim;
         let width = if derivatives { p + 1 } else { 1 };
-        let mut f = vec![vec![0.0; width]; self.data.len()];
+        let mut f = vec![vec![vec![0.0; width]; self.data.len()]; ats.len()];
         let passes: Vec<std::ops::Range<usize>> = if derivatives {
             (0..p).step_by(PASS).map(|a| a..(a + PASS).min(p)).collect()
         } else {
             std::iter::once(0..0).collect()
         };
         for params in passes {
-            let g = match params.len() {
-                0 => self.series::<1>(&at, params.clone()),
-                1 => self.series::<2>(&at, params.clone()),
-                2 => self.series::<3>(&at, params.clone()),
-                3 => self.series::<4>(&at, params.clone()),
-                4 => self.series::<5>(&at, params.clone()),
-                5 => self.series::<6>(&at, params.clone()),
-                6 => self.series::<7>(&at, params.clone()),
-                _ => self.series::<8>(&at, params.clone()),
-            };
-            let d = params.len() + 1;
-            for (fi, &t) in f.iter_mut().zip(&self.data) {
-                let mut acc = vec![0.0; d];
-                if self.discrete {
-                    // P(T = k) = π_{k−1}·s
-                    acc.copy_from_slice(&g[(t as usize - 1) * d..t as usize * d]);
-                } else {
-                    for (k, pk) in poisson_window(at.lambda * t, self.tolerance, &at.ln_fact) {
-                        for (a, gj) in acc.iter_mut().zip(&g[k * d..(k + 1) * d]) {
-                            *a += pk * gj;
-                        }
+            macro_rules! run {
+                ($($d:literal)*) => {
+                    match (params.len() + 1, ats.len()) {
+                        $(($d, 1) => self.series::<$d, 1>(&ats, params.clone(), &mut f),)*
+                        $(($d, _) => self.series::<$d, LANES>(&ats, params.clone(), &mut f),)*
+                        _ => unreachable!("passes carry at most {PASS} parameters"),
                     }
-                }
-                fi[0] = acc[0];
-                fi[1 + params.start..1 + params.end].copy_from_slice(&acc[1..]);
+                };
             }
+            run!(1 2 3 4 5 6 7 8);
         }
         Ok(f)
     }
@@ -391,77 +440,88 @@ impl Likelihood {
         })
     }
 
-    /// `g_k = π_k·s` for `k = 0..=steps` with the derivatives along
-    /// `params` (`D = params.len() + 1` values per step), flattened.
-    fn series<const D: usize>(&self, at: &At, params: std::ops::Range<usize>) -> Vec<f64> {
+    /// Runs the series `g_k = π_k·s` (`k = 0..=steps`) with the
+    /// derivatives along `params` (`D = params.len() + 1` values) for the
+    /// θs of `ats` side by side (`L` lanes; lanes beyond `ats` repeat the
+    /// last), then mixes it into the densities `f[lane][observation]`.
+    /// Every lane runs the same operations as it would alone.
+    fn series<const D: usize, const L: usize>(
+        &self,
+        ats: &[At],
+        params: std::ops::Range<usize>,
+        f: &mut [Vec<Vec<f64>>],
+    ) {
         let p = self.param_dim;
-        let inv = 1.0 / at.lambda;
         let m = self.transient.len();
-        // the derivative of `b + c·θ` along the pass's parameters
-        let dual = |value: f64, coeffs: &[f64], scale: f64| -> [f64; D] {
-            let mut x = [0.0; D];
-            x[0] = value * scale;
-            for (xj, c) in x[1..].iter_mut().zip(&coeffs[params.clone()]) {
-                *xj = c * scale;
+        let lane = |l: usize| &ats[l.min(ats.len() - 1)];
+        // `(b + c·θ)·scale` and its derivatives along the pass, per lane
+        let dual = |w: &dyn Fn(&At) -> f64, coeffs: &[f64], scale: &dyn Fn(&At) -> f64| {
+            let mut x = [[0.0; L]; D];
+            for l in 0..L {
+                let (at, sc) = (lane(l), scale(lane(l)));
+                x[0][l] = w(at) * sc;
+                for (j, c) in coeffs[params.clone()].iter().enumerate() {
+                    x[j + 1][l] = c * sc;
+                }
             }
             x
         };
+        let one = |_: &At| 1.0;
+        let inv = |at: &At| 1.0 / at.lambda;
         // α (the start's weights normalised) with derivatives
-        let mut x = vec![[0.0; D]; m];
-        let dtotal = self
-            .start_targets
-            .iter()
-            .enumerate()
-            .fold([0.0; D], |mut a, (e, _)| {
-                let c = dual(at.ws[e], &self.start_coeffs[e * p..(e + 1) * p], 1.0);
-                a.iter_mut().zip(&c).for_each(|(a, c)| *a += c);
-                a
-            });
+        let mut dtotal = [[0.0; L]; D];
+        for e in 0..self.start_targets.len() {
+            let c = dual(&|at| at.ws[e], &self.start_coeffs[e * p..(e + 1) * p], &one);
+            add(&mut dtotal, &c);
+        }
+        let mut x = vec![[[0.0; L]; D]; m];
         for (e, &t) in self.start_targets.iter().enumerate() {
             if t == EXIT {
                 continue;
             }
-            let c = dual(at.ws[e], &self.start_coeffs[e * p..(e + 1) * p], 1.0);
+            let c = dual(&|at| at.ws[e], &self.start_coeffs[e * p..(e + 1) * p], &one);
             let xt = &mut x[t as usize];
-            xt[0] += c[0] / at.total;
-            for j in 1..D {
-                xt[j] += (c[j] * at.total - c[0] * dtotal[j]) / (at.total * at.total);
+            for l in 0..L {
+                let total = lane(l).total;
+                xt[0][l] += c[0][l] / total;
+                for j in 1..D {
+                    xt[j][l] += (c[j][l] * total - c[0][l] * dtotal[j][l]) / (total * total);
+                }
             }
         }
         // stay (1 − λ_u/Λ), exits, and moves (w/Λ) with derivatives
-        let mut stay = vec![[0.0; D]; m];
-        let mut exit = vec![[0.0; D]; m];
-        let mut moves: Vec<(u32, [f64; D])> = Vec::with_capacity(self.targets.len());
+        let mut stay = vec![[[0.0; L]; D]; m];
+        let mut exit = vec![[[0.0; L]; D]; m];
+        let mut moves: Vec<(u32, [[f64; L]; D])> = Vec::with_capacity(self.targets.len());
         let mut move_offsets = Vec::with_capacity(m + 1);
         move_offsets.push(0);
         for u in 0..m {
-            stay[u][0] = 1.0;
+            stay[u][0] = [1.0; L];
             for e in self.offsets[u]..self.offsets[u + 1] {
-                let q = dual(at.w[e], &self.coeffs[e * p..(e + 1) * p], inv);
-                stay[u].iter_mut().zip(&q).for_each(|(s, q)| *s -= q);
+                let q = dual(&|at| at.w[e], &self.coeffs[e * p..(e + 1) * p], &inv);
+                sub(&mut stay[u], &q);
                 match self.targets[e] {
-                    EXIT => exit[u]
-                        .iter_mut()
-                        .zip(&q)
-                        .for_each(|(s, q)| *s += q * at.lambda),
+                    EXIT => add(
+                        &mut exit[u],
+                        &dual(&|at| at.w[e], &self.coeffs[e * p..(e + 1) * p], &one),
+                    ),
                     t => moves.push((t, q)),
                 }
             }
             move_offsets.push(moves.len());
         }
-        let mut g = vec![0.0; (at.steps + 1) * D];
-        let mut next = vec![[0.0; D]; m];
-        for (k, gk) in g.chunks_exact_mut(D).enumerate() {
-            let mut acc = [0.0; D];
+        let steps = (0..L).map(|l| lane(l).steps).max().unwrap_or(0);
+        let mut g = vec![[[0.0; L]; D]; steps + 1];
+        let mut next = vec![[[0.0; L]; D]; m];
+        for (k, gk) in g.iter_mut().enumerate() {
             for (xu, su) in x.iter().zip(&exit) {
-                dual_madd(&mut acc, xu, su);
+                dual_madd(gk, xu, su);
             }
-            gk.copy_from_slice(&acc);
-            if k == at.steps {
+            if k == steps {
                 break;
             }
             for ((n, xu), s) in next.iter_mut().zip(&x).zip(&stay) {
-                *n = [0.0; D];
+                *n = [[0.0; L]; D];
                 dual_madd(n, xu, s);
             }
             for (u, xu) in x.iter().enumerate() {
@@ -471,9 +531,31 @@ impl Likelihood {
             }
             std::mem::swap(&mut x, &mut next);
         }
-        g
+        // densities: P(T = k) = g_{k−1} (discrete), Σ_k Poisson(k; Λt) g_k (continuous)
+        for (l, fl) in f.iter_mut().enumerate().take(ats.len()) {
+            let at = &ats[l];
+            for (fi, &t) in fl.iter_mut().zip(&self.data) {
+                let mut acc = [0.0; D];
+                if self.discrete {
+                    for j in 0..D {
+                        acc[j] = g[t as usize - 1][j][l];
+                    }
+                } else {
+                    for (k, pk) in poisson_window(at.lambda * t, self.tolerance, &at.ln_fact) {
+                        for j in 0..D {
+                            acc[j] += pk * g[k][j][l];
+                        }
+                    }
+                }
+                fi[0] = acc[0];
+                fi[1 + params.start..1 + params.end].copy_from_slice(&acc[1..]);
+            }
+        }
     }
 }
+
+/// θs evaluated side by side by the batch methods.
+pub const LANES: usize = 4;
 
 /// Parameters whose derivatives one pass of the series carries.
 const PASS: usize = 7;
@@ -493,13 +575,38 @@ struct At {
     ln_fact: Vec<f64>,
 }
 
-/// `acc += x·a` for first-order dual numbers (value, then derivatives).
+/// `acc += x·a` for first-order dual numbers (value, then derivatives),
+/// lane by lane.
 #[inline]
-fn dual_madd<const D: usize>(acc: &mut [f64; D], x: &[f64; D], a: &[f64; D]) {
-    acc[0] += x[0] * a[0];
-    for j in 1..D {
-        acc[j] += x[j] * a[0] + x[0] * a[j];
+fn dual_madd<const D: usize, const L: usize>(
+    acc: &mut [[f64; L]; D],
+    x: &[[f64; L]; D],
+    a: &[[f64; L]; D],
+) {
+    for l in 0..L {
+        acc[0][l] += x[0][l] * a[0][l];
     }
+    for j in 1..D {
+        for l in 0..L {
+            acc[j][l] += x[j][l] * a[0][l] + x[0][l] * a[j][l];
+        }
+    }
+}
+
+/// `acc += x` componentwise.
+fn add<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D]) {
+    acc.iter_mut()
+        .flatten()
+        .zip(x.iter().flatten())
+        .for_each(|(a, x)| *a += x);
+}
+
+/// `acc −= x` componentwise.
+fn sub<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D]) {
+    acc.iter_mut()
+        .flatten()
+        .zip(x.iter().flatten())
+        .for_each(|(a, x)| *a -= x);
 }
 
 /// The Poisson(`mean`) probabilities that matter: `(k, P(N = k))` from
