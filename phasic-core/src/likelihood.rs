@@ -457,11 +457,13 @@ impl Likelihood {
         // `(b + c·θ)·scale` and its derivatives along the pass, per lane
         let dual = |w: &dyn Fn(&At) -> f64, coeffs: &[f64], scale: &dyn Fn(&At) -> f64| {
             let mut x = [[0.0; L]; D];
-            for l in 0..L {
-                let (at, sc) = (lane(l), scale(lane(l)));
-                x[0][l] = w(at) * sc;
-                for (j, c) in coeffs[params.clone()].iter().enumerate() {
-                    x[j + 1][l] = c * sc;
+            let cs = &coeffs[params.clone()];
+            let (value, partials) = x.split_at_mut(1);
+            for (l, v) in value[0].iter_mut().enumerate() {
+                let sc = scale(lane(l));
+                *v = w(lane(l)) * sc;
+                for (xj, c) in partials.iter_mut().zip(cs) {
+                    xj[l] = c * sc;
                 }
             }
             x
