@@ -27,6 +27,12 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// A writer whose bytes start with a format version.
+    pub fn versioned(version: u32) -> Writer {
+        let mut w = Writer::default();
+        w.u32(version);
+        w
+    }
     pub fn u8(&mut self, x: u8) {
         self.bytes.push(x);
     }
@@ -70,6 +76,17 @@ impl<'a> Reader<'a> {
     #[cfg(test)]
     pub fn new(bytes: &'a [u8], what: &'static str) -> Self {
         Reader { bytes, what }
+    }
+
+    /// A reader of sealed bytes that start with a format version
+    /// ([`Writer::versioned`]), after checking the seal and the version.
+    pub fn unseal_versioned(bytes: &'a [u8], what: &'static str, version: u32) -> Result<Self> {
+        let mut r = Self::unseal(bytes, what)?;
+        let v = r.u32()?;
+        if v != version {
+            return Err(r.error(format!("format version {v}, expected {version}")));
+        }
+        Ok(r)
     }
 
     /// A reader of sealed bytes ([`Writer::seal`]), after checking the seal.

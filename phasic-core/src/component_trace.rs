@@ -455,8 +455,7 @@ impl ComponentTrace {
     /// The portable little-endian encoding, sealed with a truncated
     /// SHA-256 of itself (any damaged byte is detected on decoding).
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.u32(TRACE_FORMAT_VERSION);
+        let mut w = Writer::versioned(TRACE_FORMAT_VERSION);
         w.u32(self.size);
         w.u32(self.exits);
         w.u32(self.param_dim);
@@ -502,13 +501,7 @@ impl ComponentTrace {
     /// and edges to existing vertices), so evaluating a decoded trace
     /// never panics; bad bytes are an [`Error::Decode`].
     pub fn decode(bytes: &[u8]) -> Result<ComponentTrace> {
-        let mut r = Reader::unseal(bytes, "component trace")?;
-        let version = r.u32()?;
-        if version != TRACE_FORMAT_VERSION {
-            return Err(r.error(format!(
-                "format version {version}, expected {TRACE_FORMAT_VERSION}"
-            )));
-        }
+        let mut r = Reader::unseal_versioned(bytes, "component trace", TRACE_FORMAT_VERSION)?;
         let (size, exits, param_dim) = (r.u32()?, r.u32()?, r.u32()?);
         let edge_offsets = r.u32s()?;
         let edge_targets = r.u32s()?;

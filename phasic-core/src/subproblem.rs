@@ -191,8 +191,7 @@ impl Subproblem {
     /// The portable little-endian encoding, sealed with a truncated
     /// SHA-256 of itself.
     pub fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.u32(TRACE_FORMAT_VERSION);
+        let mut w = Writer::versioned(TRACE_FORMAT_VERSION);
         w.u32(self.size);
         w.u32(self.exits);
         w.u32(self.param_dim);
@@ -208,13 +207,7 @@ impl Subproblem {
     /// out of range, self-loops, unused exits, non-finite weights or a
     /// vertex without edges are errors.
     pub fn decode(bytes: &[u8]) -> Result<Subproblem> {
-        let mut r = Reader::unseal(bytes, "subproblem")?;
-        let version = r.u32()?;
-        if version != TRACE_FORMAT_VERSION {
-            return Err(r.error(format!(
-                "format version {version}, expected {TRACE_FORMAT_VERSION}"
-            )));
-        }
+        let mut r = Reader::unseal_versioned(bytes, "subproblem", TRACE_FORMAT_VERSION)?;
         let sub = Subproblem {
             size: r.u32()?,
             exits: r.u32()?,

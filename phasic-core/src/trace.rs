@@ -27,7 +27,7 @@ use crate::phase_type::PhaseType;
 use crate::program::{Command, Program, check_rewards, elimination_order};
 use crate::subproblem::Subproblem;
 use crate::support::analyse;
-use crate::view::GraphView;
+use crate::view::{GraphView, reweighted_view};
 
 /// Default [`TraceOptions::min_subproblem`].
 pub const DEFAULT_MIN_SUBPROBLEM: usize = 64;
@@ -59,32 +59,7 @@ struct Structure<'a, G: ?Sized> {
     weights: Vec<f64>,
 }
 
-impl<G: GraphView + ?Sized> GraphView for Structure<'_, G> {
-    fn state_len(&self) -> usize {
-        self.view.state_len()
-    }
-    fn states(&self) -> &[i32] {
-        self.view.states()
-    }
-    fn offsets(&self) -> &[u64] {
-        self.view.offsets()
-    }
-    fn targets(&self) -> &[u32] {
-        self.view.targets()
-    }
-    fn weights(&self) -> &[f64] {
-        &self.weights
-    }
-    fn param_dim(&self) -> usize {
-        self.view.param_dim()
-    }
-    fn base_weights(&self) -> &[f64] {
-        self.view.base_weights()
-    }
-    fn coefficients(&self) -> &[f64] {
-        self.view.coefficients()
-    }
-}
+reweighted_view!(Structure);
 
 /// A run of positions in the elimination order.
 #[derive(Debug, Clone)]
@@ -890,29 +865,4 @@ impl<G: GraphView + ?Sized> AtTheta<'_, G> {
     }
 }
 
-impl<G: GraphView + ?Sized> GraphView for AtTheta<'_, G> {
-    fn state_len(&self) -> usize {
-        self.view.state_len()
-    }
-    fn states(&self) -> &[i32] {
-        self.view.states()
-    }
-    fn offsets(&self) -> &[u64] {
-        self.view.offsets()
-    }
-    fn targets(&self) -> &[u32] {
-        self.view.targets()
-    }
-    fn weights(&self) -> &[f64] {
-        &self.weights
-    }
-    fn param_dim(&self) -> usize {
-        self.view.param_dim()
-    }
-    fn base_weights(&self) -> &[f64] {
-        self.view.base_weights()
-    }
-    fn coefficients(&self) -> &[f64] {
-        self.view.coefficients()
-    }
-}
+reweighted_view!(AtTheta);

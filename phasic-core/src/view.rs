@@ -81,3 +81,38 @@ pub trait GraphView: Sync {
         self.edge_range(v).is_empty()
     }
 }
+
+/// Implements [`GraphView`] for a struct with fields `view: &G` (any
+/// `GraphView`) and `weights: Vec<f64>`: the view's structure, borrowed,
+/// with other weights.
+macro_rules! reweighted_view {
+    ($t:ident) => {
+        impl<G: $crate::view::GraphView + ?Sized> $crate::view::GraphView for $t<'_, G> {
+            fn state_len(&self) -> usize {
+                self.view.state_len()
+            }
+            fn states(&self) -> &[i32] {
+                self.view.states()
+            }
+            fn offsets(&self) -> &[u64] {
+                self.view.offsets()
+            }
+            fn targets(&self) -> &[u32] {
+                self.view.targets()
+            }
+            fn weights(&self) -> &[f64] {
+                &self.weights
+            }
+            fn param_dim(&self) -> usize {
+                self.view.param_dim()
+            }
+            fn base_weights(&self) -> &[f64] {
+                self.view.base_weights()
+            }
+            fn coefficients(&self) -> &[f64] {
+                self.view.coefficients()
+            }
+        }
+    };
+}
+pub(crate) use reweighted_view;
