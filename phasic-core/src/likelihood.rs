@@ -614,26 +614,32 @@ fn sub<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D
 /// The Poisson(`mean`) probabilities that matter: `(k, P(N = k))` from
 /// the first `k` whose left tail is below `tolerance`/1000 to the last
 /// whose right tail is (at most `ln_fact.len() − 1`, the series' length);
-/// `ln_fact[k] = ln k!`. Computed outward from the mode in log space.
+/// `ln_fact[k] = ln k!`. The mode's probability in log space, the others
+/// outward from it by the ratio recurrence.
 fn poisson_window(mean: f64, tolerance: f64, ln_fact: &[f64]) -> Vec<(usize, f64)> {
     let last = ln_fact.len() - 1;
     if mean == 0.0 {
         return vec![(0, 1.0)];
     }
-    let ln_p = |k: usize| -mean + k as f64 * mean.ln() - ln_fact[k];
     let mode = (mean.floor() as usize).min(last);
+    let p_mode = (-mean + mode as f64 * mean.ln() - ln_fact[mode]).exp();
     let mut out = Vec::new();
-    // left of the mode: the tail below k is at most p_k · k/(k + 1 − mean)… bounded by p_k·(k + 1)
+    // left of the mode, p_{k−1} = p_k·k/mean; the tail below k is at most p_k·(k + 1)
+    let mut pk = p_mode;
     for k in (0..mode).rev() {
-        let pk = ln_p(k).exp();
+        pk *= (k + 1) as f64 / mean;
         out.push((k, pk));
         if pk * (k as f64 + 1.0) < tolerance * 1e-3 {
             break;
         }
     }
     out.reverse();
+    // right of it, p_{k+1} = p_k·mean/(k + 1), until the geometric tail bound is tiny
+    let mut pk = p_mode;
     for k in mode..=last {
-        let pk = ln_p(k).exp();
+        if k > mode {
+            pk *= mean / k as f64;
+        }
         out.push((k, pk));
         let kf = k as f64;
         if kf > mean && pk * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0)) < tolerance * 1e-3 {
