@@ -209,7 +209,7 @@ impl Likelihood {
     /// `log L(θ)`; `−∞` if an observation is impossible at θ.
     pub fn log_likelihood(&self, theta: &[f64]) -> Result<f64> {
         let f = self.densities(&[theta], false)?.remove(0);
-        Ok(f.iter().map(|d| d[0].ln()).sum())
+        Ok(f.iter().map(|d| d[0]).sum())
     }
 
     /// `log L(θ)` for every θ of `thetas`, in order: [`LANES`] θs evaluated
@@ -217,7 +217,7 @@ impl Likelihood {
     /// bit-identical to [`log_likelihood`](Self::log_likelihood) at its θ,
     /// whatever the thread count.
     pub fn log_likelihoods(&self, thetas: &[Vec<f64>]) -> Result<Vec<f64>> {
-        self.batch(thetas, false, |f, _| Ok(f.iter().map(|d| d[0].ln()).sum()))
+        self.batch(thetas, false, |f, _| Ok(f.iter().map(|d| d[0]).sum()))
     }
 
     /// `(log L(θ), ∂ log L/∂θ)`. An observation with zero density at θ is
@@ -282,21 +282,21 @@ impl Likelihood {
             .fold(0.0, f64::max)
     }
 
-    /// `(Σ ln f, Σ ∇f/f)` from the densities with derivatives.
+    /// `(Σ ln f, Σ ∇f/f)` from the log-densities and scores.
     fn log_gradient(&self, f: &[Vec<f64>]) -> Result<(f64, Vec<f64>)> {
         let mut ll = 0.0;
         let mut grad = vec![0.0; self.param_dim];
         for (d, &x) in f.iter().zip(&self.data) {
-            if d[0].is_nan() || d[0] <= 0.0 {
+            if !d[0].is_finite() {
                 return Err(Error::InvalidSetting {
                     name: "observation",
                     value: x,
                     reason: "has zero probability at this θ: the log-likelihood is −∞",
                 });
             }
-            ll += d[0].ln();
-            for (g, dj) in grad.iter_mut().zip(&d[1..]) {
-                *g += dj / d[0];
+            ll += d[0];
+            for (g, score) in grad.iter_mut().zip(&d[1..]) {
+                *g += score;
             }
         }
         Ok((ll, grad))
@@ -346,9 +346,9 @@ impl Likelihood {
     }
 
     /// For every θ of `thetas` (at most [`LANES`]) and every observation:
-    /// the density (pmf) and, with `derivatives`, its partial derivatives
-    /// (`[f, ∂f/∂θ_1, …]`). The derivatives are carried in passes of at
-    /// most [`PASS`] parameters.
+    /// the log-density (log-pmf; `−∞` if impossible) and, with
+    /// `derivatives`, the scores `∂f/∂θ_j / f` (`[ln f, s_1, …]`). The
+    /// derivatives are carried in passes of at most [`PASS`] parameters.
     fn densities(&self, thetas: &[&[f64]], derivatives: bool) -> Result<Vec<Vec<Vec<f64>>>> {
         let ats = thetas
             .iter()
@@ -533,24 +533,32 @@ impl Likelihood {
             }
             std::mem::swap(&mut x, &mut next);
         }
-        // densities: P(T = k) = g_{k−1} (discrete), Σ_k Poisson(k; Λt) g_k (continuous)
+        // log-densities and scores: P(T = k) = g_{k−1} (discrete),
+        // Σ_k Poisson(k; Λt) g_k (continuous)
         for (l, fl) in f.iter_mut().enumerate().take(ats.len()) {
             let at = &ats[l];
-            for (fi, &t) in fl.iter_mut().zip(&self.data) {
-                let mut acc = [0.0; D];
-                if self.discrete {
-                    for j in 0..D {
-                        acc[j] = g[t as usize - 1][j][l];
-                    }
-                } else {
-                    for (k, pk) in poisson_window(at.lambda * t, self.tolerance, &at.ln_fact) {
-                        for j in 0..D {
-                            acc[j] += pk * g[k][j][l];
-                        }
-                    }
+            let lane_g = |k: usize| -> [f64; D] {
+                let mut v = [0.0; D];
+                for (vj, gj) in v.iter_mut().zip(&g[k]) {
+                    *vj = gj[l];
                 }
-                fi[0] = acc[0];
-                fi[1 + params.start..1 + params.end].copy_from_slice(&acc[1..]);
+                v
+            };
+            let g_bound = exit.iter().map(|e| e[0][l]).fold(0.0, f64::max);
+            for (fi, &t) in fl.iter_mut().zip(&self.data) {
+                let (ln_f, sum) = if self.discrete {
+                    let v = lane_g(t as usize - 1);
+                    (v[0].ln(), v)
+                } else {
+                    poisson_mix(at.lambda * t, &at.ln_fact, g_bound, self.tolerance, lane_g)
+                };
+                fi[0] = ln_f;
+                for (fj, sj) in fi[1 + params.start..1 + params.end]
+                    .iter_mut()
+                    .zip(&sum[1..])
+                {
+                    *fj = sj / sum[0];
+                }
             }
         }
     }
@@ -611,42 +619,65 @@ fn sub<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D
         .for_each(|(a, x)| *a -= x);
 }
 
-/// The Poisson(`mean`) probabilities that matter: `(k, P(N = k))` from
-/// the first `k` whose left tail is below `tolerance`/1000 to the last
-/// whose right tail is (at most `ln_fact.len() − 1`, the series' length);
-/// `ln_fact[k] = ln k!`. The mode's probability in log space, the others
-/// outward from it by the ratio recurrence.
-fn poisson_window(mean: f64, tolerance: f64, ln_fact: &[f64]) -> Vec<(usize, f64)> {
+/// `(ln Σ_k P(N = k)·g_k[0], Σ_k r_k·g_k)` for `N ~ Poisson(mean)`, where
+/// `r_k` is `P(N = k)` relative to the mode's (in a unit that moves down
+/// the left tail while nothing has been summed), so that densities far in
+/// a tail keep their logarithm instead of underflowing. To the right of the
+/// mode the sum stops when the remaining Poisson tail times `g_bound` (a
+/// bound of `g_k[0]`) is below `tolerance` relative to the sum, or at the
+/// end of the series (`ln_fact.len() − 1`, with `ln_fact[k] = ln k!`); to
+/// the left when the weights are negligible next to the sum. The ratio of
+/// a derivative component to component 0 of the sum is the score.
+fn poisson_mix<const D: usize>(
+    mean: f64,
+    ln_fact: &[f64],
+    g_bound: f64,
+    tolerance: f64,
+    g: impl Fn(usize) -> [f64; D],
+) -> (f64, [f64; D]) {
     let last = ln_fact.len() - 1;
+    let mut acc = [0.0; D];
+    let add = |acc: &mut [f64; D], r: f64, k: usize| {
+        for (a, gk) in acc.iter_mut().zip(g(k)) {
+            *a += r * gk;
+        }
+    };
     if mean == 0.0 {
-        return vec![(0, 1.0)];
+        add(&mut acc, 1.0, 0);
+        return (acc[0].ln(), acc);
     }
     let mode = (mean.floor() as usize).min(last);
-    let p_mode = (-mean + mode as f64 * mean.ln() - ln_fact[mode]).exp();
-    let mut out = Vec::new();
-    // left of the mode, p_{k−1} = p_k·k/mean; the tail below k is at most p_k·(k + 1)
-    let mut pk = p_mode;
-    for k in (0..mode).rev() {
-        pk *= (k + 1) as f64 / mean;
-        out.push((k, pk));
-        if pk * (k as f64 + 1.0) < tolerance * 1e-3 {
-            break;
-        }
-    }
-    out.reverse();
-    // right of it, p_{k+1} = p_k·mean/(k + 1), until the geometric tail bound is tiny
-    let mut pk = p_mode;
-    for k in mode..=last {
-        if k > mode {
-            pk *= mean / k as f64;
-        }
-        out.push((k, pk));
+    let ln_p_mode = -mean + mode as f64 * mean.ln() - ln_fact[mode];
+    add(&mut acc, 1.0, mode);
+    let mut r = 1.0;
+    for k in mode + 1..=last {
+        r *= mean / k as f64;
+        add(&mut acc, r, k);
         let kf = k as f64;
-        if kf > mean && pk * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0)) < tolerance * 1e-3 {
+        if kf > mean
+            && r * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0)) * g_bound <= tolerance * acc[0]
+        {
             break;
         }
     }
-    out
+    // left of the mode, last: while nothing has been summed the unit of the
+    // sum moves down with the weights (`shift`, in log), so a density whose
+    // mass lies far in the left tail keeps its logarithm
+    const TINY: f64 = 1e-250;
+    let mut shift = 0.0;
+    let mut r = 1.0;
+    for k in (0..mode).rev() {
+        r *= (k + 1) as f64 / mean;
+        if r < TINY {
+            if acc.iter().any(|&a| a != 0.0) {
+                break; // negligible next to what was summed
+            }
+            r /= TINY;
+            shift += TINY.ln();
+        }
+        add(&mut acc, r, k);
+    }
+    (ln_p_mode + shift + acc[0].ln(), acc)
 }
 
 #[cfg(test)]
@@ -654,17 +685,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn poisson_windows_hold_the_mass() {
+    fn poisson_mixtures_keep_tails_in_log_space() {
         let mut ln_fact = vec![0.0];
-        for k in 1..4000 {
+        for k in 1..6000 {
             ln_fact.push(ln_fact[k - 1] + (k as f64).ln());
         }
         for mean in [0.3, 1.0, 7.5, 120.0, 2500.0] {
-            let w = poisson_window(mean, 1e-12, &ln_fact);
-            let total: f64 = w.iter().map(|(_, p)| p).sum();
-            assert!((total - 1.0).abs() < 1e-11, "mean {mean}: {total}");
-            assert!(w.windows(2).all(|p| p[1].0 == p[0].0 + 1));
+            // g ≡ 1: the weights sum to one (up to the rounding of ln k!,
+            // a sum of k logarithms)
+            let (ln_total, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |_| [1.0]);
+            assert!(
+                ln_total.abs() < 1e-14 * mean.max(100.0),
+                "mean {mean}: {ln_total}"
+            );
+            // g = [1 only at k = 0]: P(N = 0) = e^{-mean}, far below the mode's weight
+            let (ln_p0, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |k| {
+                [if k == 0 { 1.0 } else { 0.0 }]
+            });
+            assert!(
+                (ln_p0 + mean).abs() < 1e-9 * mean.max(1.0),
+                "mean {mean}: {ln_p0}"
+            );
         }
-        assert_eq!(poisson_window(0.0, 1e-12, &ln_fact), vec![(0, 1.0)]);
+        // the score is the weighted mean of the derivative component
+        let (_, s) = poisson_mix::<2>(3.0, &ln_fact, 1.0, 1e-15, |k| [1.0, k as f64]);
+        assert!((s[1] / s[0] - 3.0).abs() < 1e-12);
     }
 }
