@@ -8,7 +8,7 @@ use phasic_core::{Callback, Graph, GraphView};
 use crate::archive::MappedGraph;
 use crate::error::{Error, Result};
 use crate::mode::{CacheMode, cache_root};
-use crate::store::{GraphStore, Lookup};
+use crate::store::GraphStore;
 
 /// A graph from the cache (mapped, used in place) or freshly built.
 #[derive(Debug)]
@@ -119,14 +119,7 @@ pub fn build_graph<C: Callback>(
             CacheStatus::Off,
         ));
     }
-    let required = |e: Error| -> Result<()> {
-        if mode == CacheMode::Required {
-            Err(Error::Required(Box::new(e)))
-        } else {
-            tracing::warn!(error = %e, "graph cache unusable; building without it");
-            Ok(())
-        }
-    };
+    let required = |e: Error| mode.tolerate(e, "graph cache");
     let root = match cache_root(options.root.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -139,30 +132,14 @@ pub fn build_graph<C: Callback>(
     };
     let store = GraphStore::new(&root);
     let key = callback.key(&params);
-    if mode != CacheMode::Refresh {
-        let lookup = if mode == CacheMode::ReadOnly {
-            store.peek(&key)
-        } else {
-            store.load(&key)
-        };
-        match lookup {
-            Lookup::Hit(g) => {
-                if mode != CacheMode::ReadOnly {
-                    store.count(|c| c.hits += 1);
-                }
-                tracing::debug!(model = C::NAME, key = %key, "graph cache hit");
-                return Ok(done(CachedGraph::Mapped(g), CacheStatus::Hit));
-            }
-            Lookup::Bad { path, reason } if mode == CacheMode::ReadOnly => {
-                tracing::warn!(path = %path.display(), reason, "bad cache entry left in place (read-only); the graph is rebuilt");
-            }
-            // moved aside with a warning by `load`; an error only when required
-            Lookup::Bad { path, reason } if mode == CacheMode::Required => {
-                return Err(Error::Required(Box::new(Error::BadEntry { path, reason })));
-            }
-            Lookup::Bad { .. } => {}
-            Lookup::Miss => {}
+    if mode != CacheMode::Refresh
+        && let Some(g) = store.lookup(&key, mode, |_| Ok(()))?
+    {
+        if mode != CacheMode::ReadOnly {
+            store.count(|c| c.hits += 1);
         }
+        tracing::debug!(model = C::NAME, key = %key, "graph cache hit");
+        return Ok(done(CachedGraph::Mapped(g), CacheStatus::Hit));
     }
     let graph = Graph::from_callback(callback, params)?;
     if mode != CacheMode::ReadOnly {

@@ -21,6 +21,20 @@ pub enum CacheMode {
     Required,
 }
 
+impl CacheMode {
+    /// A cache failure `e`: an error in `Required` mode; otherwise a warning
+    /// naming `what` (the graph cache, the trace store), and the work goes
+    /// on without it.
+    pub(crate) fn tolerate(self, e: Error, what: &str) -> Result<()> {
+        if self == CacheMode::Required {
+            Err(Error::Required(Box::new(e)))
+        } else {
+            tracing::warn!(error = %e, "{what} unusable; going on without it");
+            Ok(())
+        }
+    }
+}
+
 impl FromStr for CacheMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {

@@ -15,6 +15,7 @@ use phasic_core::{ComponentTrace, GraphView, ModelKey};
 use crate::archive::{MappedGraph, encode};
 use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
+use crate::mode::CacheMode;
 use crate::trace_entry::{encode_trace, open_trace};
 
 /// A kind of entry: where it lives and how it is opened and checked.
@@ -166,6 +167,47 @@ impl<K: Kind> Store<K> {
             Ok(g) => Lookup::Hit(g),
             Err(reason) => Lookup::Bad { path, reason },
         }
+    }
+
+    /// Looks `key` up as `mode` says: `ReadOnly` peeks (a bad entry is
+    /// reported and left in place), the other modes load (a bad entry is
+    /// moved aside with a warning). A valid entry counts only if `fits`
+    /// accepts it; otherwise it is bad too. A bad entry is an error in
+    /// `Required` mode and a miss otherwise. (`Off` and `Refresh` callers
+    /// do not look up.)
+    pub fn lookup(
+        &self,
+        key: &ModelKey,
+        mode: CacheMode,
+        fits: impl FnOnce(&K::Entry) -> std::result::Result<(), String>,
+    ) -> Result<Option<K::Entry>> {
+        let read_only = mode == CacheMode::ReadOnly;
+        let lookup = if read_only {
+            self.peek(key)
+        } else {
+            self.load(key)
+        };
+        let (path, reason) = match lookup {
+            Lookup::Miss => return Ok(None),
+            Lookup::Bad { path, reason } => (path, reason),
+            Lookup::Hit(entry) => match fits(&entry) {
+                Ok(()) => return Ok(Some(entry)),
+                Err(reason) => {
+                    let path = self.path_of(key);
+                    if !read_only {
+                        self.quarantine(&path, &reason);
+                    }
+                    (path, reason)
+                }
+            },
+        };
+        if read_only {
+            tracing::warn!(path = %path.display(), reason, "bad cache entry left in place (read-only); it is rebuilt");
+        }
+        if mode == CacheMode::Required {
+            return Err(Error::Required(Box::new(Error::BadEntry { path, reason })));
+        }
+        Ok(None)
     }
 
     /// Moves a bad entry to `graphs/quarantine/` (removes it if that fails).

@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
-use phasic_core::{ComponentTrace, GraphView, Trace, TraceOptions};
+use phasic_core::{ComponentTrace, GraphView, Subproblem, Trace, TraceOptions};
 use rayon::prelude::*;
 
 use crate::cached::CacheOptions;
 use crate::error::{Error, Result};
 use crate::mode::{CacheMode, cache_root};
-use crate::store::{Lookup, TraceStore};
+use crate::store::TraceStore;
 
 /// Where a trace's subproblems came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -27,6 +27,15 @@ pub struct TraceReport {
     pub published: usize,
     /// Cyclic components recorded inline (below the subproblem size).
     pub inline: usize,
+}
+
+/// Accepts a stored trace only for the subproblem it was recorded from.
+pub(crate) fn solves(trace: &ComponentTrace, sub: &Subproblem) -> std::result::Result<(), String> {
+    if trace.solves(sub) {
+        Ok(())
+    } else {
+        Err("the trace does not belong to its subproblem".into())
+    }
 }
 
 /// Records the trace of `view`, reusing and filling the trace store.
@@ -46,22 +55,7 @@ pub fn record_trace<G: GraphView + ?Sized>(
         ..TraceReport::default()
     };
     let mode = cache.mode;
-    let required = |e: Error| -> Result<()> {
-        if mode == CacheMode::Required {
-            Err(Error::Required(Box::new(e)))
-        } else {
-            tracing::warn!(error = %e, "trace store unusable; recording without it");
-            Ok(())
-        }
-    };
-    // a bad entry (already reported) is an error only when required
-    let bad_entry = |path, reason| -> Result<()> {
-        if mode == CacheMode::Required {
-            Err(Error::Required(Box::new(Error::BadEntry { path, reason })))
-        } else {
-            Ok(())
-        }
-    };
+    let required = |e: Error| mode.tolerate(e, "trace store");
     let store = match (mode, cache_root(cache.root.as_deref())) {
         (CacheMode::Off, _) => None,
         (_, Ok(root)) => Some(TraceStore::new(&root)),
@@ -74,30 +68,7 @@ pub fn record_trace<G: GraphView + ?Sized>(
     let mut found: Vec<Option<Arc<ComponentTrace>>> = vec![None; report.subproblems];
     if let Some(store) = store.as_ref().filter(|_| mode != CacheMode::Refresh) {
         for (k, (key, sub)) in plan.keys().iter().zip(plan.subproblems()).enumerate() {
-            let lookup = if mode == CacheMode::ReadOnly {
-                store.peek(key)
-            } else {
-                store.load(key)
-            };
-            match lookup {
-                Lookup::Hit(t) if t.solves(sub) => found[k] = Some(Arc::new(t)),
-                Lookup::Hit(_) => {
-                    let path = store.path_of(key);
-                    let reason = "the trace does not belong to its subproblem".to_string();
-                    if mode == CacheMode::ReadOnly {
-                        tracing::warn!(path = %path.display(), reason, "bad trace entry left in place (read-only); it is recorded again");
-                    } else {
-                        store.quarantine(&path, &reason);
-                    }
-                    bad_entry(path, reason)?;
-                }
-                Lookup::Bad { path, reason } if mode == CacheMode::ReadOnly => {
-                    tracing::warn!(path = %path.display(), reason, "bad trace entry left in place (read-only); it is recorded again");
-                }
-                // moved aside with a warning by `load`
-                Lookup::Bad { path, reason } => bad_entry(path, reason)?,
-                Lookup::Miss => {}
-            }
+            found[k] = store.lookup(key, mode, |t| solves(t, sub))?.map(Arc::new);
         }
     }
     report.loaded = found.iter().filter(|t| t.is_some()).count();

@@ -15,7 +15,8 @@ use phasic_core::{
 use crate::cached::CacheOptions;
 use crate::error::{Error, Result};
 use crate::mode::{CacheMode, cache_root};
-use crate::store::{Lookup, TraceStore};
+use crate::store::TraceStore;
+use crate::traced::solves;
 use crate::work::executor::Executor;
 use crate::work::session::Session;
 
@@ -65,17 +66,12 @@ pub fn work_root(explicit: Option<&Path>, cache_root: &Path) -> PathBuf {
 /// The valid trace of `sub` in the store, if any (a bad or foreign entry
 /// is moved aside).
 fn stored(store: &TraceStore, key: &ModelKey, sub: &Subproblem) -> Option<Arc<ComponentTrace>> {
-    match store.load(key) {
-        Lookup::Hit(t) if t.solves(sub) => Some(Arc::new(t)),
-        Lookup::Hit(_) => {
-            store.quarantine(
-                &store.path_of(key),
-                "the trace does not belong to its subproblem",
-            );
-            None
-        }
-        _ => None,
-    }
+    // never an error in `ReadWrite`: a bad entry is a miss
+    store
+        .lookup(key, CacheMode::ReadWrite, |t| solves(t, sub))
+        .ok()
+        .flatten()
+        .map(Arc::new)
 }
 
 /// Fails unless the store's folder can take new files.
