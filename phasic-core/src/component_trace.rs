@@ -17,6 +17,7 @@ use std::ops::Range;
 use crate::bypass::{Arith, Children};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
+use crate::graph::weight;
 use crate::program::{Command, eliminate_component};
 use crate::subproblem::{Subproblem, TRACE_FORMAT_VERSION};
 
@@ -410,10 +411,7 @@ impl ComponentTrace {
     ) -> impl Iterator<Item = (usize, f64)> + 'a {
         let p = self.param_dim as usize;
         (self.edge_offsets[j] as usize..self.edge_offsets[j + 1] as usize).map(move |e| {
-            let w = self.coeffs[e * p..(e + 1) * p]
-                .iter()
-                .zip(theta)
-                .fold(self.base[e], |s, (c, t)| s + c * t);
+            let w = weight(self.base[e], &self.coeffs[e * p..(e + 1) * p], theta);
             (self.edge_targets[e] as usize, w)
         })
     }

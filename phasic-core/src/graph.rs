@@ -81,13 +81,7 @@ pub(crate) fn weights_at<G: GraphView + ?Sized>(view: &G, theta: &[f64]) -> Resu
         .base_weights()
         .iter()
         .enumerate()
-        .map(|(e, &b)| {
-            b + coeffs[e * p..(e + 1) * p]
-                .iter()
-                .zip(theta)
-                .map(|(c, t)| c * t)
-                .sum::<f64>()
-        })
+        .map(|(e, &b)| weight(b, &coeffs[e * p..(e + 1) * p], theta))
         .collect();
     if let Some(e) = new.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
         let from = view.offsets().partition_point(|&o| o as usize <= e) - 1;
@@ -99,6 +93,12 @@ pub(crate) fn weights_at<G: GraphView + ?Sized>(view: &G, theta: &[f64]) -> Resu
         });
     }
     Ok(new)
+}
+
+/// The weight `b + c·θ` of an edge with base `b` and coefficients `c`: the
+/// one formula (and summation order) for every scalar weight at θ.
+pub(crate) fn weight(base: f64, coeffs: &[f64], theta: &[f64]) -> f64 {
+    base + coeffs.iter().zip(theta).map(|(c, t)| c * t).sum::<f64>()
 }
 
 /// Rejects a θ of the wrong length or with a non-finite component.

@@ -17,7 +17,7 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::graph::{START, check_theta};
+use crate::graph::{START, check_theta, weight};
 use crate::uniformization::check_times;
 use crate::view::GraphView;
 
@@ -208,7 +208,7 @@ impl Likelihood {
 
     /// `log L(θ)`; `−∞` if an observation is impossible at θ.
     pub fn log_likelihood(&self, theta: &[f64]) -> Result<f64> {
-        let f = self.densities(&[theta], false)?.remove(0);
+        let f = self.densities(&[self.at(theta)?], false).remove(0);
         Ok(f.iter().map(|d| d[0]).sum())
     }
 
@@ -223,7 +223,7 @@ impl Likelihood {
     /// `(log L(θ), ∂ log L/∂θ)`. An observation with zero density at θ is
     /// an error (the log-likelihood is `−∞` there and has no gradient).
     pub fn gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>)> {
-        self.log_gradient(&self.densities(&[theta], true)?[0])
+        self.log_gradient(&self.densities(&[self.at(theta)?], true)[0])
     }
 
     /// [`gradient`](Self::gradient) for every θ of `thetas`, batched and in
@@ -234,23 +234,28 @@ impl Likelihood {
     }
 
     /// Runs `thetas` in groups of [`LANES`], groups in parallel, and maps
-    /// every θ's densities through `each`.
+    /// every θ's densities through `each`. Fails with the first bad θ in
+    /// the order of `thetas`.
     fn batch<T: Send>(
         &self,
         thetas: &[Vec<f64>],
         derivatives: bool,
         each: impl Fn(&[Vec<f64>], &Self) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
+        let ats = thetas
+            .par_iter()
+            .map(|t| self.at(t))
+            .collect::<Result<Vec<At>>>()?;
         // θs needing similar numbers of steps share a group (lanes run the
         // longest lane's steps); a θ's result does not depend on its group
-        let mut order: Vec<usize> = (0..thetas.len()).collect();
-        let cost: Vec<f64> = thetas.iter().map(|t| self.rate_bound(t)).collect();
-        order.sort_by(|&a, &b| cost[a].total_cmp(&cost[b]).then(a.cmp(&b)));
-        let groups = order
+        let mut order: Vec<usize> = (0..ats.len()).collect();
+        order.sort_by_key(|&i| (ats[i].steps, i));
+        let mut slots: Vec<Option<At>> = ats.into_iter().map(Some).collect();
+        let sorted: Vec<At> = order.iter().filter_map(|&i| slots[i].take()).collect();
+        let groups = sorted
             .par_chunks(LANES)
-            .map(|c| {
-                let refs: Vec<&[f64]> = c.iter().map(|&i| thetas[i].as_slice()).collect();
-                self.densities(&refs, derivatives)?
+            .map(|group| {
+                self.densities(group, derivatives)
                     .iter()
                     .map(|f| each(f, self))
                     .collect::<Result<Vec<T>>>()
@@ -261,25 +266,6 @@ impl Likelihood {
             out[i] = Some(r);
         }
         Ok(out.into_iter().flatten().collect())
-    }
-
-    /// A cheap proxy of the series length at θ: the largest total rate of a
-    /// transient vertex (NaN-free; invalid θs sort anywhere and fail later).
-    fn rate_bound(&self, theta: &[f64]) -> f64 {
-        let p = self.param_dim;
-        (0..self.transient.len())
-            .map(|u| {
-                (self.offsets[u]..self.offsets[u + 1])
-                    .map(|e| {
-                        self.coeffs[e * p..(e + 1) * p]
-                            .iter()
-                            .zip(theta)
-                            .fold(self.base[e], |s, (c, t)| s + c * t)
-                    })
-                    .sum::<f64>()
-            })
-            .filter(|r| r.is_finite())
-            .fold(0.0, f64::max)
     }
 
     /// `(Σ ln f, Σ ∇f/f)` from the log-densities and scores.
@@ -314,12 +300,7 @@ impl Likelihood {
         let at = |base: &[f64], coeffs: &[f64]| -> Vec<f64> {
             base.iter()
                 .enumerate()
-                .map(|(e, &b)| {
-                    coeffs[e * p..(e + 1) * p]
-                        .iter()
-                        .zip(theta)
-                        .fold(b, |s, (c, t)| s + c * t)
-                })
+                .map(|(e, &b)| weight(b, &coeffs[e * p..(e + 1) * p], theta))
                 .collect()
         };
         let w = at(&self.base, &self.coeffs);
@@ -345,15 +326,11 @@ impl Likelihood {
         Ok((w, ws))
     }
 
-    /// For every θ of `thetas` (at most [`LANES`]) and every observation:
+    /// For every θ of `ats` (at most [`LANES`]) and every observation:
     /// the log-density (log-pmf; `−∞` if impossible) and, with
     /// `derivatives`, the scores `∂f/∂θ_j / f` (`[ln f, s_1, …]`). The
     /// derivatives are carried in passes of at most [`PASS`] parameters.
-    fn densities(&self, thetas: &[&[f64]], derivatives: bool) -> Result<Vec<Vec<Vec<f64>>>> {
-        let ats = thetas
-            .iter()
-            .map(|t| self.at(t))
-            .collect::<Result<Vec<At>>>()?;
+    fn densities(&self, ats: &[At], derivatives: bool) -> Vec<Vec<Vec<f64>>> {
         let p = self.param_dim;
         let width = if derivatives { p + 1 } else { 1 };
         let mut f = vec![vec![vec![0.0; width]; self.data.len()]; ats.len()];
@@ -366,15 +343,15 @@ impl Likelihood {
             macro_rules! run {
                 ($($d:literal)*) => {
                     match (params.len() + 1, ats.len()) {
-                        $(($d, 1) => self.series::<$d, 1>(&ats, params.clone(), &mut f),)*
-                        $(($d, _) => self.series::<$d, LANES>(&ats, params.clone(), &mut f),)*
+                        $(($d, 1) => self.series::<$d, 1>(ats, params.clone(), &mut f),)*
+                        $(($d, _) => self.series::<$d, LANES>(ats, params.clone(), &mut f),)*
                         _ => unreachable!("passes carry at most {PASS} parameters"),
                     }
                 };
             }
             run!(1 2 3 4 5 6 7 8);
         }
-        Ok(f)
+        f
     }
 
     /// Everything about θ the series needs.

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::component_trace::{Bad, ComponentTrace, Unusable};
 use crate::error::{Error, Result};
-use crate::graph::{START, check_theta, weights_at};
+use crate::graph::{START, check_theta, weight, weights_at};
 use crate::key::ModelKey;
 use crate::phase_type::PhaseType;
 use crate::program::{Command, Program, check_rewards, elimination_order};
@@ -611,10 +611,7 @@ impl Trace {
                 .collect(),
             _ => (self.offsets[i]..self.offsets[i + 1])
                 .map(|e| {
-                    let w = self.coeffs[e * p..(e + 1) * p]
-                        .iter()
-                        .zip(theta)
-                        .fold(self.base[e], |s, (c, t)| s + c * t);
+                    let w = weight(self.base[e], &self.coeffs[e * p..(e + 1) * p], theta);
                     (self.targets[e] as usize, w)
                 })
                 .collect(),
@@ -716,12 +713,7 @@ impl Trace {
                         let edges = self.offsets[i]..self.offsets[i + 1];
                         let w: Vec<f64> = edges
                             .clone()
-                            .map(|e| {
-                                self.coeffs[e * p..(e + 1) * p]
-                                    .iter()
-                                    .zip(theta)
-                                    .fold(self.base[e], |s, (c, t)| s + c * t)
-                            })
+                            .map(|e| weight(self.base[e], &self.coeffs[e * p..(e + 1) * p], theta))
                             .collect();
                         let rate: f64 = w.iter().sum();
                         let lowest = w.iter().fold(0.0f64, |a, b| a.min(*b));
