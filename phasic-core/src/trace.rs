@@ -98,6 +98,38 @@ impl Reach {
         }
         self.0[lane].get_or_insert_with(|| trace.reachable(theta))
     }
+
+    /// Whether values unusable for `why` at `positions` may be ignored at
+    /// this lane's θ: a zero rate or a class with no way out that the start
+    /// cannot reach at θ (direct elimination prunes it too). Negative
+    /// weights and overflow are errors wherever they are.
+    fn ignorable(
+        &mut self,
+        trace: &Trace,
+        lane: usize,
+        theta: &[f64],
+        why: Unusable,
+        positions: std::ops::Range<usize>,
+    ) -> bool {
+        matches!(why, Unusable::ZeroRate | Unusable::Closed)
+            && !self.get(trace, lane, theta)[positions].contains(&true)
+    }
+}
+
+/// Why a single position's lowest weight and total rate are unusable, if they are.
+fn single_why(lowest: f64, rate: f64) -> Option<Unusable> {
+    if lowest < 0.0 {
+        Some(Unusable::NegativeWeight {
+            target: 0,
+            weight: lowest,
+        })
+    } else if rate == 0.0 {
+        Some(Unusable::ZeroRate)
+    } else if !(rate.is_finite() && rate > 0.0) {
+        Some(Unusable::NonFiniteRate)
+    } else {
+        None
+    }
 }
 
 /// Where the trace of a cyclic component comes from.
@@ -442,7 +474,10 @@ impl Trace {
 
     /// Whether the lowest weights and the rates of a single position are usable.
     fn usable<const L: usize>(lowest: &[f64; L], rates: &[f64; L]) -> bool {
-        lowest.iter().all(|w| *w >= 0.0) && rates.iter().all(|r| r.is_finite() && *r > 0.0)
+        lowest
+            .iter()
+            .zip(rates)
+            .all(|(w, r)| single_why(*w, *r).is_none())
     }
 
     /// The error for a component at positions `s..` whose local vertex is bad.
@@ -522,16 +557,20 @@ impl Trace {
                             // a zero rate the start cannot reach at θ is
                             // irrelevant; anything else is an error
                             for l in 0..L {
-                                if Self::usable(&[lowest[l]], &[rate[l]]) {
-                                    continue;
-                                }
-                                if lowest.iter().all(|w| *w >= 0.0)
-                                    && rate[l] == 0.0
-                                    && !reach.get(self, l, lane_theta(l))[i]
-                                {
-                                    off[l] = true;
-                                } else {
-                                    return Err(self.single_error(i, &tt, &rate));
+                                match single_why(lowest[l], rate[l]) {
+                                    None => {}
+                                    Some(why)
+                                        if reach.ignorable(
+                                            self,
+                                            l,
+                                            lane_theta(l),
+                                            why,
+                                            i..i + 1,
+                                        ) =>
+                                    {
+                                        off[l] = true
+                                    }
+                                    Some(_) => return Err(self.single_error(i, &tt, &rate)),
                                 }
                             }
                         }
@@ -555,10 +594,7 @@ impl Trace {
                             let Some(bad) = ct.check::<L>(&vals, l..l + 1) else {
                                 continue;
                             };
-                            let r = reach.get(self, l, lane_theta(l));
-                            if matches!(bad.why, Unusable::ZeroRate | Unusable::Closed)
-                                && !r[s..s + size].contains(&true)
-                            {
+                            if reach.ignorable(self, l, lane_theta(l), bad.why, s..s + size) {
                                 *off_l = true;
                             } else {
                                 return Err(self.component_error(s, size, exits, bad));
@@ -717,8 +753,8 @@ impl Trace {
                             .collect();
                         let rate: f64 = w.iter().sum();
                         let lowest = w.iter().fold(0.0f64, |a, b| a.min(*b));
-                        if !Self::usable(&[lowest], &[rate]) {
-                            if lowest >= 0.0 && rate == 0.0 && !reach.get(self, 0, theta)[i] {
+                        if let Some(why) = single_why(lowest, rate) {
+                            if reach.ignorable(self, 0, theta, why, i..i + 1) {
                                 *scale_i = f64::NAN;
                                 dag_offsets.push(dag.len());
                                 continue;
@@ -749,9 +785,7 @@ impl Trace {
                     let ct = &self.components[trace];
                     let vals = ct.values::<1>(&tt);
                     if let Some(bad) = ct.check::<1>(&vals, 0..1) {
-                        if matches!(bad.why, Unusable::ZeroRate | Unusable::Closed)
-                            && !reach.get(self, 0, theta)[s..s + size].contains(&true)
-                        {
+                        if reach.ignorable(self, 0, theta, bad.why, s..s + size) {
                             scale[s..s + size].fill(f64::NAN);
                             dag_offsets.extend(std::iter::repeat_n(dag.len(), size));
                             continue;
