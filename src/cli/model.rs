@@ -198,7 +198,6 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
     let reports = if args.theta.is_empty() {
         vec![evaluate(&built, &built.graph, reward_index, args, None)?]
     } else {
-        let mut owned = Graph::from_view(&built.graph)?;
         let trace_options = TraceOptions {
             min_subproblem: usize::try_from(args.min_subproblem).unwrap_or(usize::MAX),
         };
@@ -255,30 +254,35 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         } else {
             None
         };
+        // with a trace, the model's graph is borrowed with its weights at θ;
+        // without (or where θ splits a cyclic component so that part of it
+        // is closed: direct elimination prunes what the start cannot reach),
+        // one re-weightable copy serves every θ
+        let mut owned: Option<Graph> = None;
+        let mut direct = |t: &[f64]| -> Result<Report, ModelCliError> {
+            let g = match &mut owned {
+                Some(g) => g,
+                None => owned.insert(Graph::from_view(&built.graph)?),
+            };
+            g.update_weights(t)?;
+            evaluate(&built, &*g, reward_index, args, None)
+        };
         args.theta
             .iter()
-            .map(|t| {
-                owned.update_weights(t)?;
-                let program = match &trace {
-                    None => None,
-                    Some(tr) => Some(match tr.program(t) {
-                        Ok(p) => p,
-                        // θ leaves some vertex without weight: the direct
-                        // elimination prunes what can no longer be reached
-                        Err(
-                            phasic::core::Error::ZeroRate { vertex, .. }
-                            | phasic::core::Error::NoPathToAbsorption { vertex, .. },
-                        ) => {
-                            tracing::info!(
-                                vertex,
-                                "θ zeroes a rate; eliminating directly with pruning"
-                            );
-                            Program::new(&owned)?
-                        }
-                        Err(e) => return Err(e.into()),
-                    }),
-                };
-                evaluate(&built, &owned, reward_index, args, program)
+            .map(|t| match trace.as_ref().map(|tr| tr.at(&built.graph, t)) {
+                None => direct(t),
+                Some(Ok(at)) => evaluate(&built, &at, reward_index, args, Some(at.program())),
+                Some(Err(
+                    phasic::core::Error::ZeroRate { vertex, .. }
+                    | phasic::core::Error::NoPathToAbsorption { vertex, .. },
+                )) => {
+                    tracing::info!(
+                        vertex,
+                        "θ closes part of a component; eliminating directly with pruning"
+                    );
+                    direct(t)
+                }
+                Some(Err(e)) => Err(e.into()),
             })
             .collect::<Result<Vec<_>, _>>()?
     };
@@ -355,12 +359,9 @@ fn evaluate<G: GraphView>(
     g: &G,
     reward_index: usize,
     args: &ModelArgs,
-    program: Option<Program>,
+    program: Option<&Program>,
 ) -> Result<Report, ModelCliError> {
-    let weighted = Weighted {
-        graph: g,
-        program: program.as_ref(),
-    };
+    let weighted = Weighted { graph: g, program };
     let k = args.moments as usize;
     let mut report = Report::default();
     if let Some(split) = &built.split_expectation {
