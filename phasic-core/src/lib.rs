@@ -37,6 +37,7 @@ mod granularity;
 mod graph;
 mod key;
 mod likelihood;
+mod linear_rows;
 mod matrices;
 mod moment_matching;
 mod moments;

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::graph::{START, check_theta, weight};
+use crate::linear_rows::{Chain, LinearRows, Scaling};
 use crate::uniformization::check_times;
 use crate::view::GraphView;
 
@@ -56,6 +57,12 @@ pub struct Likelihood {
     /// compact or [`EXIT`].
     offsets: Vec<usize>,
     targets: Vec<u32>,
+    /// The moves between transient vertices by target (`x·S` without
+    /// its diagonal), the flows into absorption (one row), and every
+    /// transient vertex's `∂λ_u/∂θ_q` (row-major).
+    moves: LinearRows,
+    exits: LinearRows,
+    out_coeffs: Vec<f64>,
     base: Vec<f64>,
     coeffs: Vec<f64>,
     /// Edges out of the start vertex (the initial distribution).
@@ -157,6 +164,9 @@ impl Likelihood {
             transient: Vec::new(),
             offsets: vec![0],
             targets: Vec::new(),
+            moves: LinearRows::default(),
+            exits: LinearRows::default(),
+            out_coeffs: Vec::new(),
             base: Vec::new(),
             coeffs: Vec::new(),
             start_targets: Vec::new(),
@@ -187,8 +197,49 @@ impl Likelihood {
             lik.start_coeffs
                 .extend_from_slice(&coeffs[e * p..(e + 1) * p]);
         }
+        lik.link(transient.len());
         lik.transient = transient;
         Ok(lik)
+    }
+
+    /// The θ-free rows of the series: moves by target, exits, and the
+    /// coefficients of the total rates, from the CSR edges of `m`
+    /// transient vertices.
+    fn link(&mut self, m: usize) {
+        let p = self.param_dim;
+        let terms = |e: usize, src: usize| {
+            std::iter::once((src as u32, 0, self.base[e])).chain(
+                self.coeffs[e * p..(e + 1) * p]
+                    .iter()
+                    .enumerate()
+                    .map(move |(q, &c)| (src as u32, q + 1, c)),
+            )
+        };
+        let mut incoming: Vec<Vec<(usize, usize)>> = vec![Vec::new(); m];
+        let mut exiting = Vec::new();
+        self.out_coeffs = vec![0.0; m * p];
+        for u in 0..m {
+            for e in self.offsets[u]..self.offsets[u + 1] {
+                match self.targets[e] {
+                    EXIT => exiting.push((e, u)),
+                    t => incoming[t as usize].push((e, u)),
+                }
+                for (o, c) in self.out_coeffs[u * p..(u + 1) * p]
+                    .iter_mut()
+                    .zip(&self.coeffs[e * p..(e + 1) * p])
+                {
+                    *o += c;
+                }
+            }
+        }
+        let mut moves = LinearRows::default();
+        for into in &incoming {
+            moves.push_row(into.iter().flat_map(|&(e, u)| terms(e, u)));
+        }
+        let mut exits = LinearRows::default();
+        exits.push_row(exiting.iter().flat_map(|&(e, u)| terms(e, u)));
+        self.moves = moves;
+        self.exits = exits;
     }
 
     /// Number of observations.
@@ -359,8 +410,12 @@ impl Likelihood {
         let (w, ws) = self.weights(theta)?;
         let m = self.transient.len();
         let mut rate = vec![0.0; m];
+        let mut g_bound = 0.0f64;
         for (u, r) in rate.iter_mut().enumerate() {
-            *r = w[self.offsets[u]..self.offsets[u + 1]].iter().sum();
+            let out = self.offsets[u]..self.offsets[u + 1];
+            *r = w[out.clone()].iter().sum();
+            let exit: f64 = out.filter(|&e| self.targets[e] == EXIT).map(|e| w[e]).sum();
+            g_bound = g_bound.max(exit);
         }
         let lambda = if self.discrete {
             if let Some(u) = (0..m).find(|&u| rate[u] > 1.0 + 1e-9) {
@@ -408,7 +463,9 @@ impl Likelihood {
             }
         };
         Ok(At {
-            w,
+            theta: theta.to_vec(),
+            rate,
+            g_bound,
             ws,
             total,
             lambda,
@@ -446,7 +503,6 @@ impl Likelihood {
             x
         };
         let one = |_: &At| 1.0;
-        let inv = |at: &At| 1.0 / at.lambda;
         // α (the start's weights normalised) with derivatives
         let mut dtotal = [[0.0; L]; D];
         for e in 0..self.start_targets.len() {
@@ -468,48 +524,23 @@ impl Likelihood {
                 }
             }
         }
-        // stay (1 − λ_u/Λ), exits, and moves (w/Λ) with derivatives
-        let mut stay = vec![[[0.0; L]; D]; m];
-        let mut exit = vec![[[0.0; L]; D]; m];
-        let mut moves: Vec<(u32, [[f64; L]; D])> = Vec::with_capacity(self.targets.len());
-        let mut move_offsets = Vec::with_capacity(m + 1);
-        move_offsets.push(0);
-        for u in 0..m {
-            stay[u][0] = [1.0; L];
-            for e in self.offsets[u]..self.offsets[u + 1] {
-                let q = dual(&|at| at.w[e], &self.coeffs[e * p..(e + 1) * p], &inv);
-                sub(&mut stay[u], &q);
-                match self.targets[e] {
-                    EXIT => add(
-                        &mut exit[u],
-                        &dual(&|at| at.w[e], &self.coeffs[e * p..(e + 1) * p], &one),
-                    ),
-                    t => moves.push((t, q)),
-                }
-            }
-            move_offsets.push(moves.len());
-        }
+        // x_{k+1}[t] = x_k[t]·(1 − λ_t/Λ) + Σ_{u→t} x_k[u]·w/Λ, and
+        // g_k = Σ_u x_k[u]·(exit rate of u), with derivatives
+        let inv: [f64; L] = std::array::from_fn(|l| 1.0 / lane(l).lambda);
+        let thetas: [&[f64]; L] = std::array::from_fn(|l| lane(l).theta.as_slice());
+        let chain = Chain {
+            moves: &self.moves,
+            move_scaling: Scaling::new(thetas, inv, params.clone()),
+            exits: &self.exits,
+            exit_scaling: Scaling::new(thetas, [1.0; L], params.clone()),
+            stay: (0..m)
+                .map(|t| std::array::from_fn(|l| 1.0 - lane(l).rate[t] * inv[l]))
+                .collect(),
+            out_coeffs: &self.out_coeffs,
+            pass: params.clone(),
+        };
         let steps = (0..L).map(|l| lane(l).steps).max().unwrap_or(0);
-        let mut g = vec![[[0.0; L]; D]; steps + 1];
-        let mut next = vec![[[0.0; L]; D]; m];
-        for (k, gk) in g.iter_mut().enumerate() {
-            for (xu, su) in x.iter().zip(&exit) {
-                dual_madd(gk, xu, su);
-            }
-            if k == steps {
-                break;
-            }
-            for ((n, xu), s) in next.iter_mut().zip(&x).zip(&stay) {
-                *n = [[0.0; L]; D];
-                dual_madd(n, xu, s);
-            }
-            for (u, xu) in x.iter().enumerate() {
-                for (t, q) in &moves[move_offsets[u]..move_offsets[u + 1]] {
-                    dual_madd(&mut next[*t as usize], xu, q);
-                }
-            }
-            std::mem::swap(&mut x, &mut next);
-        }
+        let g = chain.run(x, steps);
         // log-densities and scores: P(T = k) = g_{k−1} (discrete),
         // Σ_k Poisson(k; Λt) g_k (continuous)
         for (l, fl) in f.iter_mut().enumerate().take(ats.len()) {
@@ -521,7 +552,7 @@ impl Likelihood {
                 }
                 v
             };
-            let g_bound = exit.iter().map(|e| e[0][l]).fold(0.0, f64::max);
+            let g_bound = at.g_bound;
             for (fi, &t) in fl.iter_mut().zip(&self.data) {
                 let (ln_f, sum) = if self.discrete {
                     let v = lane_g(t as usize - 1);
@@ -549,8 +580,12 @@ const PASS: usize = 7;
 
 /// θ-dependent quantities of one evaluation.
 struct At {
-    /// Weights of the transient vertices' edges and of the start's.
-    w: Vec<f64>,
+    theta: Vec<f64>,
+    /// Total rate out of every transient vertex.
+    rate: Vec<f64>,
+    /// The largest total rate into absorption (a bound of the exit flow).
+    g_bound: f64,
+    /// Weights of the start's edges.
     ws: Vec<f64>,
     /// `Σ ws`.
     total: f64,
@@ -562,38 +597,12 @@ struct At {
     ln_fact: Vec<f64>,
 }
 
-/// `acc += x·a` for first-order dual numbers (value, then derivatives),
-/// lane by lane.
-#[inline]
-fn dual_madd<const D: usize, const L: usize>(
-    acc: &mut [[f64; L]; D],
-    x: &[[f64; L]; D],
-    a: &[[f64; L]; D],
-) {
-    for l in 0..L {
-        acc[0][l] += x[0][l] * a[0][l];
-    }
-    for j in 1..D {
-        for l in 0..L {
-            acc[j][l] += x[j][l] * a[0][l] + x[0][l] * a[j][l];
-        }
-    }
-}
-
 /// `acc += x` componentwise.
 fn add<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D]) {
     acc.iter_mut()
         .flatten()
         .zip(x.iter().flatten())
         .for_each(|(a, x)| *a += x);
-}
-
-/// `acc −= x` componentwise.
-fn sub<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D]) {
-    acc.iter_mut()
-        .flatten()
-        .zip(x.iter().flatten())
-        .for_each(|(a, x)| *a -= x);
 }
 
 /// `(ln Σ_k P(N = k)·g_k[0], Σ_k r_k·g_k)` for `N ~ Poisson(mean)`, where
