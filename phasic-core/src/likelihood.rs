@@ -63,6 +63,9 @@ pub struct Likelihood {
     moves: LinearRows,
     exits: LinearRows,
     out_coeffs: Vec<f64>,
+    /// `frontier[k]`: one more than the largest transient index reachable
+    /// from the start in at most `k` moves.
+    frontier: Vec<usize>,
     base: Vec<f64>,
     coeffs: Vec<f64>,
     /// Edges out of the start vertex (the initial distribution).
@@ -167,6 +170,7 @@ impl Likelihood {
             moves: LinearRows::default(),
             exits: LinearRows::default(),
             out_coeffs: Vec::new(),
+            frontier: Vec::new(),
             base: Vec::new(),
             coeffs: Vec::new(),
             start_targets: Vec::new(),
@@ -240,6 +244,35 @@ impl Likelihood {
         exits.push_row(exiting.iter().flat_map(|&(e, u)| terms(e, u)));
         self.moves = moves;
         self.exits = exits;
+        // breadth-first from the start's targets along every edge that
+        // some θ may weigh
+        let mut first = vec![usize::MAX; m];
+        let mut layer: Vec<usize> = self
+            .start_targets
+            .iter()
+            .filter(|&&t| t != EXIT)
+            .map(|&t| t as usize)
+            .collect();
+        self.frontier.clear();
+        let mut bound = 0;
+        while !layer.is_empty() {
+            let mut next = Vec::new();
+            for &u in &layer {
+                if first[u] != usize::MAX {
+                    continue;
+                }
+                first[u] = self.frontier.len();
+                bound = bound.max(u + 1);
+                next.extend(
+                    (self.offsets[u]..self.offsets[u + 1])
+                        .map(|e| self.targets[e])
+                        .filter(|&t| t != EXIT && first[t as usize] == usize::MAX)
+                        .map(|t| t as usize),
+                );
+            }
+            self.frontier.push(bound);
+            layer = next;
+        }
     }
 
     /// Number of observations.
@@ -538,6 +571,7 @@ impl Likelihood {
                 .collect(),
             out_coeffs: &self.out_coeffs,
             pass: params.clone(),
+            frontier: &self.frontier,
         };
         let steps = (0..L).map(|l| lane(l).steps).max().unwrap_or(0);
         let g = chain.run(x, steps);
@@ -573,7 +607,7 @@ impl Likelihood {
 }
 
 /// θs evaluated side by side by the batch methods.
-pub const LANES: usize = 4;
+pub const LANES: usize = 8;
 
 /// Parameters whose derivatives one pass of the series carries.
 const PASS: usize = 7;

@@ -13,9 +13,10 @@
 //! lanes (θs evaluated side by side), stored as `[[f64; L]; D]`. Every lane
 //! runs the same operations in the same order, so a lane's result does
 //! not depend on what runs beside it. [`Chain::run`] is compiled a second
-//! time for AVX2 and picks that copy at run time; both copies do the same
-//! IEEE multiplications and additions (no fused multiply-add), so their
-//! results are bit-identical.
+//! time for AVX2 and FMA and picks that copy at run time; every
+//! multiply-add in both copies is a fused [`f64::mul_add`] (correctly
+//! rounded, in hardware or in software), so results are bit-identical on
+//! every CPU.
 
 // Loops index lanes and components by constant ranges on purpose: that is
 // the form that unrolls into vector operations with the sums kept in
@@ -39,6 +40,8 @@ pub(crate) struct LinearRows {
     group_offsets: Vec<u32>,
     sources: Vec<u32>,
     coeffs: Vec<f64>,
+    /// One more than the largest source (the length a vector needs).
+    columns: usize,
 }
 
 impl Default for LinearRows {
@@ -49,6 +52,7 @@ impl Default for LinearRows {
             group_offsets: vec![0],
             sources: Vec::new(),
             coeffs: Vec::new(),
+            columns: 0,
         }
     }
 }
@@ -67,12 +71,18 @@ impl LinearRows {
             }
             self.sources.push(src);
             self.coeffs.push(c);
+            self.columns = self.columns.max(src as usize + 1);
         }
         if let Some(last) = terms.last() {
             self.group_keys.push(last.1 as u32);
             self.group_offsets.push(self.sources.len() as u32);
         }
         self.row_groups.push(self.group_keys.len() as u32);
+    }
+
+    /// Number of rows.
+    fn rows(&self) -> usize {
+        self.row_groups.len() - 1
     }
 
     /// The key and terms of every group of `row`.
@@ -99,18 +109,22 @@ impl LinearRows {
         for (key, terms) in self.groups(row) {
             let mut sum = [[0.0; L]; D];
             for i in terms {
-                let xs = &x[self.sources[i] as usize];
-                let c = self.coeffs[i];
+                // SAFETY: `i` is in a group's term range, and every source
+                // is below `x.len()` (checked by `Chain::run`).
+                let (xs, c) = unsafe {
+                    let src = *self.sources.get_unchecked(i);
+                    (x.get_unchecked(src as usize), *self.coeffs.get_unchecked(i))
+                };
                 for j in 0..D {
                     for l in 0..L {
-                        sum[j][l] += xs[j][l] * c;
+                        sum[j][l] = xs[j][l].mul_add(c, sum[j][l]);
                     }
                 }
             }
             let f = &scaling.factors[key];
             for j in 0..D {
                 for l in 0..L {
-                    acc[j][l] += sum[j][l] * f[l];
+                    acc[j][l] = sum[j][l].mul_add(f[l], acc[j][l]);
                 }
             }
             let component = scaling.components[key];
@@ -118,7 +132,7 @@ impl LinearRows {
             for j in 1..D {
                 if j == component {
                     for l in 0..L {
-                        acc[j][l] += sum[0][l] * scaling.scale[l];
+                        acc[j][l] = sum[0][l].mul_add(scaling.scale[l], acc[j][l]);
                     }
                 }
             }
@@ -170,14 +184,25 @@ pub(crate) struct Chain<'a, const L: usize> {
     pub(crate) out_coeffs: &'a [f64],
     /// The parameters whose derivatives the dual numbers carry.
     pub(crate) pass: Range<usize>,
+    /// `frontier[k]`: every row that can be nonzero after `k` steps is
+    /// below it (after more steps than it lists: below its last entry).
+    /// Rows past the frontier are zero and are not computed.
+    pub(crate) frontier: &'a [usize],
 }
 
 impl<const L: usize> Chain<'_, L> {
     /// `g_k` for `k = 0..=steps`, starting at `x`.
     pub(crate) fn run<const D: usize>(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
+        // what the unchecked reads of `x` in `LinearRows::gather` rely on
+        assert!(
+            self.moves.rows() == x.len()
+                && self.moves.columns <= x.len()
+                && self.exits.columns <= x.len(),
+            "a chain's rows and vector disagree"
+        );
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the running CPU supports AVX2, checked just above.
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the running CPU supports AVX2 and FMA, checked just above.
             return unsafe { self.run_avx2(x, steps) };
         }
         self.run_portable(x, steps)
@@ -185,7 +210,7 @@ impl<const L: usize> Chain<'_, L> {
 
     /// [`run`](Self::run) compiled for AVX2.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
     fn run_avx2<const D: usize>(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
         self.run_portable(x, steps)
     }
@@ -217,9 +242,12 @@ impl<const L: usize> Chain<'_, L> {
             if k == steps {
                 break;
             }
-            for (t, n) in next.iter_mut().enumerate() {
+            // rows past the frontier stay zero in `next` (it last held x_{k−1})
+            let active = self.frontier.get(k + 1).or(self.frontier.last());
+            let active = active.copied().unwrap_or(0).min(next.len());
+            let rows = next[..active].iter_mut().zip(&x).zip(&self.stay).zip(&out);
+            for (t, (((n, xt), stay), o)) in rows.enumerate() {
                 // the diagonal: x[t]·stay_t, ∂stay_t/∂θ_q = −(∂λ_t/∂θ_q)/Λ
-                let (xt, stay, o) = (&x[t], &self.stay[t], &out[t]);
                 let mut acc = [[0.0; L]; D];
                 for j in 0..D {
                     for l in 0..L {
@@ -228,7 +256,7 @@ impl<const L: usize> Chain<'_, L> {
                 }
                 for j in 1..D {
                     for l in 0..L {
-                        acc[j][l] -= xt[0][l] * (o[j] * scale[l]);
+                        acc[j][l] = (-xt[0][l]).mul_add(o[j] * scale[l], acc[j][l]);
                     }
                 }
                 self.moves.gather(t, &x, &self.move_scaling, &mut acc);
@@ -263,6 +291,7 @@ mod tests {
             stay: vec![[0.75, 0.25], [0.5, 0.5]],
             out_coeffs: &[1.0, 0.0],
             pass: 0..1,
+            frontier: &[1, 2],
         };
         let x = vec![[[1.0, 1.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]];
         let g = chain.run::<2>(x.clone(), 2);
