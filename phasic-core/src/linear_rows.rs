@@ -185,8 +185,9 @@ pub(crate) struct Chain<'a, const L: usize> {
     /// The parameters whose derivatives the dual numbers carry.
     pub(crate) pass: Range<usize>,
     /// `frontier[k]`: every row that can be nonzero after `k` steps is
-    /// below it (after more steps than it lists: below its last entry).
-    /// Rows past the frontier are zero and are not computed.
+    /// below it (after more steps than it lists: below its last entry;
+    /// the starting vector's nonzero rows are below `frontier[0]`). Rows
+    /// past the frontier are zero and are not computed.
     pub(crate) frontier: &'a [usize],
 }
 
@@ -208,7 +209,7 @@ impl<const L: usize> Chain<'_, L> {
         self.run_portable(x, steps)
     }
 
-    /// [`run`](Self::run) compiled for AVX2.
+    /// [`run`](Self::run) compiled for AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     fn run_avx2<const D: usize>(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
@@ -234,7 +235,7 @@ impl<const L: usize> Chain<'_, L> {
             })
             .collect();
         let mut g = Vec::with_capacity(steps + 1);
-        let mut next = x.clone();
+        let mut next = vec![[[0.0; L]; D]; x.len()];
         for k in 0..=steps {
             let mut gk = [[0.0; L]; D];
             self.exits.gather(0, &x, &self.exit_scaling, &mut gk);
@@ -242,7 +243,7 @@ impl<const L: usize> Chain<'_, L> {
             if k == steps {
                 break;
             }
-            // rows past the frontier stay zero in `next` (it last held x_{k−1})
+            // rows past the frontier are zero in `next` (it holds x_{k−1})
             let active = self.frontier.get(k + 1).or(self.frontier.last());
             let active = active.copied().unwrap_or(0).min(next.len());
             let rows = next[..active].iter_mut().zip(&x).zip(&self.stay).zip(&out);
@@ -303,6 +304,46 @@ mod tests {
         assert_eq!(g[2], [[0.625, 1.125], [0.5, 0.0]]);
         // the copy for this CPU and the portable one agree
         assert_eq!(chain.run_portable::<2>(x, 2), g);
+    }
+
+    /// A line `0 → 1 → 2 → 3 → exit` at rate θ (Λ = θ): skipping the rows
+    /// the start cannot have reached yet changes nothing, and a frontier
+    /// that stops short of the rows there are leaves the rest at zero.
+    #[test]
+    fn rows_past_the_frontier_are_zero_and_skipped() {
+        let mut moves = LinearRows::default();
+        moves.push_row([]);
+        for t in 1..4 {
+            moves.push_row([(t - 1, 1, 1.0)]);
+        }
+        let mut exits = LinearRows::default();
+        exits.push_row([(3, 1, 1.0)]);
+        let thetas: [&[f64]; 1] = [&[2.0]];
+        let chain = |frontier| Chain {
+            moves: &moves,
+            move_scaling: Scaling::new(thetas, [0.5], 0..1),
+            exits: &exits,
+            exit_scaling: Scaling::new(thetas, [1.0], 0..1),
+            stay: vec![[0.0]; 4],
+            out_coeffs: &[1.0; 4],
+            pass: 0..1,
+            frontier,
+        };
+        let x = vec![
+            [[1.0], [0.0]],
+            [[0.0], [0.0]],
+            [[0.0], [0.0]],
+            [[0.0], [0.0]],
+        ];
+        let all = chain(&[4]).run::<2>(x.clone(), 5);
+        assert_eq!(chain(&[1, 2, 3, 4]).run::<2>(x.clone(), 5), all);
+        // P is a shift: the mass reaches row 3 after 3 steps and exits at
+        // rate θ = 2
+        assert_eq!(all[3][0], [2.0]);
+        assert_eq!(all[2][0], [0.0]);
+        assert_eq!(all[4][0], [0.0]);
+        // a frontier that never grows past row 2: row 3 stays zero
+        assert_eq!(chain(&[1, 2]).run::<2>(x, 5)[3][0], [0.0]);
     }
 
     #[test]
