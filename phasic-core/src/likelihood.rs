@@ -201,16 +201,16 @@ impl Likelihood {
             lik.start_coeffs
                 .extend_from_slice(&coeffs[e * p..(e + 1) * p]);
         }
-        lik.link(transient.len());
+        lik.link();
         lik.transient = transient;
         Ok(lik)
     }
 
-    /// The θ-free rows of the series: moves by target, exits, and the
-    /// coefficients of the total rates, from the CSR edges of `m`
-    /// transient vertices.
-    fn link(&mut self, m: usize) {
-        let p = self.param_dim;
+    /// The θ-free rows of the series (moves by target, exits), the
+    /// coefficients of the total rates and the start's frontier, from the
+    /// CSR edges of the transient vertices.
+    fn link(&mut self) {
+        let (m, p) = (self.offsets.len() - 1, self.param_dim);
         let terms = |e: usize, src: usize| {
             std::iter::once((src as u32, 0, self.base[e])).chain(
                 self.coeffs[e * p..(e + 1) * p]
@@ -246,7 +246,7 @@ impl Likelihood {
         self.exits = exits;
         // breadth-first from the start's targets along every edge that
         // some θ may weigh
-        let mut first = vec![usize::MAX; m];
+        let mut seen = vec![false; m];
         let mut layer: Vec<usize> = self
             .start_targets
             .iter()
@@ -258,15 +258,15 @@ impl Likelihood {
         while !layer.is_empty() {
             let mut next = Vec::new();
             for &u in &layer {
-                if first[u] != usize::MAX {
+                if seen[u] {
                     continue;
                 }
-                first[u] = self.frontier.len();
+                seen[u] = true;
                 bound = bound.max(u + 1);
                 next.extend(
                     (self.offsets[u]..self.offsets[u + 1])
                         .map(|e| self.targets[e])
-                        .filter(|&t| t != EXIT && first[t as usize] == usize::MAX)
+                        .filter(|&t| t != EXIT && !seen[t as usize])
                         .map(|t| t as usize),
                 );
             }
@@ -569,8 +569,15 @@ impl Likelihood {
             stay: (0..m)
                 .map(|t| std::array::from_fn(|l| 1.0 - lane(l).rate[t] * inv[l]))
                 .collect(),
-            out_coeffs: &self.out_coeffs,
-            pass: params.clone(),
+            rate_partials: (0..m)
+                .map(|t| {
+                    let mut o = [0.0; D];
+                    for (oj, q) in o.iter_mut().skip(1).zip(params.clone()) {
+                        *oj = self.out_coeffs[t * p + q];
+                    }
+                    o
+                })
+                .collect(),
             frontier: &self.frontier,
         };
         let steps = (0..L).map(|l| lane(l).steps).max().unwrap_or(0);

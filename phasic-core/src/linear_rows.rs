@@ -172,18 +172,17 @@ impl<const L: usize> Scaling<L> {
 
 /// The uniformized chain of a likelihood at `L` θs:
 /// `x_{k+1}[t] = x_k[t]·stay_t + row t of moves at x_k`, and the exit
-/// flow `g_k = exits at x_k`, with derivatives.
-pub(crate) struct Chain<'a, const L: usize> {
+/// flow `g_k = exits at x_k`, with derivatives in `D` components.
+pub(crate) struct Chain<'a, const D: usize, const L: usize> {
     pub(crate) moves: &'a LinearRows,
     pub(crate) move_scaling: Scaling<L>,
     pub(crate) exits: &'a LinearRows,
     pub(crate) exit_scaling: Scaling<L>,
     /// `1 − λ_t/Λ` per state and lane.
     pub(crate) stay: Vec<[f64; L]>,
-    /// `∂λ_t/∂θ_q` (θ-free) for every state `t` and parameter `q` (row-major).
-    pub(crate) out_coeffs: &'a [f64],
-    /// The parameters whose derivatives the dual numbers carry.
-    pub(crate) pass: Range<usize>,
+    /// `∂λ_t/∂θ` (θ-free) per state at the components that carry it
+    /// (component 0 unused), so that `∂stay_t = −∂λ_t · scale`.
+    pub(crate) rate_partials: Vec<[f64; D]>,
     /// `frontier[k]`: every row that can be nonzero after `k` steps is
     /// below it (after more steps than it lists: below its last entry;
     /// the starting vector's nonzero rows are below `frontier[0]`). Rows
@@ -191,9 +190,9 @@ pub(crate) struct Chain<'a, const L: usize> {
     pub(crate) frontier: &'a [usize],
 }
 
-impl<const L: usize> Chain<'_, L> {
+impl<const D: usize, const L: usize> Chain<'_, D, L> {
     /// `g_k` for `k = 0..=steps`, starting at `x`.
-    pub(crate) fn run<const D: usize>(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
+    pub(crate) fn run(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
         // what the unchecked reads of `x` in `LinearRows::gather` rely on
         assert!(
             self.moves.rows() == x.len()
@@ -212,28 +211,13 @@ impl<const L: usize> Chain<'_, L> {
     /// [`run`](Self::run) compiled for AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn run_avx2<const D: usize>(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
+    fn run_avx2(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
         self.run_portable(x, steps)
     }
 
     #[inline(always)]
-    fn run_portable<const D: usize>(
-        &self,
-        mut x: Vec<Dual<D, L>>,
-        steps: usize,
-    ) -> Vec<Dual<D, L>> {
-        let p = self.out_coeffs.len() / self.stay.len().max(1);
+    fn run_portable(&self, mut x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
         let scale = &self.move_scaling.scale;
-        // ∂λ_t/∂θ_q along the pass, at the components that carry them
-        let out: Vec<[f64; D]> = (0..self.stay.len())
-            .map(|t| {
-                let mut o = [0.0; D];
-                for (oj, q) in o.iter_mut().skip(1).zip(self.pass.clone()) {
-                    *oj = self.out_coeffs[t * p + q];
-                }
-                o
-            })
-            .collect();
         let mut g = Vec::with_capacity(steps + 1);
         let mut next = vec![[[0.0; L]; D]; x.len()];
         for k in 0..=steps {
@@ -246,8 +230,9 @@ impl<const L: usize> Chain<'_, L> {
             // rows past the frontier are zero in `next` (it holds x_{k−1})
             let active = self.frontier.get(k + 1).or(self.frontier.last());
             let active = active.copied().unwrap_or(0).min(next.len());
-            let rows = next[..active].iter_mut().zip(&x).zip(&self.stay).zip(&out);
-            for (t, (((n, xt), stay), o)) in rows.enumerate() {
+            let diagonal = self.stay.iter().zip(&self.rate_partials);
+            let rows = next[..active].iter_mut().zip(&x).zip(diagonal);
+            for (t, ((n, xt), (stay, o))) in rows.enumerate() {
                 // the diagonal: x[t]·stay_t, ∂stay_t/∂θ_q = −(∂λ_t/∂θ_q)/Λ
                 let mut acc = [[0.0; L]; D];
                 for j in 0..D {
@@ -290,12 +275,11 @@ mod tests {
             exits: &exits,
             exit_scaling: Scaling::new(thetas, [1.0; 2], 0..1),
             stay: vec![[0.75, 0.25], [0.5, 0.5]],
-            out_coeffs: &[1.0, 0.0],
-            pass: 0..1,
+            rate_partials: vec![[0.0, 1.0], [0.0, 0.0]],
             frontier: &[1, 2],
         };
         let x = vec![[[1.0, 1.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]];
-        let g = chain.run::<2>(x.clone(), 2);
+        let g = chain.run(x.clone(), 2);
         // x_1 = (1 − θ/4, θ/4), ∂ = (−1/4, 1/4): g_1 = 2·θ/4, ∂g_1 = 1/2
         assert_eq!(g[0], [[0.0, 0.0], [0.0, 0.0]]);
         assert_eq!(g[1], [[0.5, 1.5], [0.5, 0.5]]);
@@ -303,7 +287,7 @@ mod tests {
         // ∂ = (1 − θ/2)/4 + 1/8; g_2 = 2·x_2[1]
         assert_eq!(g[2], [[0.625, 1.125], [0.5, 0.0]]);
         // the copy for this CPU and the portable one agree
-        assert_eq!(chain.run_portable::<2>(x, 2), g);
+        assert_eq!(chain.run_portable(x, 2), g);
     }
 
     /// A line `0 → 1 → 2 → 3 → exit` at rate θ (Λ = θ): skipping the rows
@@ -325,8 +309,7 @@ mod tests {
             exits: &exits,
             exit_scaling: Scaling::new(thetas, [1.0], 0..1),
             stay: vec![[0.0]; 4],
-            out_coeffs: &[1.0; 4],
-            pass: 0..1,
+            rate_partials: vec![[0.0, 1.0]; 4],
             frontier,
         };
         let x = vec![
@@ -335,15 +318,15 @@ mod tests {
             [[0.0], [0.0]],
             [[0.0], [0.0]],
         ];
-        let all = chain(&[4]).run::<2>(x.clone(), 5);
-        assert_eq!(chain(&[1, 2, 3, 4]).run::<2>(x.clone(), 5), all);
+        let all = chain(&[4]).run(x.clone(), 5);
+        assert_eq!(chain(&[1, 2, 3, 4]).run(x.clone(), 5), all);
         // P is a shift: the mass reaches row 3 after 3 steps and exits at
         // rate θ = 2
         assert_eq!(all[3][0], [2.0]);
         assert_eq!(all[2][0], [0.0]);
         assert_eq!(all[4][0], [0.0]);
         // a frontier that never grows past row 2: row 3 stays zero
-        assert_eq!(chain(&[1, 2]).run::<2>(x, 5)[3][0], [0.0]);
+        assert_eq!(chain(&[1, 2]).run(x, 5)[3][0], [0.0]);
     }
 
     #[test]
