@@ -9,6 +9,15 @@
 //! does not depend on it, so the derivative of the series at fixed Λ is
 //! the derivative of the density.
 //!
+//! A homogeneous model — every rate linear in θ with no fixed part, and
+//! a start that does not depend on θ's scale — only changes its time
+//! scale when θ is scaled: `f(t; cθ) = c·f(ct; θ)`. Differentiating at
+//! `c = 1` gives Euler's identity `Σ_q θ_q ∂ln f/∂θ_q = 1 + t·f'(t)/f(t)`,
+//! and `t·f'(t) = Σ_k Poisson(k; Λt)·(k − Λt)·g_k` comes from the series of
+//! values alone. So one parameter's score (the one carrying most of the
+//! rates) follows from the others' and needs no dual component: a pass
+//! carries one derivative less (none at all for a single parameter).
+//!
 //! Observed accumulated rewards use the reward transform (ALGORITHMS
 //! §4.1): with rewards `r_v > 0`, the reward accumulated until absorption
 //! is the absorption time of the chain whose rates out of `v` are divided
@@ -66,6 +75,9 @@ pub struct Likelihood {
     /// `frontier[k]`: one more than the largest transient index reachable
     /// from the start in at most `k` moves.
     frontier: Vec<usize>,
+    /// The parameter whose score Euler's identity gives, if the model is
+    /// homogeneous (see the module's documentation).
+    scale_param: Option<usize>,
     base: Vec<f64>,
     coeffs: Vec<f64>,
     /// Edges out of the start vertex (the initial distribution).
@@ -171,6 +183,7 @@ impl Likelihood {
             exits: LinearRows::default(),
             out_coeffs: Vec::new(),
             frontier: Vec::new(),
+            scale_param: None,
             base: Vec::new(),
             coeffs: Vec::new(),
             start_targets: Vec::new(),
@@ -202,6 +215,7 @@ impl Likelihood {
                 .extend_from_slice(&coeffs[e * p..(e + 1) * p]);
         }
         lik.link();
+        lik.scale_param = lik.homogeneous_param();
         lik.transient = transient;
         Ok(lik)
     }
@@ -275,6 +289,31 @@ impl Likelihood {
         }
     }
 
+    /// If the model is continuous and homogeneous (no rate has a fixed
+    /// part; the start's weights are all fixed or all without a fixed
+    /// part), the parameter with the largest coefficients in total, whose
+    /// score Euler's identity will give.
+    fn homogeneous_param(&self) -> Option<usize> {
+        let p = self.param_dim;
+        let fixed = |c: &[f64]| c.iter().all(|&c| c == 0.0);
+        let start_fixed = self.start_coeffs.chunks(p).all(fixed);
+        let start_linear = self.start_base.iter().all(|&b| b == 0.0);
+        if self.discrete || self.base.iter().any(|&b| b != 0.0) || !(start_fixed || start_linear) {
+            return None;
+        }
+        let mut mass = vec![0.0; p];
+        for c in self.coeffs.chunks(p) {
+            mass.iter_mut().zip(c).for_each(|(m, c)| *m += c.abs());
+        }
+        (0..p).rev().max_by(|&a, &b| mass[a].total_cmp(&mass[b]))
+    }
+
+    /// The parameter whose score Euler's identity gives at `at`, if any
+    /// (it is divided by that parameter, so it must be positive).
+    fn scaled(&self, at: &At) -> Option<usize> {
+        self.scale_param.filter(|&q| at.theta[q] > 0.0)
+    }
+
     /// Number of observations.
     pub fn len(&self) -> usize {
         self.data.len()
@@ -331,13 +370,20 @@ impl Likelihood {
             .map(|t| self.at(t))
             .collect::<Result<Vec<At>>>()?;
         // θs needing similar numbers of steps share a group (lanes run the
-        // longest lane's steps); a θ's result does not depend on its group
+        // longest lane's steps), and θs whose scores Euler's identity gives
+        // only share one with each other; a θ's result does not depend on
+        // its group
+        let by_identity = |at: &At| derivatives && self.scaled(at).is_some();
         let mut order: Vec<usize> = (0..ats.len()).collect();
-        order.sort_by_key(|&i| (ats[i].steps, i));
+        order.sort_by_key(|&i| (!by_identity(&ats[i]), ats[i].steps, i));
         let mut slots: Vec<Option<At>> = ats.into_iter().map(Some).collect();
         let sorted: Vec<At> = order.iter().filter_map(|&i| slots[i].take()).collect();
-        let groups = sorted
-            .par_chunks(LANES)
+        let groups: Vec<&[At]> = sorted
+            .chunk_by(|a, b| by_identity(a) == by_identity(b))
+            .flat_map(|run| run.chunks(LANES))
+            .collect();
+        let groups = groups
+            .par_iter()
             .map(|group| {
                 self.densities(group, derivatives)
                     .iter()
@@ -413,27 +459,46 @@ impl Likelihood {
     /// For every θ of `ats` (at most [`LANES`]) and every observation:
     /// the log-density (log-pmf; `−∞` if impossible) and, with
     /// `derivatives`, the scores `∂f/∂θ_j / f` (`[ln f, s_1, …]`). The
-    /// derivatives are carried in passes of at most [`PASS`] parameters.
+    /// derivatives are carried in passes of at most [`PASS`] parameters,
+    /// except the one Euler's identity gives (the same for every θ of
+    /// `ats`).
     fn densities(&self, ats: &[At], derivatives: bool) -> Vec<Vec<Vec<f64>>> {
         let p = self.param_dim;
         let width = if derivatives { p + 1 } else { 1 };
         let mut f = vec![vec![vec![0.0; width]; self.data.len()]; ats.len()];
-        let passes: Vec<std::ops::Range<usize>> = if derivatives {
-            (0..p).step_by(PASS).map(|a| a..(a + PASS).min(p)).collect()
-        } else {
-            std::iter::once(0..0).collect()
-        };
-        for params in passes {
+        let scaled = self.scaled(&ats[0]).filter(|_| derivatives);
+        debug_assert!(
+            ats.iter()
+                .all(|at| self.scaled(at).filter(|_| derivatives) == scaled)
+        );
+        let carried: Vec<usize> = (0..p)
+            .filter(|&q| derivatives && Some(q) != scaled)
+            .collect();
+        let mut passes: Vec<&[usize]> = carried.chunks(PASS).collect();
+        if passes.is_empty() {
+            passes.push(&[]);
+        }
+        for (i, params) in passes.into_iter().enumerate() {
+            let time_score = scaled.filter(|_| i == 0);
             macro_rules! run {
                 ($($d:literal)*) => {
                     match (params.len() + 1, ats.len()) {
-                        $(($d, 1) => self.series::<$d, 1>(ats, params.clone(), &mut f),)*
-                        $(($d, _) => self.series::<$d, LANES>(ats, params.clone(), &mut f),)*
+                        $(($d, 1) => self.series::<$d, 1>(ats, params, time_score, &mut f),)*
+                        $(($d, _) => self.series::<$d, LANES>(ats, params, time_score, &mut f),)*
                         _ => unreachable!("passes carry at most {PASS} parameters"),
                     }
                 };
             }
             run!(1 2 3 4 5 6 7 8);
+        }
+        if let Some(q) = scaled {
+            // the series left `1 + t·f'/f = Σ_j θ_j s_j` at `q`'s place
+            for (fl, at) in f.iter_mut().zip(ats) {
+                for fi in fl.iter_mut() {
+                    let others: f64 = carried.iter().map(|&j| at.theta[j] * fi[1 + j]).sum();
+                    fi[1 + q] = (fi[1 + q] - others) / at.theta[q];
+                }
+            }
         }
         f
     }
@@ -510,12 +575,14 @@ impl Likelihood {
     /// Runs the series `g_k = π_k·s` (`k = 0..=steps`) with the
     /// derivatives along `params` (`D = params.len() + 1` values) for the
     /// θs of `ats` side by side (`L` lanes; lanes beyond `ats` repeat the
-    /// last), then mixes it into the densities `f[lane][observation]`.
+    /// last), then mixes it into the densities `f[lane][observation]`,
+    /// and `1 + t·f'(t)/f(t)` at the place of `time_score`'s score.
     /// Every lane runs the same operations as it would alone.
     fn series<const D: usize, const L: usize>(
         &self,
         ats: &[At],
-        params: std::ops::Range<usize>,
+        params: &[usize],
+        time_score: Option<usize>,
         f: &mut [Vec<Vec<f64>>],
     ) {
         let p = self.param_dim;
@@ -524,13 +591,12 @@ impl Likelihood {
         // `(b + c·θ)·scale` and its derivatives along the pass, per lane
         let dual = |w: &dyn Fn(&At) -> f64, coeffs: &[f64], scale: &dyn Fn(&At) -> f64| {
             let mut x = [[0.0; L]; D];
-            let cs = &coeffs[params.clone()];
             let (value, partials) = x.split_at_mut(1);
             for (l, v) in value[0].iter_mut().enumerate() {
                 let sc = scale(lane(l));
                 *v = w(lane(l)) * sc;
-                for (xj, c) in partials.iter_mut().zip(cs) {
-                    xj[l] = c * sc;
+                for (xj, &q) in partials.iter_mut().zip(params) {
+                    xj[l] = coeffs[q] * sc;
                 }
             }
             x
@@ -563,16 +629,16 @@ impl Likelihood {
         let thetas: [&[f64]; L] = std::array::from_fn(|l| lane(l).theta.as_slice());
         let chain = Chain {
             moves: &self.moves,
-            move_scaling: Scaling::new(thetas, inv, params.clone()),
+            move_scaling: Scaling::new(thetas, inv, params),
             exits: &self.exits,
-            exit_scaling: Scaling::new(thetas, [1.0; L], params.clone()),
+            exit_scaling: Scaling::new(thetas, [1.0; L], params),
             stay: (0..m)
                 .map(|t| std::array::from_fn(|l| 1.0 - lane(l).rate[t] * inv[l]))
                 .collect(),
             rate_partials: (0..m)
                 .map(|t| {
                     let mut o = [0.0; D];
-                    for (oj, q) in o.iter_mut().skip(1).zip(params.clone()) {
+                    for (oj, &q) in o.iter_mut().skip(1).zip(params) {
                         *oj = self.out_coeffs[t * p + q];
                     }
                     o
@@ -595,18 +661,18 @@ impl Likelihood {
             };
             let g_bound = at.g_bound;
             for (fi, &t) in fl.iter_mut().zip(&self.data) {
-                let (ln_f, sum) = if self.discrete {
+                let (ln_f, sum, tilt) = if self.discrete {
                     let v = lane_g(t as usize - 1);
-                    (v[0].ln(), v)
+                    (v[0].ln(), v, 0.0)
                 } else {
                     poisson_mix(at.lambda * t, &at.ln_fact, g_bound, self.tolerance, lane_g)
                 };
                 fi[0] = ln_f;
-                for (fj, sj) in fi[1 + params.start..1 + params.end]
-                    .iter_mut()
-                    .zip(&sum[1..])
-                {
-                    *fj = sj / sum[0];
+                for (&q, sj) in params.iter().zip(&sum[1..]) {
+                    fi[1 + q] = sj / sum[0];
+                }
+                if let Some(q) = time_score {
+                    fi[1 + q] = 1.0 + tilt / sum[0];
                 }
             }
         }
@@ -646,7 +712,8 @@ fn add<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D
         .for_each(|(a, x)| *a += x);
 }
 
-/// `(ln Σ_k P(N = k)·g_k[0], Σ_k r_k·g_k)` for `N ~ Poisson(mean)`, where
+/// `(ln Σ_k P(N = k)·g_k[0], Σ_k r_k·g_k, Σ_k r_k·(k − mean)·g_k[0])` for
+/// `N ~ Poisson(mean)`, where
 /// `r_k` is `P(N = k)` relative to the mode's (in a unit that moves down
 /// the left tail while nothing has been summed), so that densities far in
 /// a tail keep their logarithm instead of underflowing. To the right of the
@@ -654,24 +721,29 @@ fn add<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D
 /// bound of `g_k[0]`) is below `tolerance` relative to the sum, or at the
 /// end of the series (`ln_fact.len() − 1`, with `ln_fact[k] = ln k!`); to
 /// the left when the weights are negligible next to the sum. The ratio of
-/// a derivative component to component 0 of the sum is the score.
+/// a derivative component to component 0 of the sum is the score; the
+/// ratio of the third sum to component 0 is `t·f'(t)/f(t)` for the density
+/// `f(t) = Σ_k Poisson(k; Λt)·g_k` at `mean = Λt`.
 fn poisson_mix<const D: usize>(
     mean: f64,
     ln_fact: &[f64],
     g_bound: f64,
     tolerance: f64,
     g: impl Fn(usize) -> [f64; D],
-) -> (f64, [f64; D]) {
+) -> (f64, [f64; D], f64) {
     let last = ln_fact.len() - 1;
     let mut acc = [0.0; D];
-    let add = |acc: &mut [f64; D], r: f64, k: usize| {
-        for (a, gk) in acc.iter_mut().zip(g(k)) {
+    let mut tilt = 0.0;
+    let mut add = |acc: &mut [f64; D], r: f64, k: usize| {
+        let gk = g(k);
+        tilt += r * (k as f64 - mean) * gk[0];
+        for (a, gk) in acc.iter_mut().zip(gk) {
             *a += r * gk;
         }
     };
     if mean == 0.0 {
         add(&mut acc, 1.0, 0);
-        return (acc[0].ln(), acc);
+        return (acc[0].ln(), acc, tilt);
     }
     let mode = (mean.floor() as usize).min(last);
     let ln_p_mode = -mean + mode as f64 * mean.ln() - ln_fact[mode];
@@ -704,12 +776,201 @@ fn poisson_mix<const D: usize>(
         }
         add(&mut acc, r, k);
     }
-    (ln_p_mode + shift + acc[0].ln(), acc)
+    (ln_p_mode + shift + acc[0].ln(), acc, tilt)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::Graph;
+    use crate::rule::Initial;
+
+    /// `k` rabbits on two islands: θ = (jump per rabbit, flood left,
+    /// flood right), every rate linear in θ.
+    fn rabbits(k: i32) -> Graph {
+        Graph::from_rule_with_params(&Initial::state(&[k, 0]), 3, |s, out| {
+            let (l, r) = (s[0], s[1]);
+            if l > 0 {
+                out.add_param(&[l - 1, r + 1], 0.0, &[f64::from(l), 0.0, 0.0]);
+                out.add_param(&[0, r], 0.0, &[0.0, 1.0, 0.0]);
+            }
+            if r > 0 {
+                out.add_param(&[l + 1, r - 1], 0.0, &[f64::from(r), 0.0, 0.0]);
+                out.add_param(&[l, 0], 0.0, &[0.0, 0.0, 1.0]);
+            }
+        })
+        .unwrap()
+    }
+
+    /// A cycle `0 → 1 → … → 8 → 0` where edge `i` has rate `θ_i` (edge 4
+    /// three times as much) and every state exits at rate `θ_{8−i}/2`.
+    fn ring(start: &Initial) -> Graph {
+        Graph::from_rule_with_params(start, 9, |s, out| {
+            let i = s[0] as usize;
+            if i < 9 {
+                let mut c = [0.0; 9];
+                c[i] = if i == 4 { 3.0 } else { 1.0 };
+                out.add_param(&[(s[0] + 1) % 9], 0.0, &c);
+                let mut c = [0.0; 9];
+                c[8 - i] = 0.5;
+                out.add_param(&[9], 0.0, &c);
+            }
+        })
+        .unwrap()
+    }
+
+    /// The gradient of `lik` by Euler's identity against the one whose
+    /// passes carry every parameter.
+    #[track_caller]
+    fn identity_matches_carried(lik: &Likelihood, thetas: &[Vec<f64>]) {
+        let mut carried = lik.clone();
+        carried.scale_param = None;
+        for theta in thetas {
+            let (ll, g) = lik.gradient(theta).unwrap();
+            let (want_ll, want) = carried.gradient(theta).unwrap();
+            // the values come from the same series
+            assert_eq!(ll.to_bits(), want_ll.to_bits(), "θ {theta:?}");
+            for (q, (a, b)) in g.iter().zip(&want).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-10 * b.abs().max(1.0),
+                    "θ {theta:?}, ∂/∂θ{q}: identity {a:e}, carried {b:e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn euler_identity_gives_the_carried_score() {
+        let times = vec![0.02, 0.3, 0.9, 1.7, 3.5, 6.0];
+        // rabbits: the jumps carry most of the rates
+        let lik = Likelihood::new(&rabbits(6), Observations::Times(times.clone())).unwrap();
+        assert_eq!(lik.scale_param, Some(0));
+        let thetas = [
+            vec![1.0, 2.0, 4.0],
+            vec![0.05, 0.7, 3.0],
+            vec![6.0, 0.2, 0.1],
+        ];
+        identity_matches_carried(&lik, &thetas);
+        // with rewards
+        let g = rabbits(4);
+        let rewards: Vec<f64> = (0..g.vertex_count())
+            .map(|v| 0.5 + v as f64 * 0.1)
+            .collect();
+        let lik = Likelihood::with_rewards(&g, &rewards, Observations::Times(times.clone()));
+        identity_matches_carried(&lik.unwrap(), &thetas);
+        // nine parameters: the identity's (θ_4, the largest coefficients)
+        // sits inside the first pass; the second pass carries one
+        for start in [
+            Initial::state(&[0]),
+            Initial::weighted([([0], 0.5), ([3], 0.25)]).unwrap(),
+        ] {
+            let lik = Likelihood::new(&ring(&start), Observations::Times(times.clone())).unwrap();
+            assert_eq!(lik.scale_param, Some(4));
+            let thetas: Vec<Vec<f64>> = (0..3)
+                .map(|i| {
+                    (0..9)
+                        .map(|q| 0.3 + ((q * 5 + i * 3) % 7) as f64 * 0.4)
+                        .collect()
+                })
+                .collect();
+            identity_matches_carried(&lik, &thetas);
+        }
+    }
+
+    /// θs with no jumps (θ_0 = 0: no identity, the score is carried)
+    /// among others: every result bit-identical to its single evaluation,
+    /// for any thread count and batch size.
+    #[test]
+    fn batches_mixing_identity_and_carried_scores() {
+        let times = Observations::Times(vec![0.1, 0.5, 1.2, 2.5]);
+        let lik = Likelihood::new(&rabbits(5), times).unwrap();
+        let thetas: Vec<Vec<f64>> = (0..19)
+            .map(|i| {
+                let jump = if i % 3 == 1 {
+                    0.0
+                } else {
+                    0.2 + 0.3 * i as f64
+                };
+                vec![jump, 0.5 + (i % 4) as f64, 1.0 + (i % 5) as f64 * 0.5]
+            })
+            .collect();
+        let bits =
+            |(l, g): &(f64, Vec<f64>)| (l.to_bits(), g.iter().map(|x| x.to_bits()).collect());
+        let single: Vec<(u64, Vec<u64>)> = thetas
+            .iter()
+            .map(|t| bits(&lik.gradient(t).unwrap()))
+            .collect();
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            for n in [19, 10, 2] {
+                let got = pool.install(|| lik.gradients(&thetas[..n]).unwrap());
+                let got: Vec<(u64, Vec<u64>)> = got.iter().map(bits).collect();
+                assert_eq!(got, single[..n], "{threads} threads, {n} θs");
+            }
+        }
+        // without jumps, the carried score is the identity's limit
+        let (_, at_zero) = lik.gradient(&[0.0, 1.5, 2.0]).unwrap();
+        let (_, near) = lik.gradient(&[1e-7, 1.5, 2.0]).unwrap();
+        for (a, b) in at_zero.iter().zip(&near) {
+            assert!(
+                (a - b).abs() < 1e-5 * a.abs().max(1.0),
+                "{at_zero:?} vs {near:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_only_for_homogeneous_continuous_models() {
+        let times = Observations::Times(vec![1.0]);
+        let with = |rule: fn(&[i32], &mut crate::rule::Transitions)| {
+            let g = Graph::from_rule_with_params(&Initial::state(&[0]), 2, rule).unwrap();
+            Likelihood::new(&g, times.clone()).unwrap().scale_param
+        };
+        // θ_1 carries more (2 + 1 against 1)
+        assert_eq!(
+            with(|s, out| if s[0] == 0 {
+                out.add_param(&[1], 0.0, &[1.0, 2.0]);
+            } else if s[0] == 1 {
+                out.add_param(&[2], 0.0, &[0.0, 1.0]);
+            }),
+            Some(1)
+        );
+        // a fixed part in one rate
+        assert_eq!(
+            with(|s, out| if s[0] == 0 {
+                out.add_param(&[1], 0.1, &[1.0, 2.0]);
+            } else if s[0] == 1 {
+                out.add_param(&[2], 0.0, &[0.0, 1.0]);
+            }),
+            None
+        );
+        // a start with a fixed and a θ-dependent edge changes with θ's scale
+        let mut b = crate::builder::GraphBuilder::with_params(1, 1);
+        let a = b.find_or_create(&[1]).unwrap();
+        let c = b.find_or_create(&[2]).unwrap();
+        let x = b.find_or_create(&[3]).unwrap();
+        b.add_param_edge(START, a, 1.0, &[0.0]).unwrap();
+        b.add_param_edge(START, c, 0.0, &[1.0]).unwrap();
+        b.add_param_edge(a, x, 0.0, &[1.0]).unwrap();
+        b.add_param_edge(c, x, 0.0, &[2.0]).unwrap();
+        let g = b.build();
+        assert_eq!(
+            Likelihood::new(&g, times.clone()).unwrap().scale_param,
+            None
+        );
+        // discrete steps do not scale with θ
+        let g = Graph::from_rule_with_params(&Initial::state(&[0]), 1, |s, out| {
+            if s[0] == 0 {
+                out.add_param(&[1], 0.0, &[0.5]);
+            }
+        })
+        .unwrap();
+        let lik = Likelihood::new(&g, Observations::Steps(vec![1, 2])).unwrap();
+        assert_eq!(lik.scale_param, None);
+    }
 
     #[test]
     fn poisson_mixtures_keep_tails_in_log_space() {
@@ -720,13 +981,13 @@ mod tests {
         for mean in [0.3, 1.0, 7.5, 120.0, 2500.0] {
             // g ≡ 1: the weights sum to one (up to the rounding of ln k!,
             // a sum of k logarithms)
-            let (ln_total, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |_| [1.0]);
+            let (ln_total, _, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |_| [1.0]);
             assert!(
                 ln_total.abs() < 1e-14 * mean.max(100.0),
                 "mean {mean}: {ln_total}"
             );
             // g = [1 only at k = 0]: P(N = 0) = e^{-mean}, far below the mode's weight
-            let (ln_p0, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |k| {
+            let (ln_p0, _, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |k| {
                 [if k == 0 { 1.0 } else { 0.0 }]
             });
             assert!(
@@ -735,7 +996,16 @@ mod tests {
             );
         }
         // the score is the weighted mean of the derivative component
-        let (_, s) = poisson_mix::<2>(3.0, &ln_fact, 1.0, 1e-15, |k| [1.0, k as f64]);
+        let (_, s, _) = poisson_mix::<2>(3.0, &ln_fact, 1.0, 1e-15, |k| [1.0, k as f64]);
         assert!((s[1] / s[0] - 3.0).abs() < 1e-12);
+        // the tilt: g_k = k gives f = E N = m and Σ P(k)(k − m)k = Var N = m
+        for mean in [0.5, 3.0, 40.0, 900.0] {
+            let (_, s, tilt) = poisson_mix::<1>(mean, &ln_fact, mean, 1e-15, |k| [k as f64]);
+            assert!(
+                (tilt / s[0] - 1.0).abs() < 1e-12,
+                "mean {mean}: {}",
+                tilt / s[0]
+            );
+        }
     }
 }

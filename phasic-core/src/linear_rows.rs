@@ -154,12 +154,12 @@ pub(crate) struct Scaling<const L: usize> {
 impl<const L: usize> Scaling<L> {
     /// Factors for `thetas` (one per lane) scaled by `scale`, with
     /// derivatives along the parameters `pass` (components `1..`).
-    pub(crate) fn new(thetas: [&[f64]; L], scale: [f64; L], pass: Range<usize>) -> Self {
+    pub(crate) fn new(thetas: [&[f64]; L], scale: [f64; L], pass: &[usize]) -> Self {
         let p = thetas[0].len();
         let mut factors = vec![scale];
         factors.extend((0..p).map(|q| std::array::from_fn(|l| thetas[l][q] * scale[l])));
         let mut components = vec![0; p + 1];
-        for (j, q) in pass.enumerate() {
+        for (j, &q) in pass.iter().enumerate() {
             components[q + 1] = j + 1;
         }
         Scaling {
@@ -271,9 +271,9 @@ mod tests {
         let inv = [0.25; 2];
         let chain = Chain {
             moves: &moves,
-            move_scaling: Scaling::new(thetas, inv, 0..1),
+            move_scaling: Scaling::new(thetas, inv, &[0]),
             exits: &exits,
-            exit_scaling: Scaling::new(thetas, [1.0; 2], 0..1),
+            exit_scaling: Scaling::new(thetas, [1.0; 2], &[0]),
             stay: vec![[0.75, 0.25], [0.5, 0.5]],
             rate_partials: vec![[0.0, 1.0], [0.0, 0.0]],
             frontier: &[1, 2],
@@ -305,9 +305,9 @@ mod tests {
         let thetas: [&[f64]; 1] = [&[2.0]];
         let chain = |frontier| Chain {
             moves: &moves,
-            move_scaling: Scaling::new(thetas, [0.5], 0..1),
+            move_scaling: Scaling::new(thetas, [0.5], &[0]),
             exits: &exits,
-            exit_scaling: Scaling::new(thetas, [1.0], 0..1),
+            exit_scaling: Scaling::new(thetas, [1.0], &[0]),
             stay: vec![[0.0]; 4],
             rate_partials: vec![[0.0, 1.0]; 4],
             frontier,

@@ -350,6 +350,26 @@ fn model_strategy(ps: Vec<usize>, discrete: bool) -> impl Strategy<Value = Model
         })
 }
 
+/// [`model_strategy`]'s continuous graphs made homogeneous (every rate
+/// linear in θ with no fixed part, so the likelihood takes Euler's
+/// identity for one score): each edge's base moves into one of its
+/// coefficients and negative coefficients flip sign; a fixed start stays
+/// fixed, a parameterized one becomes linear too.
+fn homogeneous_strategy(ps: Vec<usize>) -> impl Strategy<Value = Model> {
+    model_strategy(ps, false).prop_map(|mut m| {
+        let p = m.p;
+        for (i, e) in m.edges.iter_mut().enumerate() {
+            if e.coeffs.iter().all(|&c| c == 0.0) && e.from == FROM_START && !m.param_start {
+                continue;
+            }
+            e.coeffs.iter_mut().for_each(|c| *c = c.abs());
+            e.coeffs[i % p] += e.base;
+            e.base = 0.0;
+        }
+        m
+    })
+}
+
 /// One deterministic draw of `strategy` (for the non-property tests).
 fn draw<S: Strategy>(strategy: S, skip: usize) -> S::Value {
     let mut runner = TestRunner::deterministic();
@@ -428,6 +448,34 @@ proptest! {
     ) {
         check_continuous(&model, &unit, &mult);
     }
+
+    /// Homogeneous models: one score by Euler's identity, from one to
+    /// more than a pass of parameters.
+    #[test]
+    fn homogeneous_log_likelihood_and_gradient_match_dense(
+        model in homogeneous_strategy(vec![1, 2, 3, 8, 9]),
+        unit in proptest::collection::vec(0.0f64..1.0, 9),
+        mult in proptest::collection::vec(0.1f64..3.0, 1..=6),
+    ) {
+        check_continuous(&model, &unit, &mult);
+    }
+}
+
+#[test]
+fn homogeneous_generator_has_no_fixed_rates() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = homogeneous_strategy(vec![1, 3]);
+    let mut starts = [false; 2];
+    for _ in 0..32 {
+        let m = strategy.new_tree(&mut runner).unwrap().current();
+        starts[m.param_start as usize] = true;
+        for e in &m.edges {
+            let fixed_start = e.from == FROM_START && !m.param_start;
+            assert_eq!(e.base == 0.0, !fixed_start, "{e:?}");
+            assert!(e.coeffs.iter().all(|&c| c >= 0.0), "{e:?}");
+        }
+    }
+    assert_eq!(starts, [true, true]);
 }
 
 #[test]
@@ -693,6 +741,16 @@ proptest! {
         junk in prop_oneof![Just(0.0), 0.1f64..5.0],
     ) {
         check_rewards(&model, &unit, &r, &mult, junk);
+    }
+
+    #[test]
+    fn homogeneous_reward_likelihood_matches_reward_transform(
+        model in homogeneous_strategy(vec![1, 3]),
+        unit in proptest::collection::vec(0.0f64..1.0, 3),
+        r in proptest::collection::vec(0.2f64..3.0, 8),
+        mult in proptest::collection::vec(0.1f64..3.0, 1..=5),
+    ) {
+        check_rewards(&model, &unit, &r, &mult, 0.0);
     }
 }
 
