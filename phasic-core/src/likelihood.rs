@@ -484,6 +484,7 @@ impl Likelihood {
                 ($($d:literal)*) => {
                     match (params.len() + 1, ats.len()) {
                         $(($d, 1) => self.series::<$d, 1>(ats, params, time_score, &mut f),)*
+                        $(($d, 2..=4) => self.series::<$d, 4>(ats, params, time_score, &mut f),)*
                         $(($d, _) => self.series::<$d, LANES>(ats, params, time_score, &mut f),)*
                         _ => unreachable!("passes carry at most {PASS} parameters"),
                     }
@@ -679,7 +680,8 @@ impl Likelihood {
     }
 }
 
-/// θs evaluated side by side by the batch methods.
+/// θs evaluated side by side by the batch methods (a group of at most
+/// four, such as a batch's last, runs in four lanes).
 pub const LANES: usize = 8;
 
 /// Parameters whose derivatives one pass of the series carries.

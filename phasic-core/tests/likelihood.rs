@@ -1143,7 +1143,7 @@ fn batches_are_bit_identical_for_any_thread_count() {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            for n in [20, 7, 1] {
+            for n in [20, 7, 3, 1] {
                 let batch = pool.install(|| lik.log_likelihoods(&thetas[..n]).unwrap());
                 let bits: Vec<u64> = batch.iter().map(|x| x.to_bits()).collect();
                 assert_eq!(bits, single[..n], "p {p}, {threads} threads, {n} θs");
