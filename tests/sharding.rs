@@ -14,9 +14,10 @@
 //! The faults: workers killed mid-unit, corrupted and truncated unit
 //! files, a damaged manifest, two coordinators on one session, an
 //! unwritable store, stale sessions (`phasic work gc`), and a failing SLURM
-//! array task. The SLURM tests need `sbatch` on PATH (a local cluster:
-//! `eval "$(scripts/slurm-local.sh start)"`); without it they print
-//! "skipped" and pass, unless `PHASIC_REQUIRE_SLURM=1`.
+//! array task. The SLURM tests need `sbatch` on PATH and a controller that
+//! answers `scontrol ping` (a local cluster:
+//! `eval "$(scripts/slurm-local.sh start)"`); without them they print
+//! "skipped" and why, and pass, unless `PHASIC_REQUIRE_SLURM=1`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -1376,19 +1377,31 @@ fn cli_model_shard() {
 /// The SLURM tests share the cluster: one at a time.
 static SLURM: Mutex<()> = Mutex::new(());
 
-/// Whether to run the SLURM tests: `sbatch` on PATH; without it they are
-/// skipped unless `PHASIC_REQUIRE_SLURM=1`.
+/// Whether to run the SLURM tests: `sbatch` on PATH and a controller
+/// that answers (SLURM installed but not running counts as absent); the
+/// tests are skipped otherwise, unless `PHASIC_REQUIRE_SLURM=1`.
 fn slurm_available(test: &str) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("sbatch").is_file()));
-    if !found {
-        assert!(
-            std::env::var("PHASIC_REQUIRE_SLURM").as_deref() != Ok("1"),
-            "{test}: sbatch not on PATH and PHASIC_REQUIRE_SLURM=1"
-        );
-        println!("{test}: skipped: sbatch not on PATH");
-    }
-    found
+    let up = || {
+        Command::new("scontrol")
+            .arg("ping")
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("UP"))
+    };
+    let missing = if !found {
+        "sbatch not on PATH"
+    } else if !up() {
+        "no SLURM controller answers `scontrol ping`"
+    } else {
+        return true;
+    };
+    assert!(
+        std::env::var("PHASIC_REQUIRE_SLURM").as_deref() != Ok("1"),
+        "{test}: {missing} and PHASIC_REQUIRE_SLURM=1"
+    );
+    println!("{test}: skipped: {missing}");
+    false
 }
 
 fn slurm(max_tasks: usize, concurrent: Option<usize>) -> Slurm {
