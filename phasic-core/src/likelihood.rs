@@ -787,18 +787,18 @@ mod tests {
     use crate::graph::Graph;
     use crate::rule::Initial;
 
-    /// `k` rabbits on two islands: θ = (jump per rabbit, flood left,
-    /// flood right), every rate linear in θ.
-    fn rabbits(k: i32) -> Graph {
-        Graph::from_rule_with_params(&Initial::state(&[k, 0]), 3, |s, out| {
-            let (l, r) = (s[0], s[1]);
-            if l > 0 {
-                out.add_param(&[l - 1, r + 1], 0.0, &[f64::from(l), 0.0, 0.0]);
-                out.add_param(&[0, r], 0.0, &[0.0, 1.0, 0.0]);
-            }
-            if r > 0 {
-                out.add_param(&[l + 1, r - 1], 0.0, &[f64::from(r), 0.0, 0.0]);
-                out.add_param(&[l, 0], 0.0, &[0.0, 0.0, 1.0]);
+    /// A population of `1..=k` starting at `k`, absorbed at 0: θ = (death
+    /// per individual, immigration below `k`, catastrophe), every rate
+    /// linear in θ; a catastrophe leaves one survivor from 3 up.
+    fn population(k: i32) -> Graph {
+        Graph::from_rule_with_params(&Initial::state(&[k]), 3, |s, out| {
+            let n = s[0];
+            if n > 0 {
+                out.add_param(&[n - 1], 0.0, &[f64::from(n), 0.0, 0.0]);
+                out.add_param(&[i32::from(n >= 3)], 0.0, &[0.0, 0.0, 1.0]);
+                if n < k {
+                    out.add_param(&[n + 1], 0.0, &[0.0, 1.0, 0.0]);
+                }
             }
         })
         .unwrap()
@@ -844,8 +844,8 @@ mod tests {
     #[test]
     fn euler_identity_gives_the_carried_score() {
         let times = vec![0.02, 0.3, 0.9, 1.7, 3.5, 6.0];
-        // rabbits: the jumps carry most of the rates
-        let lik = Likelihood::new(&rabbits(6), Observations::Times(times.clone())).unwrap();
+        // the deaths carry most of the rates
+        let lik = Likelihood::new(&population(12), Observations::Times(times.clone())).unwrap();
         assert_eq!(lik.scale_param, Some(0));
         let thetas = [
             vec![1.0, 2.0, 4.0],
@@ -854,7 +854,7 @@ mod tests {
         ];
         identity_matches_carried(&lik, &thetas);
         // with rewards
-        let g = rabbits(4);
+        let g = population(6);
         let rewards: Vec<f64> = (0..g.vertex_count())
             .map(|v| 0.5 + v as f64 * 0.1)
             .collect();
@@ -879,21 +879,21 @@ mod tests {
         }
     }
 
-    /// θs with no jumps (θ_0 = 0: no identity, the score is carried)
+    /// θs with no deaths (θ_0 = 0: no identity, the score is carried)
     /// among others: every result bit-identical to its single evaluation,
     /// for any thread count and batch size.
     #[test]
     fn batches_mixing_identity_and_carried_scores() {
         let times = Observations::Times(vec![0.1, 0.5, 1.2, 2.5]);
-        let lik = Likelihood::new(&rabbits(5), times).unwrap();
+        let lik = Likelihood::new(&population(8), times).unwrap();
         let thetas: Vec<Vec<f64>> = (0..19)
             .map(|i| {
-                let jump = if i % 3 == 1 {
+                let death = if i % 3 == 1 {
                     0.0
                 } else {
                     0.2 + 0.3 * i as f64
                 };
-                vec![jump, 0.5 + (i % 4) as f64, 1.0 + (i % 5) as f64 * 0.5]
+                vec![death, 0.5 + (i % 4) as f64, 1.0 + (i % 5) as f64 * 0.5]
             })
             .collect();
         let bits =
@@ -913,7 +913,7 @@ mod tests {
                 assert_eq!(got, single[..n], "{threads} threads, {n} θs");
             }
         }
-        // without jumps, the carried score is the identity's limit
+        // without deaths, the carried score is the identity's limit
         let (_, at_zero) = lik.gradient(&[0.0, 1.5, 2.0]).unwrap();
         let (_, near) = lik.gradient(&[1e-7, 1.5, 2.0]).unwrap();
         for (a, b) in at_zero.iter().zip(&near) {
