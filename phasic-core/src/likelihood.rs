@@ -335,7 +335,7 @@ impl Likelihood {
         Ok(f.iter().map(|d| d[0]).sum())
     }
 
-    /// `log L(θ)` for every θ of `thetas`, in order: [`LANES`] θs evaluated
+    /// `log L(θ)` for every θ of `thetas`, in order: up to eight θs evaluated
     /// together (structure of arrays), groups in parallel. Each value is
     /// bit-identical to [`log_likelihood`](Self::log_likelihood) at its θ,
     /// whatever the thread count.
@@ -345,6 +345,13 @@ impl Likelihood {
 
     /// `(log L(θ), ∂ log L/∂θ)`. An observation with zero density at θ is
     /// an error (the log-likelihood is `−∞` there and has no gradient).
+    ///
+    /// For a homogeneous model (see the module's documentation) the
+    /// score of the parameter `θ_q` with the largest coefficients comes
+    /// from Euler's identity whenever `θ_q > 0`: its error is absolute on
+    /// the log scale (`θ_q·∂/∂θ_q` within about `1e-15` times the number
+    /// of observations, as fits in `ln θ` use it), so `∂/∂θ_q` itself
+    /// loses relative precision when `θ_q` is tiny.
     pub fn gradient(&self, theta: &[f64]) -> Result<(f64, Vec<f64>)> {
         self.log_gradient(&self.densities(&[self.at(theta)?], true)[0])
     }
@@ -682,7 +689,7 @@ impl Likelihood {
 
 /// θs evaluated side by side by the batch methods (a group of at most
 /// four, such as a batch's last, runs in four lanes).
-pub const LANES: usize = 8;
+const LANES: usize = 8;
 
 /// Parameters whose derivatives one pass of the series carries.
 const PASS: usize = 7;
