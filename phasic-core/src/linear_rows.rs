@@ -23,38 +23,43 @@
 // registers (iterator chains here measured twice as slow).
 #![allow(clippy::needless_range_loop)]
 
-use std::ops::Range;
-
 /// `D` components in `L` lanes.
 pub(crate) type Dual<const D: usize, const L: usize> = [[f64; L]; D];
 
 /// A sparse matrix linear in θ, by rows: each row a list of groups (one
 /// per key: 0 for the base, `q + 1` for `θ_q`), each group a list of
 /// `(source, coefficient)` terms with nonzero coefficients.
-#[derive(Debug, Clone)]
+///
+/// Rows are read in order with a [`Cursor`]: a row's groups follow the
+/// previous row's and a group's terms the previous group's, so a group is
+/// one 8-byte record (key, term count) and a row one end index — the
+/// fewest loads of bookkeeping in a loop bound by loads.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct LinearRows {
-    /// Group range of every row.
-    row_groups: Vec<u32>,
-    /// Key and term range of every group.
-    group_keys: Vec<u32>,
-    group_offsets: Vec<u32>,
+    /// One past the last group of every row.
+    row_ends: Vec<u32>,
+    groups: Vec<Group>,
     sources: Vec<u32>,
     coeffs: Vec<f64>,
     /// One more than the largest source (the length a vector needs).
     columns: usize,
+    /// One more than the largest key.
+    keys: usize,
 }
 
-impl Default for LinearRows {
-    fn default() -> Self {
-        LinearRows {
-            row_groups: vec![0],
-            group_keys: Vec::new(),
-            group_offsets: vec![0],
-            sources: Vec::new(),
-            coeffs: Vec::new(),
-            columns: 0,
-        }
-    }
+/// A group of a row's terms: their key and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Group {
+    key: u32,
+    terms: u32,
+}
+
+/// Where the reading of a [`LinearRows`] is: the next group and term. It
+/// only moves forward through the groups and terms that exist.
+#[derive(Debug, Default)]
+pub(crate) struct Cursor {
+    group: usize,
+    term: usize,
 }
 
 impl LinearRows {
@@ -65,42 +70,34 @@ impl LinearRows {
         let mut terms: Vec<(u32, usize, f64)> = terms.into_iter().filter(|t| t.2 != 0.0).collect();
         terms.sort_by_key(|t| t.1); // stable: each group keeps its order
         for (i, &(src, key, c)) in terms.iter().enumerate() {
-            if i > 0 && terms[i - 1].1 != key {
-                self.group_keys.push(terms[i - 1].1 as u32);
-                self.group_offsets.push(self.sources.len() as u32);
+            if i == 0 || terms[i - 1].1 != key {
+                self.groups.push(Group {
+                    key: key as u32,
+                    terms: 0,
+                });
+                self.keys = self.keys.max(key + 1);
+            }
+            if let Some(g) = self.groups.last_mut() {
+                g.terms += 1;
             }
             self.sources.push(src);
             self.coeffs.push(c);
             self.columns = self.columns.max(src as usize + 1);
         }
-        if let Some(last) = terms.last() {
-            self.group_keys.push(last.1 as u32);
-            self.group_offsets.push(self.sources.len() as u32);
-        }
-        self.row_groups.push(self.group_keys.len() as u32);
+        self.row_ends.push(self.groups.len() as u32);
     }
 
     /// Number of rows.
     fn rows(&self) -> usize {
-        self.row_groups.len() - 1
-    }
-
-    /// The key and terms of every group of `row`.
-    #[inline(always)]
-    fn groups(&self, row: usize) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
-        let groups = self.row_groups[row] as usize..self.row_groups[row + 1] as usize;
-        groups.map(|g| {
-            let terms = self.group_offsets[g] as usize..self.group_offsets[g + 1] as usize;
-            (self.group_keys[g] as usize, terms)
-        })
+        self.row_ends.len()
     }
 
     /// The source's value and the coefficient of term `i`.
     ///
     /// # Safety
     ///
-    /// `i` is a term (below `sources.len()`) and every source is below
-    /// `x.len()`.
+    /// `i` is a term (below `sources.len()`: a cursor's terms are) and
+    /// every source is below `x.len()`.
     #[inline(always)]
     unsafe fn term<'x, const D: usize, const L: usize>(
         &self,
@@ -120,19 +117,37 @@ impl LinearRows {
     /// such component adds its terms straight into `acc`, each with its
     /// coefficient times the factor (no sum to keep: fewer loads and
     /// registers in a loop bound by loads).
+    ///
+    /// `row` is the cursor's row (rows are read in order from a new
+    /// cursor), every source is below `x.len()` and every key has a factor
+    /// (both checked by `Chain::run`).
     #[inline(always)]
     fn gather<const D: usize, const L: usize>(
         &self,
+        cursor: &mut Cursor,
         row: usize,
         x: &[Dual<D, L>],
         scaling: &Scaling<L>,
         acc: &mut Dual<D, L>,
     ) {
-        for (key, terms) in self.groups(row) {
-            let f = &scaling.factors[key];
-            let component = scaling.components[key];
-            // SAFETY (both loops): `i` is in a group's term range, and
-            // every source is below `x.len()` (checked by `Chain::run`)
+        let end = self.row_ends[row] as usize;
+        while cursor.group < end {
+            // SAFETY: `cursor.group < end ≤ groups.len()` (row ends are
+            // group counts); a cursor's terms follow its groups' counts, so
+            // they stay below `sources.len()`; keys are below `self.keys`,
+            // which `Chain::run` checked against the factors and components.
+            let Group { key, terms } = unsafe { *self.groups.get_unchecked(cursor.group) };
+            let (f, component) = unsafe {
+                (
+                    scaling.factors.get_unchecked(key as usize),
+                    *scaling.components.get_unchecked(key as usize),
+                )
+            };
+            let terms = cursor.term..cursor.term + terms as usize;
+            cursor.group += 1;
+            cursor.term = terms.end;
+            // SAFETY (both loops): `i` is a cursor's term, and every source
+            // is below `x.len()` (checked by `Chain::run`)
             if component == 0 {
                 for i in terms {
                     let (xs, c) = unsafe { self.term(i, x) };
@@ -224,13 +239,23 @@ pub(crate) struct Chain<'a, const D: usize, const L: usize> {
 impl<const D: usize, const L: usize> Chain<'_, D, L> {
     /// `g_k` for `k = 0..=steps`, starting at `x`.
     pub(crate) fn run(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
-        // what the unchecked reads of `x` in `LinearRows::gather` rely on
+        // what the unchecked reads in `LinearRows::gather` rely on
         assert!(
             self.moves.rows() == x.len()
                 && self.moves.columns <= x.len()
-                && self.exits.columns <= x.len(),
+                && self.exits.columns <= x.len()
+                && self.exits.rows() == 1,
             "a chain's rows and vector disagree"
         );
+        for (rows, scaling) in [
+            (self.moves, &self.move_scaling),
+            (self.exits, &self.exit_scaling),
+        ] {
+            assert!(
+                rows.keys <= scaling.factors.len() && rows.keys <= scaling.components.len(),
+                "a chain's rows have keys without factors"
+            );
+        }
         #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             // SAFETY: the running CPU supports AVX2 and FMA, checked just above.
@@ -253,7 +278,8 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
         let mut next = vec![[[0.0; L]; D]; x.len()];
         for k in 0..=steps {
             let mut gk = [[0.0; L]; D];
-            self.exits.gather(0, &x, &self.exit_scaling, &mut gk);
+            self.exits
+                .gather(&mut Cursor::default(), 0, &x, &self.exit_scaling, &mut gk);
             g.push(gk);
             if k == steps {
                 break;
@@ -263,6 +289,7 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
             let active = active.copied().unwrap_or(0).min(next.len());
             let diagonal = self.stay.iter().zip(&self.rate_partials);
             let rows = next[..active].iter_mut().zip(&x).zip(diagonal);
+            let mut cursor = Cursor::default();
             for (t, ((n, xt), (stay, o))) in rows.enumerate() {
                 // the diagonal: x[t]·stay_t, ∂stay_t/∂θ_q = −(∂λ_t/∂θ_q)/Λ
                 let mut acc = [[0.0; L]; D];
@@ -276,7 +303,8 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
                         acc[j][l] = (-xt[0][l]).mul_add(o[j] * scale[l], acc[j][l]);
                     }
                 }
-                self.moves.gather(t, &x, &self.move_scaling, &mut acc);
+                self.moves
+                    .gather(&mut cursor, t, &x, &self.move_scaling, &mut acc);
                 *n = acc;
             }
             std::mem::swap(&mut x, &mut next);
@@ -379,11 +407,10 @@ mod tests {
         rows.push_row([(3, 2, 1.0), (4, 0, 2.0), (5, 2, 0.0), (6, 2, 3.0)]);
         rows.push_row([]);
         rows.push_row([(7, 1, 1.0)]);
-        let groups: Vec<_> = (0..3).map(|r| rows.groups(r).collect::<Vec<_>>()).collect();
-        assert_eq!(
-            groups,
-            vec![vec![(0, 0..1), (2, 1..3)], vec![], vec![(1, 3..4)]]
-        );
+        let group = |key, terms| Group { key, terms };
+        assert_eq!(rows.groups, vec![group(0, 1), group(2, 2), group(1, 1)]);
+        assert_eq!(rows.row_ends, vec![2, 2, 3]);
+        assert_eq!(rows.keys, 3);
         assert_eq!(rows.sources, vec![4, 3, 6, 7]);
         assert_eq!(rows.coeffs, vec![2.0, 1.0, 3.0, 1.0]);
     }
