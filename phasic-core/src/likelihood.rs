@@ -389,14 +389,26 @@ impl Likelihood {
             .chunk_by(|a, b| by_identity(a) == by_identity(b))
             .flat_map(|run| run.chunks(LANES))
             .collect();
-        let groups = groups
-            .par_iter()
-            .map(|group| {
-                self.densities(group, derivatives)
-                    .iter()
-                    .map(|f| each(f, self))
-                    .collect::<Result<Vec<T>>>()
+        // the costliest groups first, each to the next free thread, so that
+        // the threads finish together (a group's cost: its longest lane's
+        // steps, the last, times its θs)
+        let mut queue: Vec<usize> = (0..groups.len()).collect();
+        queue.sort_by_key(|&g| {
+            std::cmp::Reverse(groups[g].last().map_or(0, |at| at.steps) * groups[g].len())
+        });
+        let mut done: Vec<(usize, Result<Vec<T>>)> = queue
+            .into_iter()
+            .par_bridge()
+            .map(|g| {
+                let group = groups[g];
+                let f = self.densities(group, derivatives);
+                (g, f.iter().map(|f| each(f, self)).collect())
             })
+            .collect();
+        done.sort_by_key(|(g, _)| *g);
+        let groups = done
+            .into_iter()
+            .map(|(_, r)| r)
             .collect::<Result<Vec<_>>>()?;
         let mut out: Vec<Option<T>> = thetas.iter().map(|_| None).collect();
         for (&i, r) in order.iter().zip(groups.into_iter().flatten()) {
