@@ -308,12 +308,6 @@ impl Likelihood {
         (0..p).rev().max_by(|&a, &b| mass[a].total_cmp(&mass[b]))
     }
 
-    /// The parameter whose score Euler's identity gives at `at`, if any
-    /// (it is divided by that parameter, so it must be positive).
-    fn scaled(&self, at: &At) -> Option<usize> {
-        self.scale_param.filter(|&q| at.theta[q] > 0.0)
-    }
-
     /// Number of observations.
     pub fn len(&self) -> usize {
         self.data.len()
@@ -380,7 +374,7 @@ impl Likelihood {
         // longest lane's steps), and θs whose scores Euler's identity gives
         // only share one with each other; a θ's result does not depend on
         // its group
-        let by_identity = |at: &At| derivatives && self.scaled(at).is_some();
+        let by_identity = |at: &At| derivatives && at.scaled.is_some();
         let mut order: Vec<usize> = (0..ats.len()).collect();
         order.sort_by_key(|&i| (!by_identity(&ats[i]), ats[i].steps, i));
         let mut slots: Vec<Option<At>> = ats.into_iter().map(Some).collect();
@@ -485,10 +479,10 @@ impl Likelihood {
         let p = self.param_dim;
         let width = if derivatives { p + 1 } else { 1 };
         let mut f = vec![vec![vec![0.0; width]; self.data.len()]; ats.len()];
-        let scaled = self.scaled(&ats[0]).filter(|_| derivatives);
+        let scaled = ats[0].scaled.filter(|_| derivatives);
         debug_assert!(
             ats.iter()
-                .all(|at| self.scaled(at).filter(|_| derivatives) == scaled)
+                .all(|at| at.scaled.filter(|_| derivatives) == scaled)
         );
         let carried: Vec<usize> = (0..p)
             .filter(|&q| derivatives && Some(q) != scaled)
@@ -589,6 +583,8 @@ impl Likelihood {
             lambda,
             steps,
             ln_fact,
+            // divided by, so positive
+            scaled: self.scale_param.filter(|&q| theta[q] > 0.0),
         })
     }
 
@@ -709,6 +705,8 @@ const PASS: usize = 7;
 /// θ-dependent quantities of one evaluation.
 struct At {
     theta: Vec<f64>,
+    /// The parameter whose score Euler's identity gives here, if any.
+    scaled: Option<usize>,
     /// Total rate out of every transient vertex.
     rate: Vec<f64>,
     /// The largest total rate into absorption (a bound of the exit flow).

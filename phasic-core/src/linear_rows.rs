@@ -54,10 +54,12 @@ struct Group {
     terms: u32,
 }
 
-/// Where the reading of a [`LinearRows`] is: the next group and term. It
-/// only moves forward through the groups and terms that exist.
+/// Where the reading of a [`LinearRows`] is: the next row, group and
+/// term. It only moves forward through the rows, groups and terms that
+/// exist.
 #[derive(Debug, Default)]
 pub(crate) struct Cursor {
+    row: usize,
     group: usize,
     term: usize,
 }
@@ -112,25 +114,24 @@ impl LinearRows {
     }
 
     /// `acc += Σ_key factor_key · Σ_terms c·x[src]` over the groups of
-    /// `row`; the value part of group `θ_q`'s sum, times the scale, also
+    /// the cursor's row, which it then leaves; the value part of group `θ_q`'s sum, times the scale, also
     /// goes to the component carrying `∂/∂θ_q` (if any). A group with no
     /// such component adds its terms straight into `acc`, each with its
     /// coefficient times the factor (no sum to keep: fewer loads and
     /// registers in a loop bound by loads).
     ///
-    /// `row` is the cursor's row (rows are read in order from a new
-    /// cursor), every source is below `x.len()` and every key has a factor
-    /// (both checked by `Chain::run`).
+    /// Every source is below `x.len()` and every key has a factor (both
+    /// checked by `Chain::run`).
     #[inline(always)]
     fn gather<const D: usize, const L: usize>(
         &self,
         cursor: &mut Cursor,
-        row: usize,
         x: &[Dual<D, L>],
         scaling: &Scaling<L>,
         acc: &mut Dual<D, L>,
     ) {
-        let end = self.row_ends[row] as usize;
+        let end = self.row_ends[cursor.row] as usize;
+        cursor.row += 1;
         while cursor.group < end {
             // SAFETY: `cursor.group < end ≤ groups.len()` (row ends are
             // group counts); a cursor's terms follow its groups' counts, so
@@ -279,7 +280,7 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
         for k in 0..=steps {
             let mut gk = [[0.0; L]; D];
             self.exits
-                .gather(&mut Cursor::default(), 0, &x, &self.exit_scaling, &mut gk);
+                .gather(&mut Cursor::default(), &x, &self.exit_scaling, &mut gk);
             g.push(gk);
             if k == steps {
                 break;
@@ -290,7 +291,7 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
             let diagonal = self.stay.iter().zip(&self.rate_partials);
             let rows = next[..active].iter_mut().zip(&x).zip(diagonal);
             let mut cursor = Cursor::default();
-            for (t, ((n, xt), (stay, o))) in rows.enumerate() {
+            for ((n, xt), (stay, o)) in rows {
                 // the diagonal: x[t]·stay_t, ∂stay_t/∂θ_q = −(∂λ_t/∂θ_q)/Λ
                 let mut acc = [[0.0; L]; D];
                 for j in 0..D {
@@ -304,7 +305,7 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
                     }
                 }
                 self.moves
-                    .gather(&mut cursor, t, &x, &self.move_scaling, &mut acc);
+                    .gather(&mut cursor, &x, &self.move_scaling, &mut acc);
                 *n = acc;
             }
             std::mem::swap(&mut x, &mut next);
