@@ -22,9 +22,7 @@ fn gradients(c: &mut Criterion) {
     at_truth.update_weights(&truth).unwrap();
     let sampler = Sampler::continuous(&at_truth).unwrap();
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
-    let data: Vec<f64> = (0..100)
-        .map(|_| sampler.reward(&mut rng, None).unwrap())
-        .collect();
+    let data = sampler.times(&mut rng, 100);
     let lik = Likelihood::new(&g, Observations::Times(data)).unwrap();
     let batch: Vec<Vec<f64>> = (0..100)
         .map(|i| truth.iter().map(|t| t * (0.8 + 0.004 * i as f64)).collect())

@@ -26,9 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     at_truth.update_weights(&[truth])?;
     let sampler = Sampler::continuous(&at_truth)?;
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
-    let data: Vec<f64> = (0..count)
-        .map(|_| sampler.reward(&mut rng, None))
-        .collect::<Result<_, _>>()?;
+    let data = sampler.times(&mut rng, count);
     println!(
         "Kingman coalescent, n = 10, θ = {truth}: {count} simulated TMRCAs (mean {:.4})",
         data.iter().sum::<f64>() / count as f64

@@ -31,9 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     at_truth.update_weights(&truth)?;
     let sampler = Sampler::continuous(&at_truth)?;
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(5);
-    let data: Vec<f64> = (0..100)
-        .map(|_| sampler.reward(&mut rng, None))
-        .collect::<Result<_, _>>()?;
+    let data = sampler.times(&mut rng, 100);
     let lik = Likelihood::new(&g, Observations::Times(data))?;
     println!(
         "rabbits, k = {k}: {} states, {} edges; 100 observations at θ = {truth:?}; {} threads",

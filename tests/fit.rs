@@ -22,9 +22,7 @@ fn simulated(count: usize, seed: u64) -> Vec<f64> {
     g.update_weights(&[TRUTH]).unwrap();
     let sampler = Sampler::continuous(&g).unwrap();
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(seed);
-    (0..count)
-        .map(|_| sampler.reward(&mut rng, None).unwrap())
-        .collect()
+    sampler.times(&mut rng, count)
 }
 
 fn posterior(data: &[f64], threads: usize) -> Posterior {

@@ -1173,7 +1173,7 @@ fn mle_reaches_closed_forms() {
         let mut g = erlang(k);
         g.update_weights(&[true_rate]).unwrap();
         let sampler = Sampler::continuous(&g).unwrap();
-        let data: Vec<f64> = (0..n).map(|_| sampler.outcome(&mut rng).time).collect();
+        let data = sampler.times(&mut rng, n);
         let sum: f64 = data.iter().sum();
         let mle = k as f64 * n as f64 / sum;
         let lik = Likelihood::new(&g, Observations::Times(data.clone())).unwrap();

@@ -1342,7 +1342,7 @@ fn sampling_rabbits_mean() {
     let s = Sampler::continuous(&g).unwrap();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(20240601);
     let n = 100_000;
-    let mean = (0..n).map(|_| s.outcome(&mut rng).time).sum::<f64>() / n as f64;
+    let mean = s.times(&mut rng, n).iter().sum::<f64>() / n as f64;
     within_se(mean, e, sd, n, "rabbits time");
     assert!(
         (0..100).all(|_| s.outcome(&mut rng).vertex == 3),
@@ -1366,7 +1366,7 @@ fn sampling_geometric_mean() {
     let s = Sampler::discrete(&g).unwrap();
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
     let n = 100_000;
-    let draws: Vec<f64> = (0..n).map(|_| s.outcome(&mut rng).time).collect();
+    let draws = s.times(&mut rng, n);
     assert!(draws.iter().all(|&t| t >= 1.0 && t.fract() == 0.0));
     let mean = draws.iter().sum::<f64>() / n as f64;
     within_se(mean, 4.0, 12.0f64.sqrt(), n, "geometric steps");
