@@ -129,6 +129,21 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
         assert_eq!(v["theta"][0].as_f64().unwrap(), want.theta[0]);
         assert_eq!(v["log_likelihood"].as_f64().unwrap(), want.log_likelihood);
     }
+    // without --json: one line naming the model, its θ and the estimate
+    let out = fit(&[
+        "kingman",
+        "--set",
+        "n=10",
+        "--data",
+        lines.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let head = format!(
+        "kingman, θ = (θ₀): coalescence scale; 80 observations: MLE θ = ({:.6}), log L = {:.6}, ",
+        want.theta[0], want.log_likelihood
+    );
+    assert!(text.starts_with(&head), "{text}");
     let v = json(&fit(&[
         "kingman",
         "--set",

@@ -291,7 +291,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     };
     Ok(match args.method {
         Method::Mle => format!(
-            "{} ({}), {} observations: MLE θ = ({}), log L = {:.6}, {} steps, {:.2} s",
+            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {} steps, {:.2} s",
             out.model,
             out.parameters,
             n,
@@ -301,7 +301,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
             out.seconds
         ),
         Method::Svgd => format!(
-            "{} ({}), {} observations, {} particles: posterior mean ({}), sd ({}), 95% interval ({}) to ({}), {:.2} s",
+            "{}, θ = {}; {} observations, {} particles: posterior mean ({}), sd ({}), 95% interval ({}) to ({}), {:.2} s",
             out.model,
             out.parameters,
             n,
