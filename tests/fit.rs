@@ -168,6 +168,53 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
     assert!(lo <= mean && mean <= hi && v["sd"][0].as_f64().unwrap() > 0.0);
 }
 
+/// `done=k total=n` of every `iterations done` event on stderr.
+fn iteration_events(out: &Output) -> Vec<(usize, usize)> {
+    let number = |line: &str, key: &str| -> usize {
+        let at = line.find(key).unwrap() + key.len();
+        let digits: String = line[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().unwrap()
+    };
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("iterations done"))
+        .map(|l| (number(l, "done="), number(l, "total=")))
+        .collect()
+}
+
+#[test]
+fn phasic_fit_reports_its_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("times.json");
+    std::fs::write(&file, serde_json::to_string(&simulated(30, 4)).unwrap()).unwrap();
+    let run = |method: &str| {
+        Command::new(env!("CARGO_BIN_EXE_phasic"))
+            .args(["fit", "kingman", "--set", "n=6", "--data"])
+            .arg(&file)
+            .args(["--method", method, "--particles", "4", "--iterations", "5"])
+            .args(["--json", "--cache", "off"])
+            .env("RUST_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    let out = run("svgd");
+    assert_eq!(
+        iteration_events(&out),
+        (1..=5).map(|k| (k, 5)).collect::<Vec<_>>()
+    );
+    json(&out);
+    // maximum likelihood: one event per Adam step, the last at the steps taken
+    let out = run("mle");
+    let steps = json(&out)["iterations"].as_u64().unwrap() as usize;
+    assert_eq!(
+        iteration_events(&out),
+        (1..=steps).map(|k| (k, 5)).collect::<Vec<_>>()
+    );
+}
+
 #[test]
 fn bad_data_is_an_error_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();

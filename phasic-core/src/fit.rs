@@ -75,6 +75,33 @@ fn log_space(lik: &Likelihood, z: &[f64]) -> Result<(f64, Vec<f64>, Vec<f64>)> {
 /// assert!((fit.theta[0] - 0.75).abs() < 1e-4);
 /// ```
 pub fn maximum_likelihood(lik: &Likelihood, options: &MleOptions) -> Result<MleFit> {
+    maximum_likelihood_with_progress(lik, options, &|_, _| {})
+}
+
+/// [`maximum_likelihood`], calling `progress(steps, options.iterations)`
+/// after every Adam step (the fit may stop before the last).
+///
+/// ```
+/// use std::cell::Cell;
+/// use phasic_core::{Graph, Initial, Likelihood, MleOptions, Observations, maximum_likelihood_with_progress};
+/// let g = Graph::from_rule_with_params(&Initial::state(&[1]), 1, |s, out| {
+///     if s[0] == 1 { out.add_param(&[0], 0.0, &[1.0]) }
+/// }).unwrap();
+/// let lik = Likelihood::new(&g, Observations::Times(vec![0.5, 1.0, 2.5])).unwrap();
+/// let options = MleOptions { start: vec![1.0], iterations: 2000, rate: 0.05, tolerance: 1e-12 };
+/// let last = Cell::new((0, 0));
+/// let fit = maximum_likelihood_with_progress(&lik, &options, &|done, total| {
+///     assert_eq!(done, last.get().0 + 1); // once per step, in order
+///     last.set((done, total));
+/// }).unwrap();
+/// assert_eq!(last.get(), (fit.iterations, 2000));
+/// assert!(fit.iterations < 2000 && (fit.theta[0] - 0.75).abs() < 1e-4); // converged early
+/// ```
+pub fn maximum_likelihood_with_progress(
+    lik: &Likelihood,
+    options: &MleOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<MleFit> {
     let mut z = check_start(&options.start, lik.param_dim())?;
     let mut adam = Adam::new(options.rate, z.len());
     let (mut ll, mut g, _) = log_space(lik, &z)?;
@@ -83,20 +110,23 @@ pub fn maximum_likelihood(lik: &Likelihood, options: &MleOptions) -> Result<MleF
         iterations += 1;
         let before = z.clone();
         adam.ascend(&mut z, &g);
-        match log_space(lik, &z) {
+        let converged = match log_space(lik, &z) {
             Ok((new, gz, _)) => {
                 let change = (new - ll).abs();
                 ll = new;
                 g = gz;
-                if change < options.tolerance {
-                    break;
-                }
+                change < options.tolerance
             }
             // a step into an impossible region: back off and slow down
             Err(_) => {
                 z = before;
                 adam.rate *= 0.5;
+                false
             }
+        };
+        progress(iterations, options.iterations);
+        if converged {
+            break;
         }
     }
     Ok(MleFit {
@@ -192,6 +222,33 @@ fn posterior_gradients(
 /// assert!((post.mean[0] - 2.0).abs() < 0.2, "{:?}", post.mean);
 /// ```
 pub fn svgd(lik: &Likelihood, options: &SvgdOptions) -> Result<Posterior> {
+    svgd_with_progress(lik, options, &|_, _| {})
+}
+
+/// [`svgd`], calling `progress(done, options.iterations)` after every
+/// iteration; the result is the same.
+///
+/// ```
+/// use std::cell::RefCell;
+/// use phasic_core::{Graph, Initial, Likelihood, Observations, Prior, SvgdOptions, svgd, svgd_with_progress};
+/// let g = Graph::from_rule_with_params(&Initial::state(&[1]), 1, |s, out| {
+///     if s[0] == 1 { out.add_param(&[0], 0.0, &[1.0]) }
+/// }).unwrap();
+/// let lik = Likelihood::new(&g, Observations::Times(vec![0.2, 0.4, 0.9])).unwrap();
+/// let options = SvgdOptions {
+///     particles: 4, iterations: 3, rate: 0.05, priors: vec![Prior::Flat],
+///     center: vec![1.0], seed: 1,
+/// };
+/// let seen = RefCell::new(Vec::new());
+/// let post = svgd_with_progress(&lik, &options, &|done, total| seen.borrow_mut().push((done, total))).unwrap();
+/// assert_eq!(seen.into_inner(), vec![(1, 3), (2, 3), (3, 3)]);
+/// assert_eq!(post, svgd(&lik, &options).unwrap());
+/// ```
+pub fn svgd_with_progress(
+    lik: &Likelihood,
+    options: &SvgdOptions,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Posterior> {
     let d = lik.param_dim();
     let n = options.particles;
     if n < 2 {
@@ -242,6 +299,7 @@ pub fn svgd(lik: &Likelihood, options: &SvgdOptions) -> Result<Posterior> {
         if it % 50 == 0 {
             tracing::debug!(iteration = it, bandwidth = h, "svgd");
         }
+        progress(it + 1, options.iterations);
     }
     let particles: Vec<Vec<f64>> = z
         .iter()

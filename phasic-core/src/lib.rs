@@ -61,7 +61,10 @@ pub use callback::{Callback, IntoInitial, Pure, Visited};
 pub use component_trace::ComponentTrace;
 pub use discrete::{DiscreteContext, DiscretePhaseType};
 pub use error::{Error, Result};
-pub use fit::{MleFit, MleOptions, Posterior, SvgdOptions, maximum_likelihood, svgd};
+pub use fit::{
+    MleFit, MleOptions, Posterior, SvgdOptions, maximum_likelihood,
+    maximum_likelihood_with_progress, svgd, svgd_with_progress,
+};
 pub use granularity::{GranularityContext, default_granularity};
 pub use graph::{Graph, START};
 pub use key::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey, tag};

@@ -7,10 +7,13 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use phasic::cache::CacheOptions;
 use phasic::core::{
-    Likelihood, MleOptions, Observations, Prior, SvgdOptions, maximum_likelihood, svgd,
+    Likelihood, MleOptions, Observations, Prior, SvgdOptions, maximum_likelihood_with_progress,
+    svgd_with_progress,
 };
 use phasic::models::{self, ModelError, Settings};
 use serde::Serialize;
+
+use crate::cli::progress::Progress;
 
 /// Arguments of `phasic fit`.
 #[derive(Debug, Args)]
@@ -240,9 +243,11 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
         q975: None,
         seconds: 0.0,
     };
+    let bar = Progress::new("iterations");
+    let progress = |done: usize, total: usize| bar.report(done, total);
     match args.method {
         Method::Mle => {
-            let fit = maximum_likelihood(
+            let fit = maximum_likelihood_with_progress(
                 &lik,
                 &MleOptions {
                     start,
@@ -250,13 +255,14 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                     rate: args.rate,
                     tolerance: 1e-10,
                 },
+                &progress,
             )?;
             out.theta = Some(fit.theta);
             out.log_likelihood = Some(fit.log_likelihood);
             out.iterations = Some(fit.iterations);
         }
         Method::Svgd => {
-            let post = svgd(
+            let post = svgd_with_progress(
                 &lik,
                 &SvgdOptions {
                     particles: args.particles,
@@ -266,6 +272,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                     center: start,
                     seed: args.seed,
                 },
+                &progress,
             )?;
             let q = |p: f64| (0..theta.dim).map(|j| post.quantile(j, p)).collect();
             out.q025 = Some(q(0.025));
@@ -275,6 +282,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
             out.iterations = Some(args.iterations);
         }
     }
+    drop(bar);
     out.seconds = t0.elapsed().as_secs_f64();
     if args.json {
         return Ok(serde_json::to_string(&out)?);

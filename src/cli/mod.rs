@@ -5,6 +5,7 @@ pub mod cache;
 pub mod eval;
 pub mod fit;
 pub mod model;
+pub mod progress;
 pub mod work;
 
 use clap::{Parser, Subcommand};

@@ -13,6 +13,7 @@ use phasic::core::{
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
 use serde::Serialize;
 
+use crate::cli::progress::Progress;
 use crate::cli::work;
 
 /// Arguments of `phasic model`.
@@ -227,14 +228,8 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                     let executor = work::executor(shard, &args.slurm).map_err(|e| {
                         ModelCliError::Unsupported(format!("cannot find this executable: {e}"))
                     })?;
-                    let bar = work::progress_bar();
-                    let progress = |done: usize, total: usize| {
-                        tracing::info!(done, total, "units done");
-                        if let Some(b) = &bar {
-                            b.set_length(total as u64);
-                            b.set_position(done as u64);
-                        }
-                    };
+                    let bar = Progress::new("units");
+                    let progress = |done: usize, total: usize| bar.report(done, total);
                     let (trace, report) = sharded_trace(
                         &built.graph,
                         &cache,
@@ -244,9 +239,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                         &progress,
                     )
                     .map_err(ModelError::from)?;
-                    if let Some(b) = bar {
-                        b.finish_and_clear();
-                    }
+                    drop(bar);
                     tracing::info!(?report, "trace computed by {}", executor.describe());
                     Some(trace)
                 }

@@ -1,7 +1,6 @@
 //! `phasic worker` (one task of a work session) and `phasic work gc`, and
 //! the `--shard` choice of `phasic model`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -183,20 +182,5 @@ pub fn executor(shard: &Shard, args: &SlurmArgs) -> Result<Box<dyn Executor>, st
             exe: std::env::current_exe()?,
         }),
         Shard::Slurm(k) => Box::new(slurm(k, args)?),
-    })
-}
-
-/// A progress bar of units done when stderr is a terminal (tracing events
-/// are emitted either way).
-pub fn progress_bar() -> Option<indicatif::ProgressBar> {
-    std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} units {pos}/{len} [{bar:30}] {elapsed} (ETA {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
     })
 }
