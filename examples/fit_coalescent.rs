@@ -39,14 +39,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &MleOptions {
             start: vec![1.0],
             iterations: 1000,
-            rate: 0.05,
             tolerance: 1e-10,
         },
     )?;
     println!(
-        "maximum likelihood: θ = {:.4} (log L = {:.4}, {} steps, {:.3} s)",
+        "maximum likelihood: θ = {:.4} (log L = {:.4}, {} after {} iterations, {:.3} s)",
         mle.theta[0],
         mle.log_likelihood,
+        if mle.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
         mle.iterations,
         t.elapsed().as_secs_f64()
     );

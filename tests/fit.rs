@@ -59,7 +59,6 @@ fn the_true_theta_lies_in_the_95_percent_posterior_interval() {
         &MleOptions {
             start: vec![1.0],
             iterations: 1000,
-            rate: 0.05,
             tolerance: 1e-10,
         },
     )
@@ -109,8 +108,7 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
         &MleOptions {
             start: vec![1.0],
             iterations: 500,
-            rate: 0.05,
-            tolerance: 1e-10,
+            tolerance: 1e-6, // the CLI's default
         },
     )
     .unwrap();
@@ -128,7 +126,10 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
         assert_eq!(v["vertices"], 11);
         assert_eq!(v["theta"][0].as_f64().unwrap(), want.theta[0]);
         assert_eq!(v["log_likelihood"].as_f64().unwrap(), want.log_likelihood);
+        assert_eq!(v["converged"], true);
+        assert_eq!(v["iterations"].as_u64().unwrap() as usize, want.iterations);
     }
+    assert!(want.converged && want.iterations < 30, "{want:?}");
     // without --json: one line naming the model, its θ and the estimate
     let out = fit(&[
         "kingman",
@@ -140,8 +141,8 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let head = format!(
-        "kingman, θ = (θ₀): coalescence scale; 80 observations: MLE θ = ({:.6}), log L = {:.6}, ",
-        want.theta[0], want.log_likelihood
+        "kingman, θ = (θ₀): coalescence scale; 80 observations: MLE θ = ({:.6}), log L = {:.6}, converged after {} iterations ({} evaluations), ",
+        want.theta[0], want.log_likelihood, want.iterations, want.evaluations
     );
     assert!(text.starts_with(&head), "{text}");
     let v = json(&fit(&[
@@ -166,6 +167,34 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
         v["q975"][0].as_f64().unwrap(),
     );
     assert!(lo <= mean && mean <= hi && v["sd"][0].as_f64().unwrap() > 0.0);
+}
+
+/// `--start` is one comma-separated θ (it once panicked in the argument
+/// parser); a wrong length is an error naming both lengths.
+#[test]
+fn phasic_fit_starts_where_asked() {
+    let data = simulated(40, 6);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("times.json");
+    std::fs::write(&file, serde_json::to_string(&data).unwrap()).unwrap();
+    let g = Graph::from_callback(kingman_theta, 10).unwrap();
+    let lik = Likelihood::new(&g, Observations::Times(data)).unwrap();
+    let options = MleOptions {
+        start: vec![7.5],
+        iterations: 500,
+        tolerance: 1e-6,
+    };
+    let want = maximum_likelihood(&lik, &options).unwrap();
+    let f = file.to_str().unwrap();
+    let v = json(&fit(&[
+        "kingman", "--set", "n=10", "--data", f, "--start", "7.5", "--json",
+    ]));
+    assert_eq!(v["theta"][0].as_f64().unwrap(), want.theta[0]);
+    assert_eq!(v["iterations"].as_u64().unwrap() as usize, want.iterations);
+    let out = fit(&["kingman", "--set", "n=10", "--data", f, "--start", "1,2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("expected 1 parameters, got 2"), "{err}");
 }
 
 /// `done=k total=n` of every `iterations done` event on stderr.

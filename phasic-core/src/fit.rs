@@ -1,6 +1,10 @@
 //! Fitting θ to data: maximum likelihood and Stein variational gradient
 //! descent (SVGD), both in log space (θ > 0), both on [`Likelihood`].
 //!
+//! Maximum likelihood climbs `ln L(e^z)` by L-BFGS with a backtracking
+//! line search (steps that make an observation impossible are halved),
+//! until every score on the log scale is within the tolerance.
+//!
 //! SVGD moves a set of particles `z = ln θ` along
 //! `φ(z_i) = (1/n) Σ_j [k(z_j, z_i) ∇ln p(z_j) + ∇_{z_j} k(z_j, z_i)]`
 //! with an RBF kernel `k(a, b) = exp(−|a − b|²/h)`, `h = med²/ln(n + 1)`
@@ -14,6 +18,7 @@ use rayon::prelude::*;
 
 use crate::adam::Adam;
 use crate::error::{Error, Result};
+use crate::lbfgs::maximize;
 use crate::likelihood::Likelihood;
 use crate::prior::Prior;
 
@@ -22,11 +27,10 @@ use crate::prior::Prior;
 pub struct MleOptions {
     /// Where to start (θ > 0).
     pub start: Vec<f64>,
-    /// At most this many Adam steps.
+    /// At most this many L-BFGS iterations.
     pub iterations: usize,
-    /// Adam step size in log space.
-    pub rate: f64,
-    /// Stop when a step changes `ln L` by less than this.
+    /// Converged when every score on the log scale,
+    /// `|∂ ln L/∂ ln θ_j| = |θ_j·∂ ln L/∂θ_j|`, is at most this.
     pub tolerance: f64,
 }
 
@@ -37,8 +41,13 @@ pub struct MleFit {
     pub theta: Vec<f64>,
     /// `ln L` at the estimate.
     pub log_likelihood: f64,
-    /// Steps taken.
+    /// L-BFGS iterations done.
     pub iterations: usize,
+    /// Evaluations of `ln L` and its gradient.
+    pub evaluations: usize,
+    /// Whether the scores reached the tolerance (else the iterations ran
+    /// out, or no step could increase `ln L` any more).
+    pub converged: bool,
 }
 
 /// Fails unless every start value is positive and finite.
@@ -62,7 +71,7 @@ fn log_space(lik: &Likelihood, z: &[f64]) -> Result<(f64, Vec<f64>, Vec<f64>)> {
     Ok((ll, gz, theta))
 }
 
-/// Maximum likelihood by Adam in log space.
+/// Maximum likelihood by L-BFGS in log space.
 ///
 /// ```
 /// use phasic_core::{Graph, Initial, Likelihood, MleOptions, Observations, maximum_likelihood};
@@ -71,15 +80,16 @@ fn log_space(lik: &Likelihood, z: &[f64]) -> Result<(f64, Vec<f64>, Vec<f64>)> {
 ///     if s[0] == 1 { out.add_param(&[0], 0.0, &[1.0]) }
 /// }).unwrap();
 /// let lik = Likelihood::new(&g, Observations::Times(vec![0.5, 1.0, 2.5])).unwrap();
-/// let fit = maximum_likelihood(&lik, &MleOptions { start: vec![1.0], iterations: 2000, rate: 0.05, tolerance: 1e-12 }).unwrap();
-/// assert!((fit.theta[0] - 0.75).abs() < 1e-4);
+/// let fit = maximum_likelihood(&lik, &MleOptions { start: vec![1.0], iterations: 100, tolerance: 1e-10 }).unwrap();
+/// assert!(fit.converged);
+/// assert!((fit.theta[0] - 0.75).abs() < 1e-10);
 /// ```
 pub fn maximum_likelihood(lik: &Likelihood, options: &MleOptions) -> Result<MleFit> {
     maximum_likelihood_with_progress(lik, options, &|_, _| {})
 }
 
-/// [`maximum_likelihood`], calling `progress(steps, options.iterations)`
-/// after every Adam step (the fit may stop before the last).
+/// [`maximum_likelihood`], calling `progress(done, options.iterations)`
+/// after every iteration (the fit may stop before the last).
 ///
 /// ```
 /// use std::cell::Cell;
@@ -88,51 +98,37 @@ pub fn maximum_likelihood(lik: &Likelihood, options: &MleOptions) -> Result<MleF
 ///     if s[0] == 1 { out.add_param(&[0], 0.0, &[1.0]) }
 /// }).unwrap();
 /// let lik = Likelihood::new(&g, Observations::Times(vec![0.5, 1.0, 2.5])).unwrap();
-/// let options = MleOptions { start: vec![1.0], iterations: 2000, rate: 0.05, tolerance: 1e-12 };
+/// let options = MleOptions { start: vec![1.0], iterations: 100, tolerance: 1e-10 };
 /// let last = Cell::new((0, 0));
 /// let fit = maximum_likelihood_with_progress(&lik, &options, &|done, total| {
-///     assert_eq!(done, last.get().0 + 1); // once per step, in order
+///     assert_eq!(done, last.get().0 + 1); // once per iteration, in order
 ///     last.set((done, total));
 /// }).unwrap();
-/// assert_eq!(last.get(), (fit.iterations, 2000));
-/// assert!(fit.iterations < 2000 && (fit.theta[0] - 0.75).abs() < 1e-4); // converged early
+/// assert_eq!(last.get(), (fit.iterations, 100));
+/// assert!(fit.converged && fit.iterations < 100); // converged early
 /// ```
 pub fn maximum_likelihood_with_progress(
     lik: &Likelihood,
     options: &MleOptions,
     progress: &dyn Fn(usize, usize),
 ) -> Result<MleFit> {
-    let mut z = check_start(&options.start, lik.param_dim())?;
-    let mut adam = Adam::new(options.rate, z.len());
-    let (mut ll, mut g, _) = log_space(lik, &z)?;
-    let mut iterations = 0;
-    while iterations < options.iterations {
-        iterations += 1;
-        let before = z.clone();
-        adam.ascend(&mut z, &g);
-        let converged = match log_space(lik, &z) {
-            Ok((new, gz, _)) => {
-                let change = (new - ll).abs();
-                ll = new;
-                g = gz;
-                change < options.tolerance
-            }
-            // a step into an impossible region: back off and slow down
-            Err(_) => {
-                z = before;
-                adam.rate *= 0.5;
-                false
-            }
-        };
-        progress(iterations, options.iterations);
-        if converged {
-            break;
-        }
-    }
+    let z = check_start(&options.start, lik.param_dim())?;
+    let (ll, g, _) = log_space(lik, &z)?;
+    let f = |z: &[f64]| log_space(lik, z).ok().map(|(ll, g, _)| (ll, g));
+    let top = maximize(
+        f,
+        z,
+        (ll, g),
+        options.iterations,
+        options.tolerance,
+        progress,
+    );
     Ok(MleFit {
-        theta: z.iter().map(|z| z.exp()).collect(),
-        log_likelihood: ll,
-        iterations,
+        theta: top.x.iter().map(|z| z.exp()).collect(),
+        log_likelihood: top.value,
+        iterations: top.iterations,
+        evaluations: top.evaluations + 1,
+        converged: top.converged,
     })
 }
 

@@ -36,6 +36,7 @@ mod gradient;
 mod granularity;
 mod graph;
 mod key;
+mod lbfgs;
 mod likelihood;
 mod linear_rows;
 mod matrices;

@@ -33,15 +33,19 @@ pub struct FitArgs {
     /// SVGD particles
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub particles: usize,
-    /// Adam steps (MLE: at most)
+    /// SVGD: Adam steps; MLE: at most this many L-BFGS iterations
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub iterations: usize,
-    /// Adam step size in log θ
+    /// SVGD: Adam step size in log θ
     #[arg(long, value_name = "RATE", default_value_t = 0.05)]
     pub rate: f64,
+    /// MLE: converged when every |∂ ln L/∂ ln θ_j| is at most this
+    #[arg(long, value_name = "TOL", default_value_t = 1e-6)]
+    pub tolerance: f64,
     /// Where to start (MLE), or the centre of the starting particles (SVGD); default all 1
     #[arg(long, value_name = "a,b,...", value_parser = crate::cli::model::theta_list)]
-    pub start: Option<Vec<f64>>,
+    // the full path keeps clap from reading `Vec` as repeated values
+    pub start: Option<std::vec::Vec<f64>>,
     /// Prior of every parameter (SVGD): flat, normal:MEAN,SD, log-normal:MU,SIGMA or half-cauchy:SCALE
     #[arg(long, value_name = "PRIOR", default_value = "flat", value_parser = prior)]
     pub prior: Prior,
@@ -204,6 +208,10 @@ struct Output {
     #[serde(skip_serializing_if = "Option::is_none")]
     iterations: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    evaluations: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    converged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     mean: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sd: Option<Vec<f64>>,
@@ -237,6 +245,8 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
         theta: None,
         log_likelihood: None,
         iterations: None,
+        evaluations: None,
+        converged: None,
         mean: None,
         sd: None,
         q025: None,
@@ -252,14 +262,15 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                 &MleOptions {
                     start,
                     iterations: args.iterations,
-                    rate: args.rate,
-                    tolerance: 1e-10,
+                    tolerance: args.tolerance,
                 },
                 &progress,
             )?;
             out.theta = Some(fit.theta);
             out.log_likelihood = Some(fit.log_likelihood);
             out.iterations = Some(fit.iterations);
+            out.evaluations = Some(fit.evaluations);
+            out.converged = Some(fit.converged);
         }
         Method::Svgd => {
             let post = svgd_with_progress(
@@ -299,13 +310,19 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     };
     Ok(match args.method {
         Method::Mle => format!(
-            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {} steps, {:.2} s",
+            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {} after {} iterations ({} evaluations), {:.2} s",
             out.model,
             out.parameters,
             n,
             fmt(&out.theta),
             out.log_likelihood.unwrap_or(f64::NAN),
+            if out.converged == Some(true) {
+                "converged"
+            } else {
+                "NOT converged (raise --iterations or --tolerance)"
+            },
             out.iterations.unwrap_or(0),
+            out.evaluations.unwrap_or(0),
             out.seconds
         ),
         Method::Svgd => format!(
