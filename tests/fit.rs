@@ -131,20 +131,35 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
     }
     assert!(want.converged && want.iterations < 30, "{want:?}");
     // without --json: one line naming the model, its θ and the estimate
-    let out = fit(&[
-        "kingman",
-        "--set",
-        "n=10",
-        "--data",
-        lines.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text_of = |extra: &[&str]| {
+        let mut args = vec![
+            "kingman",
+            "--set",
+            "n=10",
+            "--data",
+            lines.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = fit(&args);
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = text_of(&[]);
     let head = format!(
-        "kingman, θ = (θ₀): coalescence scale; 80 observations: MLE θ = ({:.6}), log L = {:.6}, converged after {} iterations ({} evaluations), ",
-        want.theta[0], want.log_likelihood, want.iterations, want.evaluations
+        "kingman, θ = (θ₀): coalescence scale; 80 observations: MLE θ = ({:.6}), log L = {:.6}, ",
+        want.theta[0], want.log_likelihood
     );
-    assert!(text.starts_with(&head), "{text}");
+    let tail = format!(
+        " s; converged after {} iterations ({} evaluations)\n",
+        want.iterations, want.evaluations
+    );
+    assert!(text.starts_with(&head) && text.ends_with(&tail), "{text}");
+    // out of iterations: the line says so, and what to do
+    let text = text_of(&["--iterations", "1"]);
+    assert!(
+        text.ends_with(" s; NOT converged after 1 iterations (2 evaluations): raise --iterations or --tolerance\n"),
+        "{text}"
+    );
     let v = json(&fit(&[
         "kingman",
         "--set",

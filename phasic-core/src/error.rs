@@ -96,13 +96,16 @@ pub enum Error {
         /// The length given.
         got: usize,
     },
-    /// A parameter value that is not finite.
-    #[error("parameter {index} is {value}: parameters must be finite")]
+    /// A parameter value outside its domain (not finite; for a fit's
+    /// start, not positive).
+    #[error("parameter {index} is {value}: {reason}")]
     InvalidParam {
         /// Position in θ.
         index: usize,
         /// The value.
         value: f64,
+        /// The valid domain.
+        reason: &'static str,
     },
     /// A parameterized edge added to a graph without parameters.
     #[error(

@@ -58,7 +58,11 @@ fn check_start(start: &[f64], dim: usize) -> Result<Vec<f64>> {
         .enumerate()
         .find(|(_, t)| t.is_nan() || **t <= 0.0)
     {
-        Some((index, &value)) => Err(Error::InvalidParam { index, value }),
+        Some((index, &value)) => Err(Error::InvalidParam {
+            index,
+            value,
+            reason: "a fit starts from positive parameters (it works in ln θ)",
+        }),
         None => Ok(start.iter().map(|t| t.ln()).collect()),
     }
 }
@@ -113,6 +117,13 @@ pub fn maximum_likelihood_with_progress(
     progress: &dyn Fn(usize, usize),
 ) -> Result<MleFit> {
     let z = check_start(&options.start, lik.param_dim())?;
+    if options.tolerance.is_nan() || options.tolerance < 0.0 {
+        return Err(Error::InvalidSetting {
+            name: "tolerance",
+            value: options.tolerance,
+            reason: "a bound of the scores: at least 0",
+        });
+    }
     let (ll, g, _) = log_space(lik, &z)?;
     let f = |z: &[f64]| log_space(lik, z).ok().map(|(ll, g, _)| (ll, g));
     let top = maximize(
@@ -261,6 +272,13 @@ pub fn svgd_with_progress(
         });
     }
     options.priors.iter().try_for_each(Prior::check)?;
+    if !(options.rate.is_finite() && options.rate > 0.0) {
+        return Err(Error::InvalidSetting {
+            name: "rate",
+            value: options.rate,
+            reason: "Adam's step size: finite and positive",
+        });
+    }
     let center = check_start(&options.center, d)?;
     let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(options.seed);
     let mut z: Vec<Vec<f64>> = (0..n)

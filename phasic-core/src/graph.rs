@@ -110,7 +110,11 @@ pub(crate) fn check_theta(theta: &[f64], param_dim: usize) -> Result<()> {
         });
     }
     match theta.iter().enumerate().find(|(_, t)| !t.is_finite()) {
-        Some((index, &value)) => Err(Error::InvalidParam { index, value }),
+        Some((index, &value)) => Err(Error::InvalidParam {
+            index,
+            value,
+            reason: "parameters must be finite",
+        }),
         None => Ok(()),
     }
 }

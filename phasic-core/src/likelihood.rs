@@ -45,6 +45,11 @@ pub enum Observations {
 
 /// The likelihood of observations under a parameterized graph, for any θ.
 ///
+/// A density costs `Λ·t_max` steps of the uniformized chain (the fastest
+/// total rate at θ times the largest observation; a discrete model: the
+/// largest observed step); beyond a million steps an evaluation fails
+/// with [`Error::InvalidSetting`] instead of running for hours.
+///
 /// ```
 /// use phasic_core::{Graph, Initial, Likelihood, Observations};
 /// // Exp(θ): log L = n log θ − θ Σ t, ∂/∂θ = n/θ − Σ t
@@ -133,6 +138,13 @@ impl Likelihood {
                         name: "observed step",
                         value: bad as f64,
                         reason: "absorption steps of a discrete model are at least 1",
+                    });
+                }
+                if let Some(&bad) = k.iter().find(|&&k| k > MAX_STEPS as u64) {
+                    return Err(Error::InvalidSetting {
+                        name: "observed step",
+                        value: bad as f64,
+                        reason: "the pmf is computed step by step, at most a million steps",
                     });
                 }
                 (true, k.iter().map(|&k| k as f64).collect())
@@ -559,6 +571,13 @@ impl Likelihood {
         } else {
             // the series reaches the right end of the largest time's window
             let mean = lambda * t_max;
+            if mean > MAX_STEPS as f64 {
+                return Err(Error::InvalidSetting {
+                    name: "Λ·t_max (the fastest total rate at θ times the largest observation)",
+                    value: mean,
+                    reason: "the series would need more than a million steps: θ is far from the data's time scale",
+                });
+            }
             let mut k = 0usize;
             loop {
                 k += 1;
@@ -698,6 +717,10 @@ impl Likelihood {
 /// θs evaluated side by side by the batch methods (a group of at most
 /// four, such as a batch's last, runs in four lanes).
 const LANES: usize = 8;
+
+/// The longest series computed (`Λ·t_max` or the largest observed step):
+/// beyond it an evaluation is an error, not hours of work or memory.
+const MAX_STEPS: usize = 1_000_000;
 
 /// Parameters whose derivatives one pass of the series carries.
 const PASS: usize = 7;

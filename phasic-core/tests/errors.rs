@@ -385,7 +385,7 @@ fn invalid_param() {
     let mut g = param_chain();
     let e = g.update_weights(&[f64::NAN]).unwrap_err();
     assert!(
-        matches!(e, Error::InvalidParam { index: 0, value } if value.is_nan()),
+        matches!(e, Error::InvalidParam { index: 0, value, .. } if value.is_nan()),
         "{e:?}"
     );
     mentions(&e, &["NaN"]);

@@ -639,6 +639,15 @@ fn discrete_closed_form_and_errors() {
         }
         other => panic!("expected InvalidSetting, got {other:?}"),
     }
+    // nor can a step count beyond a million be computed step by step
+    assert!(Likelihood::new(&g, Observations::Steps(vec![3, 1_000_000])).is_ok());
+    match Likelihood::new(&g, Observations::Steps(vec![3, 1_000_001])) {
+        Err(Error::InvalidSetting { name, value, .. }) => {
+            assert_eq!(name, "observed step");
+            assert_eq!(value, 1_000_001.0);
+        }
+        other => panic!("expected InvalidSetting, got {other:?}"),
+    }
     assert!(matches!(
         Likelihood::new(&g, Observations::Steps(vec![])),
         Err(Error::InvalidSetting {
@@ -861,7 +870,9 @@ fn invalid_inputs_are_errors() {
         let mut theta = vec![1.0; 3];
         theta[index] = value;
         let check = |r: phasic_core::Result<f64>| match r {
-            Err(Error::InvalidParam { index: i, value: v }) => {
+            Err(Error::InvalidParam {
+                index: i, value: v, ..
+            }) => {
                 assert_eq!(i, index);
                 assert!(v.is_nan() && value.is_nan() || v == value);
             }
@@ -1259,6 +1270,28 @@ fn mle_rejects_bad_starts() {
             got: 2
         })
     ));
+    for tolerance in [f64::NAN, -1e-9] {
+        let options = MleOptions {
+            tolerance,
+            ..opts(vec![1.0])
+        };
+        assert!(matches!(
+            maximum_likelihood(&lik, &options),
+            Err(Error::InvalidSetting {
+                name: "tolerance",
+                ..
+            })
+        ));
+    }
+    // a start far from the data's time scale (Λ·t_max = 1e300) is an
+    // error, not a series of 1e300 steps
+    match maximum_likelihood(&lik, &opts(vec![1e300])) {
+        Err(e @ Error::InvalidSetting { value, .. }) => {
+            assert!((value / 1e300 - 1.0).abs() < 1e-12, "{value}"); // via ln θ
+            assert!(e.to_string().contains("more than a million steps"), "{e}");
+        }
+        other => panic!("expected InvalidSetting, got {other:?}"),
+    }
 }
 
 #[test]
@@ -1441,6 +1474,16 @@ fn svgd_rejects_bad_settings() {
         svgd(&lik, &opts(4, vec![Prior::Flat], vec![-1.0])),
         Err(Error::InvalidParam { index: 0, .. })
     ));
+    for rate in [0.0, -0.1, f64::NAN, f64::INFINITY] {
+        let options = SvgdOptions {
+            rate,
+            ..opts(4, vec![Prior::Flat], vec![1.0])
+        };
+        assert!(matches!(
+            svgd(&lik, &options),
+            Err(Error::InvalidSetting { name: "rate", .. })
+        ));
+    }
     assert!(svgd(&lik, &opts(4, vec![Prior::Flat], vec![1.0])).is_ok());
 }
 

@@ -1138,7 +1138,9 @@ fn errors_at_theta_name_the_vertex() {
             theta[index] = value;
             for e in errors_at(&trace, g, &theta, &good) {
                 match e {
-                    Error::InvalidParam { index: i, value: v } => {
+                    Error::InvalidParam {
+                        index: i, value: v, ..
+                    } => {
                         assert_eq!(i, index);
                         assert!(v == value || (v.is_nan() && value.is_nan()));
                     }

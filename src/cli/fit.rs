@@ -310,20 +310,25 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     };
     Ok(match args.method {
         Method::Mle => format!(
-            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {} after {} iterations ({} evaluations), {:.2} s",
+            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {:.2} s; {} after {} iterations ({} evaluations){}",
             out.model,
             out.parameters,
             n,
             fmt(&out.theta),
             out.log_likelihood.unwrap_or(f64::NAN),
+            out.seconds,
             if out.converged == Some(true) {
                 "converged"
             } else {
-                "NOT converged (raise --iterations or --tolerance)"
+                "NOT converged"
             },
             out.iterations.unwrap_or(0),
             out.evaluations.unwrap_or(0),
-            out.seconds
+            if out.converged == Some(true) {
+                ""
+            } else {
+                ": raise --iterations or --tolerance"
+            },
         ),
         Method::Svgd => format!(
             "{}, θ = {}; {} observations, {} particles: posterior mean ({}), sd ({}), 95% interval ({}) to ({}), {:.2} s",
