@@ -43,6 +43,7 @@ mod matrices;
 mod moment_matching;
 mod moments;
 mod phase_type;
+mod poisson;
 mod prior;
 mod program;
 mod reward_transform;

@@ -28,7 +28,8 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::graph::{START, check_theta, weight};
 use crate::linear_rows::{Chain, LinearRows, Scaling};
-use crate::uniformization::check_times;
+use crate::poisson;
+use crate::uniformization::{MAX_JUMPS, check_times};
 use crate::view::GraphView;
 
 /// Target of an edge into an absorbing vertex.
@@ -140,7 +141,7 @@ impl Likelihood {
                         reason: "absorption steps of a discrete model are at least 1",
                     });
                 }
-                if let Some(&bad) = k.iter().find(|&&k| k > MAX_STEPS as u64) {
+                if let Some(&bad) = k.iter().find(|&&k| k > MAX_JUMPS as u64) {
                     return Err(Error::InvalidSetting {
                         name: "observed step",
                         value: bad as f64,
@@ -565,33 +566,18 @@ impl Likelihood {
             });
         }
         let t_max = self.data.last().copied().unwrap_or(0.0);
-        let mut ln_fact = vec![0.0];
         let steps = if self.discrete {
             t_max as usize
         } else {
             // the series reaches the right end of the largest time's window
             let mean = lambda * t_max;
-            if mean > MAX_STEPS as f64 {
-                return Err(Error::InvalidSetting {
+            poisson::right_end(mean, self.tolerance * 1e-3, MAX_JUMPS).ok_or(
+                Error::InvalidSetting {
                     name: "Λ·t_max (the fastest total rate at θ times the largest observation)",
                     value: mean,
                     reason: "the series would need more than a million steps: θ is far from the data's time scale",
-                });
-            }
-            let mut k = 0usize;
-            loop {
-                k += 1;
-                let l = ln_fact[k - 1] + (k as f64).ln();
-                ln_fact.push(l);
-                let ln_p = -mean + k as f64 * mean.ln() - l;
-                let kf = k as f64;
-                if kf > mean
-                    && ln_p.exp() * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0))
-                        < self.tolerance * 1e-3
-                {
-                    break k;
-                }
-            }
+                },
+            )?
         };
         Ok(At {
             theta: theta.to_vec(),
@@ -601,7 +587,6 @@ impl Likelihood {
             total,
             lambda,
             steps,
-            ln_fact,
             // divided by, so positive
             scaled: self.scale_param.filter(|&q| theta[q] > 0.0),
         })
@@ -700,7 +685,7 @@ impl Likelihood {
                     let v = lane_g(t as usize - 1);
                     (v[0].ln(), v, 0.0)
                 } else {
-                    poisson_mix(at.lambda * t, &at.ln_fact, g_bound, self.tolerance, lane_g)
+                    poisson_mix(at.lambda * t, at.steps, g_bound, self.tolerance, lane_g)
                 };
                 fi[0] = ln_f;
                 for (&q, sj) in params.iter().zip(&sum[1..]) {
@@ -717,10 +702,6 @@ impl Likelihood {
 /// θs evaluated side by side by the batch methods (a group of at most
 /// four, such as a batch's last, runs in four lanes).
 const LANES: usize = 8;
-
-/// The longest series computed (`Λ·t_max` or the largest observed step):
-/// beyond it an evaluation is an error, not hours of work or memory.
-const MAX_STEPS: usize = 1_000_000;
 
 /// Parameters whose derivatives one pass of the series carries.
 const PASS: usize = 7;
@@ -742,8 +723,6 @@ struct At {
     lambda: f64,
     /// Steps of the series.
     steps: usize,
-    /// `ln k!` for `k = 0..=steps` (continuous).
-    ln_fact: Vec<f64>,
 }
 
 /// `acc += x` componentwise.
@@ -761,19 +740,18 @@ fn add<const D: usize, const L: usize>(acc: &mut [[f64; L]; D], x: &[[f64; L]; D
 /// a tail keep their logarithm instead of underflowing. To the right of the
 /// mode the sum stops when the remaining Poisson tail times `g_bound` (a
 /// bound of `g_k[0]`) is below `tolerance` relative to the sum, or at the
-/// end of the series (`ln_fact.len() − 1`, with `ln_fact[k] = ln k!`); to
+/// end of the series (`last`); to
 /// the left when the weights are negligible next to the sum. The ratio of
 /// a derivative component to component 0 of the sum is the score; the
 /// ratio of the third sum to component 0 is `t·f'(t)/f(t)` for the density
 /// `f(t) = Σ_k Poisson(k; Λt)·g_k` at `mean = Λt`.
 fn poisson_mix<const D: usize>(
     mean: f64,
-    ln_fact: &[f64],
+    last: usize,
     g_bound: f64,
     tolerance: f64,
     g: impl Fn(usize) -> [f64; D],
 ) -> (f64, [f64; D], f64) {
-    let last = ln_fact.len() - 1;
     let mut acc = [0.0; D];
     let mut tilt = 0.0;
     let mut add = |acc: &mut [f64; D], r: f64, k: usize| {
@@ -788,16 +766,13 @@ fn poisson_mix<const D: usize>(
         return (acc[0].ln(), acc, tilt);
     }
     let mode = (mean.floor() as usize).min(last);
-    let ln_p_mode = -mean + mode as f64 * mean.ln() - ln_fact[mode];
+    let ln_p_mode = poisson::ln_pmf(mode, mean);
     add(&mut acc, 1.0, mode);
     let mut r = 1.0;
     for k in mode + 1..=last {
         r *= mean / k as f64;
         add(&mut acc, r, k);
-        let kf = k as f64;
-        if kf > mean
-            && r * mean / (kf + 1.0) / (1.0 - mean / (kf + 2.0)) * g_bound <= tolerance * acc[0]
-        {
+        if poisson::tail_below(k, r * g_bound, mean, tolerance * acc[0]) {
             break;
         }
     }
@@ -1020,33 +995,26 @@ mod tests {
 
     #[test]
     fn poisson_mixtures_keep_tails_in_log_space() {
-        let mut ln_fact = vec![0.0];
-        for k in 1..6000 {
-            ln_fact.push(ln_fact[k - 1] + (k as f64).ln());
-        }
+        let last = 6000;
         for mean in [0.3, 1.0, 7.5, 120.0, 2500.0] {
-            // g ≡ 1: the weights sum to one (up to the rounding of ln k!,
-            // a sum of k logarithms)
-            let (ln_total, _, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |_| [1.0]);
+            // g ≡ 1: the weights sum to one
+            let (ln_total, _, _) = poisson_mix::<1>(mean, last, 1.0, 1e-15, |_| [1.0]);
+            assert!(ln_total.abs() < 1e-14, "mean {mean}: {ln_total}");
+            // g = [1 only at k = 0]: P(N = 0) = e^{-mean}, far below the
+            // mode's weight (reached by `mean` ratios from the mode)
+            let (ln_p0, _, _) =
+                poisson_mix::<1>(mean, last, 1.0, 1e-15, |k| [if k == 0 { 1.0 } else { 0.0 }]);
             assert!(
-                ln_total.abs() < 1e-14 * mean.max(100.0),
-                "mean {mean}: {ln_total}"
-            );
-            // g = [1 only at k = 0]: P(N = 0) = e^{-mean}, far below the mode's weight
-            let (ln_p0, _, _) = poisson_mix::<1>(mean, &ln_fact, 1.0, 1e-15, |k| {
-                [if k == 0 { 1.0 } else { 0.0 }]
-            });
-            assert!(
-                (ln_p0 + mean).abs() < 1e-9 * mean.max(1.0),
+                (ln_p0 + mean).abs() < 1e-15 * mean.max(10.0),
                 "mean {mean}: {ln_p0}"
             );
         }
         // the score is the weighted mean of the derivative component
-        let (_, s, _) = poisson_mix::<2>(3.0, &ln_fact, 1.0, 1e-15, |k| [1.0, k as f64]);
+        let (_, s, _) = poisson_mix::<2>(3.0, last, 1.0, 1e-15, |k| [1.0, k as f64]);
         assert!((s[1] / s[0] - 3.0).abs() < 1e-12);
         // the tilt: g_k = k gives f = E N = m and Σ P(k)(k − m)k = Var N = m
         for mean in [0.5, 3.0, 40.0, 900.0] {
-            let (_, s, tilt) = poisson_mix::<1>(mean, &ln_fact, mean, 1e-15, |k| [k as f64]);
+            let (_, s, tilt) = poisson_mix::<1>(mean, last, mean, 1e-15, |k| [k as f64]);
             assert!(
                 (tilt / s[0] - 1.0).abs() < 1e-12,
                 "mean {mean}: {}",

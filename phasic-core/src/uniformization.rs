@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::forward::Forward;
 use crate::graph::START;
+use crate::poisson::weights as poisson_weights;
 use crate::view::GraphView;
 
 /// Default absolute error bound on the distribution function.
@@ -28,30 +29,9 @@ pub(crate) fn check_times(times: &[f64]) -> Result<()> {
     }
 }
 
-/// Poisson(`mean`) probabilities `w_0..=w_K`, with `K` the first index past
-/// the mean where the tail bound `P(N > K) ≤ w_{K+1}/(1 − mean/(K+2))`
-/// falls below `tolerance`. Computed in log space.
-fn poisson_weights(mean: f64, tolerance: f64) -> Vec<f64> {
-    if mean == 0.0 {
-        return vec![1.0];
-    }
-    let ln_mean = mean.ln();
-    let mut ln_fact = 0.0;
-    let mut out = Vec::new();
-    let mut k = 0usize;
-    loop {
-        if k > 0 {
-            ln_fact += (k as f64).ln();
-        }
-        let w = (-mean + k as f64 * ln_mean - ln_fact).exp();
-        let kf = k as f64;
-        if kf > mean && w / (1.0 - mean / (kf + 1.0)) < tolerance {
-            return out;
-        }
-        out.push(w);
-        k += 1;
-    }
-}
+/// The most jumps of a uniformized chain (or steps of a series) computed:
+/// past them an evaluation is an error, not hours of work or memory.
+pub(crate) const MAX_JUMPS: usize = 1_000_000;
 
 /// The uniformized chain of a continuous graph, ready for many time points.
 ///
@@ -199,21 +179,36 @@ impl Uniformization {
     pub fn pdf_cdf(&self, times: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         check_times(times)?;
         let (lambda, tolerance) = (self.lambda, self.tolerance);
-        let weights: Vec<Vec<f64>> = times
+        // weights cut at the most jumps are kept only as far as the chain
+        // turns out to go
+        let mut weights: Vec<(Vec<f64>, bool)> = times
             .par_iter()
-            .map(|&t| poisson_weights(lambda * t, tolerance))
+            .map(|&t| {
+                let (w, complete) = poisson_weights(lambda * t, tolerance, MAX_JUMPS);
+                (if complete { w } else { Vec::new() }, complete)
+            })
             .collect();
-        let jumps = weights.iter().map(|w| w.len()).max().unwrap_or(1) - 1;
+        let jumps = weights
+            .iter()
+            .map(|(w, complete)| if *complete { w.len() - 1 } else { MAX_JUMPS })
+            .max()
+            .unwrap_or(0);
         let mut absorbed = Vec::with_capacity(jumps + 1);
         let mut flux = Vec::with_capacity(jumps + 1);
         let visited = self.run(jumps, |_, _, a, f| {
             absorbed.push(a);
             flux.push(f);
         });
+        for (&t, (w, complete)) in times.iter().zip(&mut weights) {
+            self.reached(t, *complete, visited, jumps)?;
+            if !*complete {
+                *w = poisson_weights(lambda * t, tolerance, visited - 1).0;
+            }
+        }
         let last_absorbed = absorbed[visited - 1];
         let (pdf, cdf) = weights
             .par_iter()
-            .map(|w| {
+            .map(|(w, _)| {
                 let mut pdf = 0.0;
                 let mut cdf = 0.0;
                 let mut mass = 0.0;
@@ -235,13 +230,14 @@ impl Uniformization {
     /// start, absorbing mass is in the cdf).
     pub fn state_probabilities(&self, t: f64) -> Result<Vec<f64>> {
         check_times(&[t])?;
-        let w = poisson_weights(self.lambda * t, self.tolerance);
+        let (w, complete) = poisson_weights(self.lambda * t, self.tolerance, MAX_JUMPS);
         let mut acc = vec![0.0; self.transient.len()];
-        self.run(w.len() - 1, |k, p, _, _| {
+        let visited = self.run(w.len() - 1, |k, p, _, _| {
             for (a, x) in acc.iter_mut().zip(p) {
                 *a += w[k] * x;
             }
         });
+        self.reached(t, complete, visited, w.len() - 1)?;
         Ok(self.to_vertices(&acc))
     }
 
@@ -249,20 +245,42 @@ impl Uniformization {
     /// `∫₀^t Pois(k; Λs) ds = P(N(Λt) > k)/Λ`.
     pub fn accumulated_visiting_time(&self, t: f64) -> Result<Vec<f64>> {
         check_times(&[t])?;
-        let w = poisson_weights(self.lambda * t, self.tolerance);
-        // tail[k] = P(N > k), summed from the top for accuracy
+        let (w, complete) = poisson_weights(self.lambda * t, self.tolerance, MAX_JUMPS);
+        // tail[k] = P(N > k), summed from the top for accuracy (weights cut
+        // at the most jumps leave the rest of the mass past the last)
         let mut tail = vec![0.0; w.len()];
+        if let Some(last) = tail.last_mut()
+            && !complete
+        {
+            *last = (1.0 - w.iter().sum::<f64>()).max(0.0);
+        }
         for k in (0..w.len().saturating_sub(1)).rev() {
             tail[k] = tail[k + 1] + w[k + 1];
         }
         let mut acc = vec![0.0; self.transient.len()];
-        self.run(w.len() - 1, |k, p, _, _| {
+        let visited = self.run(w.len() - 1, |k, p, _, _| {
             let c = tail[k] / self.lambda;
             for (a, x) in acc.iter_mut().zip(p) {
                 *a += c * x;
             }
         });
+        self.reached(t, complete, visited, w.len() - 1)?;
         Ok(self.to_vertices(&acc))
+    }
+
+    /// Fails if time `t` needed more jumps than [`MAX_JUMPS`] (its weights
+    /// are not `complete`) and the chain, run for `jumps`, still held mass
+    /// at the end (`visited` all of them); where it was absorbed sooner,
+    /// the jumps past it add nothing.
+    fn reached(&self, t: f64, complete: bool, visited: usize, jumps: usize) -> Result<()> {
+        if complete || visited <= jumps {
+            return Ok(());
+        }
+        Err(Error::InvalidSetting {
+            name: "Λ·t (the uniformization rate times the time)",
+            value: self.lambda * t,
+            reason: "the chain is not absorbed within a million jumps: no exact value is computed that far",
+        })
     }
 
     fn to_vertices(&self, compact: &[f64]) -> Vec<f64> {
@@ -272,21 +290,5 @@ impl Uniformization {
         }
         out[START] = 0.0;
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn poisson_weights_sum_to_one_within_tolerance() {
-        for mean in [0.5, 3.0, 55.0, 2175.0] {
-            let w = poisson_weights(mean, 1e-12);
-            let s: f64 = w.iter().sum();
-            assert!((1.0 - s).abs() < 1e-11, "mean {mean}: sum {s}");
-            assert!(w.len() as f64 > mean);
-        }
-        assert_eq!(poisson_weights(0.0, 1e-12), vec![1.0]);
     }
 }

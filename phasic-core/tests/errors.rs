@@ -765,3 +765,37 @@ fn from_discrete_matrices_invalid() {
         mentions(&e, parts);
     }
 }
+
+/// A chain that stays transient for more than a million jumps (it
+/// circles between two states at rate 10⁶ and leaves at rate 10⁻³): a
+/// time with Λt = 10⁷ is an error naming Λt, not hours of work.
+#[test]
+fn uniformization_refuses_more_than_a_million_jumps() {
+    let g = Graph::from_rule(&Initial::state(&[0]), |s, out| match s[0] {
+        0 => {
+            out.add(&[1], 1e6);
+            out.add(&[2], 1e-3);
+        }
+        1 => out.add(&[0], 1e6),
+        _ => {}
+    })
+    .unwrap();
+    let u = Uniformization::new(&g, 1e-12).unwrap();
+    let lambda = u.rate();
+    for e in [
+        u.pdf_cdf(&[1e-3, 10.0 / lambda * 1e6]).unwrap_err(),
+        u.state_probabilities(10.0 / lambda * 1e6).unwrap_err(),
+        u.accumulated_visiting_time(10.0 / lambda * 1e6)
+            .unwrap_err(),
+    ] {
+        match e {
+            Error::InvalidSetting { value, .. } => assert!((value - 1e7).abs() < 1e-3, "{value}"),
+            ref other => panic!("expected InvalidSetting, got {other:?}"),
+        }
+        mentions(&e, &["a million jumps"]);
+    }
+    // below the limit the same chain is computed: T is nearly Exp(1/2000)
+    let (_, cdf) = u.pdf_cdf(&[0.1]).unwrap();
+    let want = 1.0 - (-0.1f64 / 2000.0).exp();
+    assert!((cdf[0] - want).abs() < 1e-9, "cdf(0.1) = {}", cdf[0]);
+}

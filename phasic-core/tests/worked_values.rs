@@ -490,6 +490,23 @@ fn erlang_exact_pdf_cdf() {
         1e-13,
         "∫ stage 0",
     );
+    // far times, up to Λt = 2e300 (more Poisson weights than are ever
+    // computed): the chain is absorbed within a few hundred jumps, so the
+    // values are the limits f = 0, F = 1, P(X_t = v) = 0, and the whole
+    // expected time 1/λ in every stage
+    let far = [4e4, 1e10, 1e300];
+    let (pdf, cdf) = u.pdf_cdf(&far).unwrap();
+    for i in 0..far.len() {
+        abs(pdf[i], 0.0, 1e-13, &format!("pdf({})", far[i]));
+        abs(cdf[i], 1.0, 1e-13, &format!("cdf({})", far[i]));
+        let p = u.state_probabilities(far[i]).unwrap();
+        assert!(p.iter().all(|&p| p.abs() < 1e-13), "P(X_t) at {}", far[i]);
+        let acc = u.accumulated_visiting_time(far[i]).unwrap();
+        for j in 0..3 {
+            let v = g.find_vertex(&[3 - j]).unwrap();
+            abs(acc[v], 0.5, 1e-13, &format!("∫ stage {j} to {}", far[i]));
+        }
+    }
 }
 
 #[test]
