@@ -33,10 +33,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Prints `error: <message>` as one line on stderr.
+/// Prints `error: <message>` as one line on stderr (if stderr can still
+/// be written: a closed pipe ends the program quietly, not with a panic).
 fn fail(message: &str) -> ExitCode {
     let one_line = message.replace(['\n', '\r'], " ");
-    eprintln!("error: {one_line}");
+    let _ = writeln!(std::io::stderr(), "error: {one_line}");
     ExitCode::from(FAILURE)
 }
 

@@ -749,3 +749,31 @@ fn flatten(v: &Value) -> Vec<f64> {
         _ => Vec::new(),
     }
 }
+
+/// Output into closed pipes (`phasic … | head` where `head` has exited,
+/// stderr included) fails quietly with exit code 2, not a panic (101).
+#[test]
+fn closed_pipes_end_quietly() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_phasic"))
+        .args([
+            "model",
+            "block_counting",
+            "--set",
+            "n=25",
+            "--sfs",
+            "--json",
+        ])
+        .args(["--cache", "off"])
+        .env("PHASIC_CACHE_DIR", dir.path())
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // close both ends before the model is built and anything written
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
