@@ -9,6 +9,7 @@ use crate::moments::{
 use crate::phase_type::{covariance_from, transform_by_killing};
 use crate::program::Program;
 use crate::reward_transform::{integer_rewards, reward_transform_discrete};
+use crate::uniformization::MAX_JUMPS;
 use crate::view::GraphView;
 
 /// Slack on `λ_v ≤ 1` for round-off in probabilities.
@@ -195,18 +196,45 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
     }
 
     /// `P(τ = k)` and `P(τ ≤ k)` for every `k` in `ks`, by one forward
-    /// recursion up to the largest `k`.
+    /// recursion up to the largest `k` — or until no mass is left (every
+    /// later `k` has `P(τ = k) = 0` and the same cdf). At most a million
+    /// steps: a larger `k` while mass is left is an error.
+    ///
+    /// ```
+    /// use phasic_core::{DiscretePhaseType, Graph, Initial};
+    /// // two certain steps: τ = 2
+    /// let g = Graph::from_rule(&Initial::state(&[2]), |s, out| {
+    ///     if s[0] > 0 { out.add(&[s[0] - 1], 1.0) }
+    /// }).unwrap();
+    /// let (pmf, cdf) = DiscretePhaseType::new(&g).unwrap().pmf_cdf(&[2, 1, 1 << 60]).unwrap();
+    /// assert_eq!((pmf, cdf), (vec![1.0, 0.0, 0.0], vec![1.0, 0.0, 1.0]));
+    /// ```
     pub fn pmf_cdf(&self, ks: &[u64]) -> Result<(Vec<f64>, Vec<f64>)> {
         let mut ctx = DiscreteContext::new(self.graph)?;
         let mut idx: Vec<usize> = (0..ks.len()).collect();
         idx.sort_by_key(|&i| ks[i]);
         let mut pmf = vec![0.0; ks.len()];
         let mut cdf = vec![0.0; ks.len()];
+        let empty = |ctx: &DiscreteContext| ctx.stop_probabilities().iter().all(|&p| p == 0.0);
+        let mut emptied = false;
         for i in idx {
-            while ctx.jumps() < ks[i] {
+            while !emptied && ctx.jumps() < ks[i] {
+                if ctx.jumps() % 1024 == 0 || ctx.jumps() >= MAX_JUMPS as u64 {
+                    emptied = empty(&ctx);
+                    if emptied {
+                        break;
+                    }
+                    if ctx.jumps() >= MAX_JUMPS as u64 {
+                        return Err(Error::InvalidSetting {
+                            name: "step",
+                            value: ks[i] as f64,
+                            reason: "the pmf is computed step by step, and the chain still holds mass after a million steps",
+                        });
+                    }
+                }
                 ctx.step(self.graph)?;
             }
-            pmf[i] = ctx.pmf();
+            pmf[i] = if ctx.jumps() == ks[i] { ctx.pmf() } else { 0.0 };
             cdf[i] = ctx.cdf();
         }
         Ok((pmf, cdf))

@@ -1,5 +1,23 @@
 //! The one error type of `phasic-core`.
 
+use std::fmt;
+
+/// A number as an error message shows it: as Rust prints it, except that
+/// magnitudes from 1e15 up and below 1e-9 (not 0) are in exponent form —
+/// `1e300` rather than a 1 with 300 zeros.
+struct Num(f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.0.abs();
+        if a.is_finite() && a != 0.0 && !(1e-9..1e15).contains(&a) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 /// Everything that can go wrong in `phasic-core`.
 ///
 /// Every variant names the offending vertex, state or value, so that a
@@ -9,7 +27,7 @@
 pub enum Error {
     /// An edge weight is negative, NaN or infinite.
     #[error(
-        "edge from vertex {from} (state {from_state:?}) to state {to_state:?} has weight {weight}: weights must be finite and non-negative"
+        "edge from vertex {from} (state {from_state:?}) to state {to_state:?} has weight {}: weights must be finite and non-negative", Num(*weight)
     )]
     InvalidWeight {
         /// Source vertex.
@@ -52,7 +70,7 @@ pub enum Error {
         expected: usize,
     },
     /// An initial probability outside `[0, 1]` or not finite.
-    #[error("initial probability {probability} of state {state:?} is outside [0, 1]")]
+    #[error("initial probability {} of state {state:?} is outside [0, 1]", Num(*probability))]
     InitialProbability {
         /// The state.
         state: Vec<i32>,
@@ -60,7 +78,7 @@ pub enum Error {
         probability: f64,
     },
     /// Initial probabilities summing above one.
-    #[error("initial probabilities sum to {sum}, which is above 1")]
+    #[error("initial probabilities sum to {}, which is above 1", Num(*sum))]
     InitialSum {
         /// Their sum.
         sum: f64,
@@ -98,7 +116,7 @@ pub enum Error {
     },
     /// A parameter value outside its domain (not finite; for a fit's
     /// start, not positive).
-    #[error("parameter {index} is {value}: {reason}")]
+    #[error("parameter {index} is {}: {reason}", Num(*value))]
     InvalidParam {
         /// Position in θ.
         index: usize,
@@ -121,7 +139,7 @@ pub enum Error {
         got: usize,
     },
     /// A reward that is negative or not finite (or not an integer where one is needed).
-    #[error("reward {reward} at vertex {vertex} is invalid: {reason}")]
+    #[error("reward {} at vertex {vertex} is invalid: {reason}", Num(*reward))]
     InvalidReward {
         /// The vertex.
         vertex: usize,
@@ -132,7 +150,7 @@ pub enum Error {
     },
     /// A discrete operation on a vertex whose out-probabilities sum above one.
     #[error(
-        "vertex {vertex} (state {state:?}) has out-probability {rate} > 1: is this a discrete phase-type distribution?"
+        "vertex {vertex} (state {state:?}) has out-probability {} > 1: is this a discrete phase-type distribution?", Num(*rate)
     )]
     NotDiscrete {
         /// The vertex.
@@ -146,11 +164,11 @@ pub enum Error {
     #[error("moment order must be at least 1, got {0}")]
     MomentOrder(usize),
     /// A time point that is negative or not finite.
-    #[error("time {0} is invalid: times must be finite and non-negative")]
+    #[error("time {} is invalid: times must be finite and non-negative", Num(*_0))]
     InvalidTime(f64),
     /// A granularity too small for the rates of the graph.
     #[error(
-        "granularity {granularity} is too small: vertex {vertex} has rate {rate}; the granularity must be at least the largest rate"
+        "granularity {} is too small: vertex {vertex} has rate {}; the granularity must be at least the largest rate", Num(*granularity), Num(*rate)
     )]
     Granularity {
         /// The granularity.
@@ -161,7 +179,7 @@ pub enum Error {
         rate: f64,
     },
     /// A numerical setting outside its domain (tolerance, Laplace argument, ...).
-    #[error("{name} = {value} is invalid: {reason}")]
+    #[error("{name} = {} is invalid: {reason}", Num(*value))]
     InvalidSetting {
         /// The setting.
         name: &'static str,
@@ -205,3 +223,25 @@ pub enum Error {
 
 /// Result alias of `phasic-core`.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_extreme_numbers_in_exponent_form() {
+        let shown = |x: f64| Num(x).to_string();
+        assert_eq!(shown(1e300), "1e300");
+        assert_eq!(shown(-3e20), "-3e20");
+        assert_eq!(shown(2.5e-12), "2.5e-12");
+        assert_eq!(shown(12345.678), "12345.678");
+        assert_eq!(shown(-0.5), "-0.5");
+        assert_eq!(shown(0.0), "0");
+        assert_eq!(shown(f64::NAN), "NaN");
+        assert_eq!(shown(f64::NEG_INFINITY), "-inf");
+        assert_eq!(
+            Error::InvalidTime(1e300).to_string(),
+            "time 1e300 is invalid: times must be finite and non-negative"
+        );
+    }
+}

@@ -799,3 +799,40 @@ fn uniformization_refuses_more_than_a_million_jumps() {
     let want = 1.0 - (-0.1f64 / 2000.0).exp();
     assert!((cdf[0] - want).abs() < 1e-9, "cdf(0.1) = {}", cdf[0]);
 }
+
+/// A discrete chain that keeps mass for more than a million steps (it
+/// leaves with probability 10⁻⁷ a step): a larger step is an error naming
+/// it; a chain that has emptied answers any step at once.
+#[test]
+fn discrete_pmf_refuses_more_than_a_million_steps() {
+    let slow = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+        if s[0] == 1 {
+            out.add(&[2], 1e-7);
+        }
+    })
+    .unwrap();
+    let d = DiscretePhaseType::new(&slow).unwrap();
+    let e = d.pmf_cdf(&[3, 2_000_000]).unwrap_err();
+    match e {
+        Error::InvalidSetting { value, .. } => assert_eq!(value, 2e6),
+        ref other => panic!("expected InvalidSetting, got {other:?}"),
+    }
+    mentions(&e, &["step", "a million steps"]);
+    // geometric: P(τ = k) = p(1 − p)^{k−1}
+    let (pmf, _) = d.pmf_cdf(&[1_000_000]).unwrap();
+    let want = 1e-7 * (1.0f64 - 1e-7).powi(999_999);
+    assert!((pmf[0] / want - 1.0).abs() < 1e-9, "{}", pmf[0]);
+    // fast: empty after a few hundred steps (underflow), then any step
+    let fast = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+        if s[0] == 1 {
+            out.add(&[2], 0.9);
+        }
+    })
+    .unwrap();
+    let (pmf, cdf) = DiscretePhaseType::new(&fast)
+        .unwrap()
+        .pmf_cdf(&[1, u64::MAX])
+        .unwrap();
+    assert_eq!(pmf, vec![0.9, 0.0]);
+    assert!((cdf[1] - 1.0).abs() < 1e-15 && cdf[0] == 0.9);
+}
