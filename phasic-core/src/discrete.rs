@@ -2,14 +2,13 @@
 
 use crate::absorption::{absorption_probabilities, defect};
 use crate::error::{Error, Result};
-use crate::forward::Forward;
+use crate::forward::{Forward, at_step_counts};
 use crate::moments::{
     MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising,
 };
 use crate::phase_type::{covariance_from, transform_by_killing};
 use crate::program::Program;
 use crate::reward_transform::{integer_rewards, reward_transform_discrete};
-use crate::uniformization::MAX_JUMPS;
 use crate::view::GraphView;
 
 /// Slack on `λ_v ≤ 1` for round-off in probabilities.
@@ -211,33 +210,14 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
     /// ```
     pub fn pmf_cdf(&self, ks: &[u64]) -> Result<(Vec<f64>, Vec<f64>)> {
         let mut ctx = DiscreteContext::new(self.graph)?;
-        let mut idx: Vec<usize> = (0..ks.len()).collect();
-        idx.sort_by_key(|&i| ks[i]);
-        let mut pmf = vec![0.0; ks.len()];
-        let mut cdf = vec![0.0; ks.len()];
-        let empty = |ctx: &DiscreteContext| ctx.stop_probabilities().iter().all(|&p| p == 0.0);
-        let mut emptied = false;
-        for i in idx {
-            while !emptied && ctx.jumps() < ks[i] {
-                if ctx.jumps() % 1024 == 0 || ctx.jumps() >= MAX_JUMPS as u64 {
-                    emptied = empty(&ctx);
-                    if emptied {
-                        break;
-                    }
-                    if ctx.jumps() >= MAX_JUMPS as u64 {
-                        return Err(Error::InvalidSetting {
-                            name: "step",
-                            value: ks[i] as f64,
-                            reason: "the pmf is computed step by step, and the chain still holds mass after a million steps",
-                        });
-                    }
-                }
-                ctx.step(self.graph)?;
-            }
-            pmf[i] = if ctx.jumps() == ks[i] { ctx.pmf() } else { 0.0 };
-            cdf[i] = ctx.cdf();
-        }
-        Ok((pmf, cdf))
+        at_step_counts(
+            &mut ctx,
+            ks,
+            "step",
+            |c| c.step(self.graph),
+            |c| &c.forward,
+            |c, reached| (if reached { c.pmf() } else { 0.0 }, c.cdf()),
+        )
     }
 }
 

@@ -104,3 +104,48 @@ impl Forward {
         self.steps += 1;
     }
 }
+
+/// The (density or pmf, cdf) of a stepped chain `C` after every step
+/// count of `targets` (any order; one pass up to the largest): `read(c,
+/// true)` after exactly that many steps of `step` — or, once the chain
+/// holds no mass (below the smallest normal number, 2.2e-308, where a
+/// slowly emptying chain stalls at the smallest subnormals; checked every
+/// 1024 steps), `read(c, false)` for every later count at once (the
+/// density is then 0, the cdf final to 2.2e-308). A count
+/// past [`MAX_JUMPS`](crate::uniformization::MAX_JUMPS) while mass is
+/// left is an error naming it as `what`.
+pub(crate) fn at_step_counts<C>(
+    c: &mut C,
+    targets: &[u64],
+    what: &'static str,
+    mut step: impl FnMut(&mut C) -> Result<()>,
+    forward: impl Fn(&C) -> &Forward,
+    read: impl Fn(&C, bool) -> (f64, f64),
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let bound = crate::uniformization::MAX_JUMPS as u64;
+    let mut order: Vec<usize> = (0..targets.len()).collect();
+    order.sort_by_key(|&i| targets[i]);
+    let (mut density, mut cdf) = (vec![0.0; targets.len()], vec![0.0; targets.len()]);
+    let mut empty = false;
+    for i in order {
+        while !empty && forward(c).steps < targets[i] {
+            let steps = forward(c).steps;
+            if steps.is_multiple_of(1024) || steps >= bound {
+                empty = forward(c).p.iter().sum::<f64>() < f64::MIN_POSITIVE;
+                if empty {
+                    break;
+                }
+                if steps >= bound {
+                    return Err(Error::InvalidSetting {
+                        name: what,
+                        value: targets[i] as f64,
+                        reason: "the chain is stepped one step at a time, and it still holds mass after a million steps",
+                    });
+                }
+            }
+            step(c)?;
+        }
+        (density[i], cdf[i]) = read(c, forward(c).steps == targets[i]);
+    }
+    Ok((density, cdf))
+}

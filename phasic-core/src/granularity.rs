@@ -5,7 +5,7 @@
 //! is exact. Kept for compatibility and for time-inhomogeneous stepping.
 
 use crate::error::{Error, Result};
-use crate::forward::Forward;
+use crate::forward::{Forward, at_step_counts};
 use crate::view::GraphView;
 
 /// The peer's default granularity: `⌊2·max(512, max_v λ_v)⌋`.
@@ -125,17 +125,16 @@ pub(crate) fn pdf_cdf<G: GraphView + ?Sized>(
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     crate::uniformization::check_times(times)?;
     let mut ctx = GranularityContext::new(graph, granularity)?;
-    let mut idx: Vec<usize> = (0..times.len()).collect();
-    idx.sort_by(|&a, &b| times[a].total_cmp(&times[b]));
-    let mut pdf = vec![0.0; times.len()];
-    let mut cdf = vec![0.0; times.len()];
-    for i in idx {
-        let target = (times[i] * granularity).floor() as u64;
-        while ctx.steps() < target {
-            ctx.step(graph)?;
-        }
-        pdf[i] = ctx.pdf();
-        cdf[i] = ctx.cdf();
-    }
-    Ok((pdf, cdf))
+    let targets: Vec<u64> = times
+        .iter()
+        .map(|t| (t * granularity).floor() as u64)
+        .collect();
+    at_step_counts(
+        &mut ctx,
+        &targets,
+        "time × granularity (micro-steps)",
+        |c| c.step(graph),
+        |c| &c.forward,
+        |c, reached| (if reached { c.pdf() } else { 0.0 }, c.cdf()),
+    )
 }

@@ -836,3 +836,32 @@ fn discrete_pmf_refuses_more_than_a_million_steps() {
     assert_eq!(pmf, vec![0.9, 0.0]);
     assert!((cdf[1] - 1.0).abs() < 1e-15 && cdf[0] == 0.9);
 }
+
+/// The granularity method steps the same way: a far time of a chain that
+/// empties is answered at once (density 0, cdf 1); of one that keeps its
+/// mass past a million micro-steps, an error naming the micro-steps.
+#[test]
+fn granularity_refuses_more_than_a_million_steps() {
+    let g = |rate: f64| {
+        Graph::from_rule(&Initial::state(&[1]), move |s, out| {
+            if s[0] == 1 {
+                out.add(&[2], rate);
+            }
+        })
+        .unwrap()
+    };
+    let (fast_graph, slow_graph) = (g(2.0), g(1e-6));
+    let fast = PhaseType::new(&fast_graph).unwrap();
+    let (pdf, cdf) = fast
+        .pdf_cdf(&[0.5, 1e300], Method::Granularity(1024.0))
+        .unwrap();
+    assert!((pdf[0] - 2.0 * (-1.0f64).exp()).abs() < 1e-3, "{}", pdf[0]);
+    assert_eq!(pdf[1], 0.0);
+    // 1 up to the rounding of 380,000 summed steps
+    assert!((cdf[1] - 1.0).abs() < 1e-13, "{}", cdf[1]);
+    let slow = PhaseType::new(&slow_graph).unwrap();
+    let e = slow
+        .pdf_cdf(&[1e4], Method::Granularity(1024.0))
+        .unwrap_err();
+    mentions(&e, &["micro-steps", "10240000", "a million steps"]);
+}
