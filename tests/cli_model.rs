@@ -646,7 +646,20 @@ fn unknown_key_names_the_valid_keys() {
 #[test]
 fn bad_values() {
     names(&fail(&["kingman", "--set", "n=abc"]), &["n=abc", "integer"]);
-    names(&fail(&["kingman", "--set", "n=0"]), &["n=0"]);
+    names(
+        &fail(&["kingman", "--set", "n=0"]),
+        &["n=0", "from 1 to 2147483647"],
+    );
+    // past the state's integer type: the range, not "at least 1"
+    names(
+        &fail(&["kingman", "--set", "n=99999999999"]),
+        &["n=99999999999", "from 1 to 2147483647"],
+    );
+    // T ~ Exp(1) for two lineages: E[T^k] = k! overflows from k = 171
+    names(
+        &fail(&["kingman", "--set", "n=2", "--moments", "300"]),
+        &["E[Y^171] = inf", "at most 170 moments"],
+    );
     names(&fail(&["block_counting", "--set", "n=1.5"]), &["n=1.5"]);
     names(&fail(&["rabbits", "--set", "jump=-1"]), &["jump=-1"]);
     names(

@@ -336,10 +336,14 @@ fn dry_run(
     Ok(slurm.script_for(session.dir(), session.units().len()))
 }
 
-fn finite(what: &str, xs: &[f64]) -> Result<(), ModelCliError> {
-    match xs.iter().find(|x| !x.is_finite()) {
-        Some(x) => Err(ModelCliError::Unsupported(format!(
-            "{what} = {x} is not finite"
+/// Fails at the first moment that overflowed, naming it and how many
+/// moments can be had.
+fn finite_moments(moments: &[f64]) -> Result<(), ModelCliError> {
+    match moments.iter().position(|m| !m.is_finite()) {
+        Some(k) => Err(ModelCliError::Unsupported(format!(
+            "moment E[Y^{}] = {} overflows a 64-bit float: ask for at most {k} moments (--moments)",
+            k + 1,
+            moments[k]
         ))),
         None => Ok(()),
     }
@@ -382,7 +386,7 @@ fn evaluate<G: GraphView>(
             report.cdf = Some(cdf);
         }
     }
-    finite("a moment", &report.moments)?;
+    finite_moments(&report.moments)?;
     if args.sfs {
         let sfs = built.sfs.as_ref().ok_or_else(|| {
             ModelCliError::Unsupported("this model has no site-frequency spectrum (--sfs)".into())

@@ -150,14 +150,15 @@ impl Settings {
         }
     }
 
-    /// A count of at least `min`.
+    /// A count from `min` to `i32::MAX` (the state's integer type).
     pub fn count(&self, key: &str, min: i32) -> Result<i32, ModelError> {
-        let v: i32 = self.get(key, &format!("an integer of at least {min}"))?;
+        let what = format!("an integer from {min} to {}", i32::MAX);
+        let v: i32 = self.get(key, &what)?;
         if v < min {
             return Err(ModelError::BadValue {
                 key: key.to_string(),
                 value: v.to_string(),
-                expected: format!("expected an integer of at least {min}"),
+                expected: format!("expected {what}"),
             });
         }
         Ok(v)
