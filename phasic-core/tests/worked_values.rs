@@ -509,6 +509,32 @@ fn erlang_exact_pdf_cdf() {
     }
 }
 
+/// Erlang(1000, 1) around its mean, where uniformization mixes ~1000
+/// Poisson weights of mean Λt = t: the density and cdf against the closed
+/// forms `t^{k−1}e^{−t}/(k−1)!` and `1 − Σ_{j<k} e^{−t}t^j/j!`, evaluated
+/// with 60-digit decimals (Python's `decimal`). Poisson weights from
+/// `−μ + k ln μ − ln k!` were off by about 1e-11 relative here.
+#[test]
+fn erlang_1000_exact_pdf_cdf_at_large_means() {
+    let g = erlang(1000, 1.0);
+    let u = Uniformization::new(&g, 1e-15).unwrap();
+    let (pdf, cdf) = u.pdf_cdf(&[900.0, 1000.0, 1100.0]).unwrap();
+    let want_pdf = [
+        6.585_503_650_465_444e-5,
+        1.261_461_134_872_149_9e-2,
+        1.053_702_856_423_435_9e-4,
+    ];
+    let want_cdf = [
+        5.499_022_657_117_829e-4,
+        5.042_052_441_802_155e-1,
+        9.989_406_767_460_7e-1,
+    ];
+    for i in 0..3 {
+        close(pdf[i], want_pdf[i], 1e-13, &format!("pdf {i}"));
+        abs(cdf[i], want_cdf[i], 1e-14, &format!("cdf {i}"));
+    }
+}
+
 #[test]
 fn erlang_granularity() {
     // micro-steps with success probability p = 2/1024: absorbed by step k
