@@ -68,11 +68,11 @@ fn check_start(start: &[f64], dim: usize) -> Result<Vec<f64>> {
 }
 
 /// `ln L(e^z)` and its gradient in `z`.
-fn log_space(lik: &Likelihood, z: &[f64]) -> Result<(f64, Vec<f64>, Vec<f64>)> {
+fn log_space(lik: &Likelihood, z: &[f64]) -> Result<(f64, Vec<f64>)> {
     let theta: Vec<f64> = z.iter().map(|z| z.exp()).collect();
     let (ll, g) = lik.gradient(&theta)?;
     let gz = g.iter().zip(&theta).map(|(g, t)| g * t).collect();
-    Ok((ll, gz, theta))
+    Ok((ll, gz))
 }
 
 /// Maximum likelihood by L-BFGS in log space.
@@ -124,12 +124,11 @@ pub fn maximum_likelihood_with_progress(
             reason: "a bound of the scores: at least 0",
         });
     }
-    let (ll, g, _) = log_space(lik, &z)?;
-    let f = |z: &[f64]| log_space(lik, z).ok().map(|(ll, g, _)| (ll, g));
+    let first = log_space(lik, &z)?;
     let top = maximize(
-        f,
+        |z| log_space(lik, z).ok(),
         z,
-        (ll, g),
+        first,
         options.iterations,
         options.tolerance,
         progress,
@@ -138,7 +137,7 @@ pub fn maximum_likelihood_with_progress(
         theta: top.x.iter().map(|z| z.exp()).collect(),
         log_likelihood: top.value,
         iterations: top.iterations,
-        evaluations: top.evaluations + 1,
+        evaluations: top.evaluations,
         converged: top.converged,
     })
 }

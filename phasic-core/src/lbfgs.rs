@@ -26,7 +26,7 @@ pub(crate) struct Maximum {
     pub(crate) value: f64,
     /// Iterations (line searches) done.
     pub(crate) iterations: usize,
-    /// Evaluations of the function (besides the first).
+    /// Evaluations of the function, the one that gave `first` included.
     pub(crate) evaluations: usize,
     /// Whether every component of the gradient reached the tolerance.
     pub(crate) converged: bool,
@@ -51,7 +51,7 @@ pub(crate) fn maximize(
     progress: &dyn Fn(usize, usize),
 ) -> Maximum {
     let (mut value, mut g) = first;
-    let mut evaluations = 0;
+    let mut evaluations = 1; // the one that gave `first`
     let mut pairs = Pairs::default();
     let small = |g: &[f64]| g.iter().all(|g| g.abs() <= tolerance);
     let mut done = 0;
@@ -65,28 +65,7 @@ pub(crate) fn maximize(
             d = pairs.direction(&g);
             slope = dot(&g, &d);
         }
-        let longest = d.iter().fold(0.0f64, |m, d| m.max(d.abs()));
-        let mut step = if longest > MAX_STEP {
-            MAX_STEP / longest
-        } else {
-            1.0
-        };
-        let mut accepted = None;
-        for _ in 0..HALVINGS {
-            let next: Vec<f64> = x.iter().zip(&d).map(|(x, d)| x + step * d).collect();
-            evaluations += 1;
-            if let Some((v, gn)) = f(&next) {
-                let armijo = v >= value + ARMIJO * step * slope;
-                let flat = (v - value).abs() <= FLAT * value.abs().max(1.0);
-                let s = dot(&gn, &d);
-                let wolfe = -(1.0 - 2.0 * ARMIJO) * slope <= s && s <= CURVATURE * slope;
-                if armijo || (flat && wolfe) {
-                    accepted = Some((next, v, gn));
-                    break;
-                }
-            }
-            step *= 0.5;
-        }
+        let accepted = line_search(&mut f, &x, &d, value, slope, &mut evaluations);
         progress(done, iterations);
         let Some((next, v, gn)) = accepted else {
             break;
@@ -105,6 +84,41 @@ pub(crate) fn maximize(
         evaluations,
         converged,
     }
+}
+
+/// The point along `d` from `x` (where `f` is `value`, its slope along
+/// `d` is `slope > 0`) that the search accepts, with its value and
+/// gradient: the longest step of at most 1 per coordinate, halved until
+/// accepted (see [`maximize`]); `None` if no step is.
+fn line_search(
+    f: &mut impl FnMut(&[f64]) -> Option<(f64, Vec<f64>)>,
+    x: &[f64],
+    d: &[f64],
+    value: f64,
+    slope: f64,
+    evaluations: &mut usize,
+) -> Option<(Vec<f64>, f64, Vec<f64>)> {
+    let longest = d.iter().fold(0.0f64, |m, d| m.max(d.abs()));
+    let mut step = if longest > MAX_STEP {
+        MAX_STEP / longest
+    } else {
+        1.0
+    };
+    for _ in 0..HALVINGS {
+        let next: Vec<f64> = x.iter().zip(d).map(|(x, d)| x + step * d).collect();
+        *evaluations += 1;
+        if let Some((v, gn)) = f(&next) {
+            let armijo = v >= value + ARMIJO * step * slope;
+            let flat = (v - value).abs() <= FLAT * value.abs().max(1.0);
+            let s = dot(&gn, d);
+            let wolfe = -(1.0 - 2.0 * ARMIJO) * slope <= s && s <= CURVATURE * slope;
+            if armijo || (flat && wolfe) {
+                return Some((next, v, gn));
+            }
+        }
+        step *= 0.5;
+    }
+    None
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {

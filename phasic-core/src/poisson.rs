@@ -69,22 +69,37 @@ pub(crate) fn tail_below(k: usize, w: f64, mean: f64, tolerance: f64) -> bool {
     x > mean && w * mean / (x + 1.0) / (1.0 - mean / (x + 2.0)) < tolerance
 }
 
-/// The first `k > mean` whose Poisson tail `P(N > k)` is below
-/// `tolerance` (0 for `mean = 0`), if it is at most `last`.
-pub(crate) fn right_end(mean: f64, tolerance: f64, last: usize) -> Option<usize> {
-    if mean == 0.0 {
-        return Some(0);
-    }
-    let mut k = mean.floor() as usize; // the mode (saturating)
+/// Walks `P(N = k)` up from `k = min(mode, last)` (`mean > 0`), handing
+/// each `(k, P(N = k))` to `visit`, until the tail past `k` is below
+/// `tolerance` (returning that `k`) or `k = last` (returning `None`).
+fn climb(
+    mean: f64,
+    tolerance: f64,
+    last: usize,
+    mut visit: impl FnMut(usize, f64),
+) -> Option<usize> {
+    let mut k = (mean.floor() as usize).min(last); // the mode (saturating)
     let mut w = ln_pmf(k, mean).exp();
-    while !tail_below(k, w, mean, tolerance) {
+    loop {
+        visit(k, w);
+        if tail_below(k, w, mean, tolerance) {
+            return Some(k);
+        }
         if k >= last {
             return None;
         }
         k += 1;
         w *= mean / k as f64;
     }
-    Some(k)
+}
+
+/// The first `k > mean` whose Poisson tail `P(N > k)` is below
+/// `tolerance` (0 for `mean = 0`), if it is at most `last`.
+pub(crate) fn right_end(mean: f64, tolerance: f64, last: usize) -> Option<usize> {
+    if mean == 0.0 {
+        return Some(0);
+    }
+    climb(mean, tolerance, last, |_, _| {})
 }
 
 /// `P(N = k)` for `k = 0..=K`, with `K` the [`right_end`] of the tail
@@ -94,18 +109,15 @@ pub(crate) fn weights(mean: f64, tolerance: f64, last: usize) -> (Vec<f64>, bool
     if mean == 0.0 {
         return (vec![1.0], true);
     }
-    let (end, complete) = match right_end(mean, tolerance, last) {
-        Some(k) => (k, true),
-        None => (last, false),
-    };
-    // from the mode (or `end`, if the mode lies past it) up to `end`, then
-    // down to 0
-    let anchor = (mean.floor() as usize).min(end);
-    let mut w = vec![0.0; end + 1];
-    w[anchor] = ln_pmf(anchor, mean).exp();
-    for k in anchor + 1..=end {
-        w[k] = w[k - 1] * mean / k as f64;
-    }
+    // up from the mode (or `last`, if the mode lies past it), in the same
+    // walk that finds the right end; then down to 0
+    let mut w = Vec::new();
+    let complete = climb(mean, tolerance, last, |k, wk| {
+        w.resize(k, 0.0);
+        w.push(wk);
+    })
+    .is_some();
+    let anchor = (mean.floor() as usize).min(last);
     for k in (0..anchor).rev() {
         w[k] = w[k + 1] * (k + 1) as f64 / mean;
         if w[k] == 0.0 {

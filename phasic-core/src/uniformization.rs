@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::forward::Forward;
 use crate::graph::START;
-use crate::poisson::weights as poisson_weights;
+use crate::poisson::{right_end, weights as poisson_weights};
 use crate::view::GraphView;
 
 /// Default absolute error bound on the distribution function.
@@ -179,18 +179,15 @@ impl Uniformization {
     pub fn pdf_cdf(&self, times: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         check_times(times)?;
         let (lambda, tolerance) = (self.lambda, self.tolerance);
-        // weights cut at the most jumps are kept only as far as the chain
-        // turns out to go
-        let mut weights: Vec<(Vec<f64>, bool)> = times
+        // each time's right end (or none within the most jumps) sets the
+        // jumps; its weights are then made only as far as the chain went
+        let ends: Vec<Option<usize>> = times
             .par_iter()
-            .map(|&t| {
-                let (w, complete) = poisson_weights(lambda * t, tolerance, MAX_JUMPS);
-                (if complete { w } else { Vec::new() }, complete)
-            })
+            .map(|&t| right_end(lambda * t, tolerance, MAX_JUMPS))
             .collect();
-        let jumps = weights
+        let jumps = ends
             .iter()
-            .map(|(w, complete)| if *complete { w.len() - 1 } else { MAX_JUMPS })
+            .map(|e| e.unwrap_or(MAX_JUMPS))
             .max()
             .unwrap_or(0);
         let mut absorbed = Vec::with_capacity(jumps + 1);
@@ -199,16 +196,17 @@ impl Uniformization {
             absorbed.push(a);
             flux.push(f);
         });
-        for (&t, (w, complete)) in times.iter().zip(&mut weights) {
-            self.reached(t, *complete, visited, jumps)?;
-            if !*complete {
-                *w = poisson_weights(lambda * t, tolerance, visited - 1).0;
-            }
+        for (&t, end) in times.iter().zip(&ends) {
+            self.reached(t, end.is_some(), visited, jumps)?;
         }
+        let weights: Vec<Vec<f64>> = times
+            .par_iter()
+            .map(|&t| poisson_weights(lambda * t, tolerance, visited - 1).0)
+            .collect();
         let last_absorbed = absorbed[visited - 1];
         let (pdf, cdf) = weights
             .par_iter()
-            .map(|(w, _)| {
+            .map(|w| {
                 let mut pdf = 0.0;
                 let mut cdf = 0.0;
                 let mut mass = 0.0;

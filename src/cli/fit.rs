@@ -310,24 +310,24 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     };
     Ok(match args.method {
         Method::Mle => format!(
-            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {:.2} s; {} after {} iterations ({} evaluations){}",
+            "{}, θ = {}; {} observations: MLE θ = ({}), log L = {:.6}, {:.2} s; {}",
             out.model,
             out.parameters,
             n,
             fmt(&out.theta),
             out.log_likelihood.unwrap_or(f64::NAN),
             out.seconds,
-            if out.converged == Some(true) {
-                "converged"
-            } else {
-                "NOT converged"
-            },
-            out.iterations.unwrap_or(0),
-            out.evaluations.unwrap_or(0),
-            if out.converged == Some(true) {
-                ""
-            } else {
-                ": raise --iterations or --tolerance"
+            {
+                let steps = format!(
+                    "after {} iterations ({} evaluations)",
+                    out.iterations.unwrap_or(0),
+                    out.evaluations.unwrap_or(0)
+                );
+                if out.converged == Some(true) {
+                    format!("converged {steps}")
+                } else {
+                    format!("NOT converged {steps}: raise --iterations or --tolerance")
+                }
             },
         ),
         Method::Svgd => format!(
