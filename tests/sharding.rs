@@ -1041,6 +1041,93 @@ fn work_gc_removes_old_sessions() {
     assert_eq!(sessions(&d.work), kept);
 }
 
+/// `phasic work gc` removes only sessions phasic created (issue 15, item
+/// 2): an old folder with another name, an old folder named like a
+/// session but without a manifest, an old file, and a link named like a
+/// session pointing at an old session outside the work dir all stay, and
+/// so does everything in them; the real old session goes. A `work/` that
+/// is itself a link is refused, naming it.
+#[test]
+fn work_gc_removes_only_sessions() {
+    let m = model(3);
+    let d = dirs();
+    let session = prepare_session(
+        &m.graph,
+        &cache_opts(&d.cache),
+        OPTS,
+        &shard_opts(&d.work, 2),
+    )
+    .unwrap()
+    .unwrap()
+    .dir()
+    .to_path_buf();
+    let work_dir = d.work.join("work");
+    let results = work_dir.join("my-results");
+    fs::create_dir_all(results.join("run1")).unwrap();
+    fs::write(results.join("run1").join("table.csv"), "1,2\n").unwrap();
+    let look_alike = work_dir.join("0123abcd-0123-8123-9abc-0123456789ab");
+    fs::create_dir(&look_alike).unwrap();
+    fs::write(look_alike.join("data"), "not a session").unwrap();
+    let note = work_dir.join("NOTES");
+    fs::write(&note, "keep me").unwrap();
+    // a real session elsewhere, reached through a link named like a session
+    let elsewhere = d.root.join("elsewhere");
+    let outside = prepare_session(
+        &m.graph,
+        &cache_opts(&d.root.join("other-cache")),
+        OPTS,
+        &shard_opts(&elsewhere, 2),
+    )
+    .unwrap()
+    .unwrap()
+    .dir()
+    .to_path_buf();
+    let link = work_dir.join("89abcdef-0123-8456-8abc-0123456789ab");
+    std::os::unix::fs::symlink(&outside, &link).unwrap();
+    let old = SystemTime::now() - Duration::from_secs(10 * 86_400);
+    set_mtime_tree(&elsewhere, old);
+    set_mtime_tree(&work_dir, old);
+    let outside_files = files_under(&outside);
+    assert!(!outside_files.is_empty());
+
+    let work = d.work.display().to_string();
+    let out = phasic(&["work", "gc", "--older-than", "1d", "--work-dir", &work]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["removed"], serde_json::json!([session]), "{v}");
+    assert!(!session.exists());
+    assert_eq!(
+        fs::read_to_string(results.join("run1").join("table.csv")).unwrap(),
+        "1,2\n"
+    );
+    assert_eq!(
+        fs::read_to_string(look_alike.join("data")).unwrap(),
+        "not a session"
+    );
+    assert_eq!(fs::read_to_string(&note).unwrap(), "keep me");
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(files_under(&outside), outside_files);
+
+    // `work/` itself a link: refused, naming it; nothing removed behind it
+    let moved = d.root.join("moved-work");
+    fs::rename(&work_dir, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &work_dir).unwrap();
+    let before = files_under(&moved);
+    let out = phasic(&["work", "gc", "--older-than", "1d", "--work-dir", &work]);
+    let (line, _) = failed(&out, "work gc through a linked work/");
+    assert!(
+        line.contains(&work_dir.display().to_string()) && line.contains("symbolic link"),
+        "{line}"
+    );
+    assert_eq!(files_under(&moved), before);
+}
+
 /// A manifest that is truncated, emptied, missing, of another version, or
 /// garbage: `phasic worker` exits 2 naming the manifest, and computes
 /// nothing. The intact manifest works.

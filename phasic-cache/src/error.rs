@@ -24,6 +24,15 @@ pub enum Error {
         /// Which check failed.
         reason: String,
     },
+    /// A path below the cache root that phasic will not follow or touch:
+    /// a symbolic link inside the root, or a path outside it.
+    #[error("{path} is not used: {reason}")]
+    Escape {
+        /// The offending path.
+        path: PathBuf,
+        /// Why it is not used.
+        reason: String,
+    },
     /// No cache root could be determined.
     #[error(
         "no cache directory: set PHASIC_CACHE_DIR or pass --cache-dir (no home directory found)"

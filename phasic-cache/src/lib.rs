@@ -10,6 +10,7 @@ mod archive;
 mod atomic;
 mod cached;
 mod checksum;
+mod confine;
 mod error;
 mod header;
 mod mode;

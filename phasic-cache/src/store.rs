@@ -14,6 +14,7 @@ use phasic_core::{ComponentTrace, GraphView, ModelKey};
 
 use crate::archive::{MappedGraph, encode};
 use crate::atomic::write_atomic;
+use crate::confine::{confined, is_regular_file};
 use crate::error::{Error, Result};
 use crate::mode::CacheMode;
 use crate::trace_entry::{encode_trace, open_trace};
@@ -95,18 +96,25 @@ pub enum Lookup<T = MappedGraph> {
     },
 }
 
-/// One entry found by a scan.
+/// One entry found by a scan: a regular file named `<key>.<ext>` in the
+/// shard of its key's first two hex digits.
 #[derive(Debug, Clone)]
 struct Entry {
     path: PathBuf,
-    key: Option<[u8; 32]>,
+    key: [u8; 32],
     bytes: u64,
     modified: SystemTime,
 }
 
 /// Entries of kind `K` under `<root>/<K::DIR>`.
+///
+/// Nothing below the root is followed if it is a symbolic link, and
+/// maintenance (`stats`, `verify`, `gc`, `clear`) sees, moves and removes
+/// only files that are entries by name and kind: anything else found in
+/// the folders is left alone.
 #[derive(Debug, Clone)]
 pub struct Store<K> {
+    root: PathBuf,
     dir: PathBuf,
     kind: PhantomData<K>,
 }
@@ -131,6 +139,7 @@ impl<K: Kind> Store<K> {
     /// The store under `root` (nothing is created until needed).
     pub fn new(root: &Path) -> Store<K> {
         Store {
+            root: root.to_path_buf(),
             dir: root.join(K::DIR),
             kind: PhantomData,
         }
@@ -162,6 +171,13 @@ impl<K: Kind> Store<K> {
         let path = self.path_of(key);
         if fs::symlink_metadata(&path).is_err() {
             return Lookup::Miss;
+        }
+        let shard = path.parent().unwrap_or(&self.dir);
+        if let Err(e) = confined(&self.root, shard) {
+            return Lookup::Bad {
+                path,
+                reason: e.to_string(),
+            };
         }
         match K::open(&path, key.0) {
             Ok(g) => Lookup::Hit(g),
@@ -210,14 +226,25 @@ impl<K: Kind> Store<K> {
         Ok(None)
     }
 
-    /// Moves a bad entry to `graphs/quarantine/` (removes it if that fails).
-    pub fn quarantine(&self, path: &Path, reason: &str) {
+    /// Moves a bad entry to `graphs/quarantine/` (removes it if that
+    /// fails and it is a file or a link). Nothing is moved or removed
+    /// through a linked folder: then the entry is left in place with a
+    /// warning. (Moving whatever sits in the entry's place — a file, a
+    /// folder, a link — never touches what a link points at.)
+    /// Returns why the entry was left in place, if it was.
+    pub fn quarantine(&self, path: &Path, reason: &str) -> Option<String> {
+        self.count(|c| c.corrupt += 1);
+        let q = self.dir.join("quarantine");
+        let shard = path.parent().unwrap_or(&self.dir);
+        if let Err(e) = confined(&self.root, shard).and_then(|()| confined(&self.root, &q)) {
+            tracing::warn!(path = %path.display(), reason, why = %e, "bad cache entry left in place, not moved");
+            return Some(e.to_string());
+        }
         tracing::warn!(path = %path.display(), reason, "bad cache entry moved aside; it is rebuilt");
         let stamp = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos();
-        let q = self.dir.join("quarantine");
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -225,9 +252,9 @@ impl<K: Kind> Store<K> {
         let target = q.join(format!("{name}.{}.{stamp}", std::process::id()));
         let moved = fs::create_dir_all(&q).and_then(|()| fs::rename(path, &target));
         match moved {
-            Ok(()) => {}
+            Ok(()) => None,
             // another process moved it first (and may have published a good one since)
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
                 // remove it, unless another process has replaced it with a valid entry meanwhile
                 let key = path
@@ -235,13 +262,15 @@ impl<K: Kind> Store<K> {
                     .and_then(|s| s.to_str())
                     .and_then(parse_hex);
                 let valid_now = key.is_some_and(|k| K::open(path, k).is_ok());
-                if !valid_now {
+                let file_or_link = fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir());
+                if !valid_now && file_or_link {
                     tracing::warn!(path = %path.display(), error = %e, "cannot move the bad entry aside; removing it");
-                    let _ = fs::remove_dir_all(path).or_else(|_| fs::remove_file(path));
+                    let _ = fs::remove_file(path);
+                    return None;
                 }
+                Some(format!("cannot move it aside: {e}"))
             }
         }
-        self.count(|c| c.corrupt += 1);
     }
 
     /// Publishes the complete entry `bytes` under `key`: a temporary file
@@ -254,7 +283,9 @@ impl<K: Kind> Store<K> {
         bytes: &[u8],
         replace: bool,
     ) -> Result<bool> {
-        write_atomic(&self.path_of(key), bytes, replace)
+        let path = self.path_of(key);
+        confined(&self.root, path.parent().unwrap_or(&self.dir))?;
+        write_atomic(&path, bytes, replace)
     }
 
     /// Adds to the counters in `graphs/stats` (best effort, under a lock).
@@ -291,31 +322,57 @@ impl<K: Kind> Store<K> {
             .unwrap_or_default()
     }
 
-    fn entries(&self) -> Result<Vec<Entry>> {
-        let mut out = Vec::new();
-        let shards = match fs::read_dir(&self.dir) {
+    /// The real shard folders (two hex digits; links are skipped with a
+    /// warning). The store's folder itself must not be a link.
+    fn shards(&self) -> Result<Vec<PathBuf>> {
+        confined(&self.root, &self.dir)?;
+        let listing = match fs::read_dir(&self.dir) {
             Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(Error::io("list", &self.dir)(e)),
         };
-        for shard in shards.flatten() {
-            let name = shard.file_name().to_string_lossy().into_owned();
-            if name.len() != 2 || !shard.path().is_dir() {
+        let mut out = Vec::new();
+        for shard in listing.flatten() {
+            let name = shard.file_name();
+            let is_shard = name.len() == 2
+                && name.to_str().is_some_and(|n| {
+                    n.bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                });
+            let Ok(kind) = shard.file_type() else {
                 continue;
+            };
+            if is_shard && kind.is_symlink() {
+                tracing::warn!(path = %shard.path().display(), "symbolic link in the cache skipped: phasic follows no link inside its cache root");
+            } else if is_shard && kind.is_dir() {
+                out.push(shard.path());
             }
-            for f in fs::read_dir(shard.path())
-                .map_err(Error::io("list", shard.path()))?
-                .flatten()
-            {
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The entries: regular files named `<key>.<ext>` in the shard of
+    /// their key. Anything else is not ours and is never listed.
+    fn entries(&self) -> Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        for shard in self.shards()? {
+            let listing = match fs::read_dir(&shard) {
+                Ok(l) => l,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("list", &shard)(e)),
+            };
+            for f in listing.flatten() {
                 let path = f.path();
-                if path.extension().and_then(|e| e.to_str()) != Some(K::EXT) {
+                let Some(key) = entry_key::<K>(&path) else {
+                    continue;
+                };
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    continue; // removed meanwhile
+                };
+                if !meta.file_type().is_file() {
                     continue;
                 }
-                let meta = fs::symlink_metadata(&path).map_err(Error::io("stat", &path))?;
-                let key = path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .and_then(parse_hex);
                 out.push(Entry {
                     path,
                     key,
@@ -325,6 +382,16 @@ impl<K: Kind> Store<K> {
             }
         }
         Ok(out)
+    }
+
+    /// Removes one listed entry, if its shard is still a real folder.
+    fn remove_entry(&self, e: &Entry) -> Result<bool> {
+        confined(&self.root, e.path.parent().unwrap_or(&self.dir))?;
+        match fs::remove_file(&e.path) {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(err) => Err(Error::io("remove", &e.path)(err)),
+        }
     }
 
     /// Number and size of entries, and the counters.
@@ -337,19 +404,32 @@ impl<K: Kind> Store<K> {
         })
     }
 
-    /// Removes every entry (and the counters); returns how many entries there were.
+    /// Removes every entry and the counters, then the folders left empty;
+    /// returns how many entries it removed. Files that are not ours stay
+    /// (and so do the folders holding them).
     pub fn clear(&self) -> Result<u64> {
-        let n = self.entries()?.len() as u64;
-        match fs::remove_dir_all(&self.dir) {
-            Ok(()) => Ok(n),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-            Err(e) => Err(Error::io("remove", &self.dir)(e)),
+        let mut removed = 0;
+        for e in self.entries()? {
+            removed += u64::from(self.remove_entry(&e)?);
         }
+        let stats = self.dir.join("stats");
+        if is_regular_file(&stats) {
+            fs::remove_file(&stats).map_err(Error::io("remove", &stats))?;
+        }
+        for shard in self.shards()? {
+            let _ = fs::remove_dir(shard); // fails if not empty: kept
+        }
+        let _ = fs::remove_dir(&self.dir);
+        Ok(removed)
     }
 
     /// Removes the entry of `key`; returns whether there was one.
     pub fn remove(&self, key: &ModelKey) -> Result<bool> {
         let path = self.path_of(key);
+        confined(&self.root, path.parent().unwrap_or(&self.dir))?;
+        if !is_regular_file(&path) {
+            return Ok(false);
+        }
         match fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -372,33 +452,49 @@ impl<K: Kind> Store<K> {
             if !(too_old || too_big) {
                 continue;
             }
-            fs::remove_file(&e.path).map_err(Error::io("remove", &e.path))?;
             total -= e.bytes;
-            removed += 1;
-            freed += e.bytes;
+            if self.remove_entry(e)? {
+                removed += 1;
+                freed += e.bytes;
+            }
         }
         Ok((removed, freed))
     }
 
-    /// Checks every entry; bad ones are moved aside. Returns `(good, bad)` with the reasons.
+    /// Checks every entry; bad ones are moved aside. Returns `(good, bad)`
+    /// with the reasons (a bad entry that could not be moved says so in
+    /// its reason: "…; left in place: why").
     pub fn verify(&self) -> Result<(u64, Vec<(PathBuf, String)>)> {
         let mut good = 0;
         let mut bad = Vec::new();
         for e in self.entries()? {
-            let result = match e.key {
-                Some(k) => K::open(&e.path, k).map(|_| ()),
-                None => Err("the file name is not a key".to_string()),
-            };
-            match result {
+            match K::open(&e.path, e.key).map(|_| ()) {
                 Ok(()) => good += 1,
                 Err(reason) => {
-                    self.quarantine(&e.path, &reason);
+                    let reason = match self.quarantine(&e.path, &reason) {
+                        None => reason,
+                        Some(why) => format!("{reason}; left in place: {why}"),
+                    };
                     bad.push((e.path, reason));
                 }
             }
         }
         Ok((good, bad))
     }
+}
+
+/// The key of an entry file's path: `<shard>/<64 hex digits>.<K::EXT>`,
+/// where the shard is the key's first two digits.
+fn entry_key<K: Kind>(path: &Path) -> Option<[u8; 32]> {
+    if path.extension()?.to_str()? != K::EXT {
+        return None;
+    }
+    let stem = path.file_stem()?.to_str()?;
+    let shard = path.parent()?.file_name()?.to_str()?;
+    let lower = stem.bytes().all(|b| !b.is_ascii_uppercase());
+    (lower && stem.get(..2) == Some(shard))
+        .then(|| parse_hex(stem))
+        .flatten()
 }
 
 impl GraphStore {

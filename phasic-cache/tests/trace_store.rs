@@ -683,7 +683,8 @@ fn a_fifo_in_place_is_bad() {
 }
 
 /// When the bad entry cannot be moved aside (`quarantine` is a regular
-/// file), it is removed, then recorded and published again.
+/// file), it is removed if it is a file, then recorded and published
+/// again; a folder in its place is left alone.
 #[test]
 fn a_bad_entry_that_cannot_be_moved_aside_is_removed() {
     let (dir, valid) = populated();
@@ -707,13 +708,14 @@ fn a_bad_entry_that_cannot_be_moved_aside_is_removed() {
         assert_eq!(fs::read(&path).unwrap(), valid);
         assert_eq!(expectations(&t), reference_a());
     }
-    // a directory in the entry's place is removed too
+    // a directory in the entry's place is not ours: it is not removed
+    // (with what it holds), the trace is recorded but cannot be published
     fs::remove_file(&path).unwrap();
     fs::create_dir(&path).unwrap();
     fs::write(path.join("inside"), b"x").unwrap();
     let (t, rep) = record(g, root, CacheMode::ReadWrite).unwrap();
-    assert_eq!(rep, report(s, s - 1, 1, 1));
-    assert_eq!(fs::read(&path).unwrap(), valid);
+    assert_eq!(rep, report(s, s - 1, 1, 0));
+    assert_eq!(fs::read(path.join("inside")).unwrap(), b"x");
     assert_eq!(expectations(&t), reference_a());
     assert_eq!(
         fs::read(store.dir().join("quarantine")).unwrap(),

@@ -117,7 +117,7 @@ pub fn run(args: &CacheArgs) -> Result<String, phasic::cache::Error> {
                     .collect();
                 json(serde_json::json!({ "good": good, "bad": bad }))
             } else {
-                let mut out = format!("{good} good, {} bad (moved aside)", bad.len());
+                let mut out = format!("{good} good, {} bad (moved to quarantine/)", bad.len());
                 for (p, r) in &bad {
                     out.push_str(&format!("\n{}: {r}", p.display()));
                 }

@@ -8,6 +8,7 @@ use phasic_core::{KeyHasher, ModelKey, Subproblem};
 
 use crate::atomic::write_atomic;
 use crate::checksum::checksum;
+use crate::confine::confined;
 use crate::error::{Error, Result};
 use crate::header::{MAGIC_UNIT, check, entry, trace_flags};
 use crate::store::{Lookup, TraceStore};
@@ -278,10 +279,31 @@ impl Session {
     }
 }
 
+/// Whether `name` is a session id as [`Session::create`] makes them: a
+/// UUID of version 8 in lowercase hex (`xxxxxxxx-xxxx-8xxx-yxxx-xxxxxxxxxxxx`,
+/// `y` one of 8, 9, a, b).
+fn is_session_id(name: &str) -> bool {
+    let b = name.as_bytes();
+    let hex = |c: &u8| c.is_ascii_digit() || (b'a'..=b'f').contains(c);
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => hex(c),
+        })
+        && b[14] == b'8'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+}
+
 /// Removes the sessions under `<work_root>/work/` not modified for
 /// `older_than`; returns the folders removed.
+///
+/// Only sessions phasic created are removed: a real folder (not a link)
+/// named by a session id whose manifest opens. Anything else under
+/// `work/` — other folders, files, links, sessions with a damaged
+/// manifest — is left alone (a warning names it).
 pub fn gc_sessions(work_root: &Path, older_than: Duration) -> Result<Vec<PathBuf>> {
     let dir = work_root.join("work");
+    confined(work_root, &dir)?;
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -291,7 +313,14 @@ pub fn gc_sessions(work_root: &Path, older_than: Duration) -> Result<Vec<PathBuf
     let mut removed = Vec::new();
     for e in entries.flatten() {
         let path = e.path();
-        if !path.is_dir() {
+        let real_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        let named = e.file_name().to_str().is_some_and(is_session_id);
+        if !(real_dir && named) {
+            tracing::warn!(path = %path.display(), "not a work session of phasic; left alone");
+            continue;
+        }
+        if let Err(err) = Session::open(&path) {
+            tracing::warn!(path = %path.display(), error = %err, "work session without a readable manifest; left alone");
             continue;
         }
         // the newest modification anywhere in the session counts
@@ -304,15 +333,36 @@ pub fn gc_sessions(work_root: &Path, older_than: Duration) -> Result<Vec<PathBuf
     Ok(removed)
 }
 
+/// The newest modification time in `dir` and below, following no link.
 fn newest_mtime(dir: &Path) -> Option<SystemTime> {
-    let mut newest = fs::metadata(dir).ok()?.modified().ok()?;
+    let mut newest = fs::symlink_metadata(dir).ok()?.modified().ok()?;
     for e in fs::read_dir(dir).ok()?.flatten() {
-        let t = if e.path().is_dir() {
+        let t = if e.file_type().is_ok_and(|t| t.is_dir()) {
             newest_mtime(&e.path())
         } else {
-            e.metadata().ok().and_then(|m| m.modified().ok())
+            fs::symlink_metadata(e.path())
+                .ok()
+                .and_then(|m| m.modified().ok())
         };
         newest = newest.max(t.unwrap_or(newest));
     }
     Some(newest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_recognised() {
+        assert!(is_session_id("0123abcd-0123-8123-9abc-0123456789ab"));
+        assert!(is_session_id("0123abcd-0123-8123-babc-0123456789ab"));
+        // wrong version, variant, case, length, separators
+        assert!(!is_session_id("0123abcd-0123-4123-9abc-0123456789ab"));
+        assert!(!is_session_id("0123abcd-0123-8123-cabc-0123456789ab"));
+        assert!(!is_session_id("0123ABCD-0123-8123-9abc-0123456789ab"));
+        assert!(!is_session_id("0123abcd-0123-8123-9abc-0123456789a"));
+        assert!(!is_session_id("0123abcd00123-8123-9abc-0123456789ab"));
+        assert!(!is_session_id("my-results"));
+    }
 }
