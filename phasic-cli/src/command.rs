@@ -1,13 +1,7 @@
 //! Command-line interface of the `phasic` binary: argument definitions and
 //! dispatch. Nothing in here prints; `main` writes the result or the error.
 
-pub mod cache;
-pub mod eval;
-pub mod fit;
-pub mod model;
-pub mod progress;
-pub mod work;
-
+use crate::{cache, eval, fit, model, work};
 use clap::{Parser, Subcommand};
 
 /// Phase-type distributions: exact moments, densities and distribution functions.

@@ -18,7 +18,7 @@ use phasic::cache::{CacheMode, CacheOptions, CacheStatus, GraphStore, build_grap
 use phasic::models::block_counting;
 use phasic::prelude::GraphView;
 
-#[path = "support/logs.rs"]
+#[path = "../../tests/support/logs.rs"]
 mod logs;
 use logs::logged;
 

@@ -13,7 +13,7 @@ use phasic::core::{
 use phasic::models::{self, ModelError, Settings};
 use serde::Serialize;
 
-use crate::cli::progress::Progress;
+use crate::progress::Progress;
 
 /// Arguments of `phasic fit`.
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub struct FitArgs {
     #[arg(long, value_name = "FILE")]
     pub data: PathBuf,
     /// Model parameters, `key=value` (repeatable)
-    #[arg(long = "set", value_name = "key=value", value_parser = crate::cli::model::key_value)]
+    #[arg(long = "set", value_name = "key=value", value_parser = crate::model::key_value)]
     pub set: Vec<(String, String)>,
     /// Maximum likelihood or a posterior sample by SVGD
     #[arg(long, value_enum, default_value_t = Method::Mle)]
@@ -43,7 +43,7 @@ pub struct FitArgs {
     #[arg(long, value_name = "TOL", default_value_t = 1e-6)]
     pub tolerance: f64,
     /// Where to start (MLE), or the centre of the starting particles (SVGD); default all 1
-    #[arg(long, value_name = "a,b,...", value_parser = crate::cli::model::theta_list)]
+    #[arg(long, value_name = "a,b,...", value_parser = crate::model::theta_list)]
     // the full path keeps clap from reading `Vec` as repeated values
     pub start: Option<std::vec::Vec<f64>>,
     /// Prior of every parameter (SVGD): flat, normal:MEAN,SD, log-normal:MU,SIGMA or half-cauchy:SCALE

@@ -2,12 +2,18 @@
 //!
 //! `phasic eval --matrix FILE [--moments K] [--at t1,t2,...]` prints the
 //! moments, variance, density and distribution function of a phase-type
-//! distribution given as matrices (see [`cli::eval`]). This file is the only
+//! distribution given as matrices (see [`eval`]). This file is the only
 //! place that writes to stdout or stderr: failures become one line
 //! `error: …` on stderr and exit code 2; usage errors keep clap's own
 //! message and exit code.
 
-mod cli;
+mod cache;
+mod command;
+mod eval;
+mod fit;
+mod model;
+mod progress;
+mod work;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -20,8 +26,8 @@ const FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
     init_tracing();
-    let args = cli::Cli::parse();
-    match cli::run(args) {
+    let args = command::Cli::parse();
+    match command::run(args) {
         Ok(json) => {
             let mut stdout = std::io::stdout().lock();
             match writeln!(stdout, "{json}").and_then(|()| stdout.flush()) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use phasic::cache::{Executor, Processes, Slurm, Threads, cache_root, gc_sessions, work_root};
 
-use crate::cli::cache::duration;
+use crate::cache::duration;
 
 /// Arguments of `phasic worker`.
 #[derive(Debug, Args)]

@@ -13,8 +13,8 @@ use phasic::core::{
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
 use serde::Serialize;
 
-use crate::cli::progress::Progress;
-use crate::cli::work;
+use crate::progress::Progress;
+use crate::work;
 
 /// Arguments of `phasic model`.
 #[derive(Debug, Args)]

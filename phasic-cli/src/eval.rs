@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use phasic_core::{
+use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, reward_transform,
     reward_transform_discrete,
 };
@@ -144,7 +144,7 @@ pub enum EvalError {
     #[error("{source} (vertex {vertex} is row {row} of {matrix})")]
     AtRow {
         /// The library's error.
-        source: phasic_core::Error,
+        source: phasic::core::Error,
         /// The vertex it names.
         vertex: usize,
         /// The matrix row of that vertex.
@@ -154,7 +154,7 @@ pub enum EvalError {
     },
     /// Any other error of `phasic-core` (its message names the position).
     #[error(transparent)]
-    Core(#[from] phasic_core::Error),
+    Core(#[from] phasic::core::Error),
     /// A result that overflowed.
     #[error("{what} = {value} is not finite (numerical overflow); nothing is printed")]
     NonFinite {
@@ -361,8 +361,8 @@ fn vertex_rewards(
 
 /// Adds the matrix row to a library error that names a vertex of the
 /// untransformed graph (vertex `v` is row `v − 1`).
-fn at_row(e: phasic_core::Error, matrix: &'static str, rows: usize) -> EvalError {
-    use phasic_core::Error as E;
+fn at_row(e: phasic::core::Error, matrix: &'static str, rows: usize) -> EvalError {
+    use phasic::core::Error as E;
     let vertex = match &e {
         E::NoPathToAbsorption { vertex, .. }
         | E::ZeroRate { vertex, .. }
