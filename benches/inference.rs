@@ -10,7 +10,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use phasic::core::{Likelihood, Observations, Sampler};
+use phasic::core::{distribution::Sampler, inference::Likelihood, inference::Observations};
 use phasic::models::rabbits_theta;
 use phasic::prelude::*;
 use rand::SeedableRng;

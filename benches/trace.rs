@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use phasic::core::Trace;
+use phasic::core::trace::Trace;
 use phasic::models::{block_counting_theta, isolation_migration_theta};
 use phasic::prelude::*;
 

@@ -9,7 +9,8 @@
 use std::time::Instant;
 
 use phasic::core::{
-    Likelihood, MleOptions, Observations, Prior, Sampler, SvgdOptions, maximum_likelihood, svgd,
+    distribution::Sampler, inference::Likelihood, inference::MleOptions, inference::Observations,
+    inference::Prior, inference::SvgdOptions, inference::maximum_likelihood, inference::svgd,
 };
 use phasic::models::kingman_theta;
 use phasic::prelude::*;

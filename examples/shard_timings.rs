@@ -16,7 +16,7 @@ use std::time::Instant;
 use phasic::cache::{
     CacheMode, CacheOptions, Executor, Processes, ShardOptions, Slurm, Threads, sharded_trace,
 };
-use phasic::core::TraceOptions;
+use phasic::core::trace::TraceOptions;
 use phasic::models::isolation_migration_theta;
 use phasic::prelude::*;
 

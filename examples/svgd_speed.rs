@@ -12,7 +12,10 @@
 
 use std::time::Instant;
 
-use phasic::core::{Likelihood, Observations, Prior, Sampler, SvgdOptions, svgd};
+use phasic::core::{
+    distribution::Sampler, inference::Likelihood, inference::Observations, inference::Prior,
+    inference::SvgdOptions, inference::svgd,
+};
 use phasic::models::rabbits_theta;
 use phasic::prelude::*;
 use rand::SeedableRng;

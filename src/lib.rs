@@ -17,8 +17,8 @@ pub mod models;
 #[doc(hidden)]
 pub mod __private {
     pub use phasic_core::{
-        Callback, Initial, IntoInitial, Key, KeyHasher, ModelKey, Pure, Result, Transitions,
-        Visited, tag,
+        Callback, Initial, Key, KeyHasher, ModelKey, Result, Transitions, key::IntoInitial,
+        key::Pure, key::Visited, key::tag,
     };
 
     /// Imported into every generated model module.

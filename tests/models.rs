@@ -8,7 +8,7 @@
 //! of the IM model with a split time come from uniformization with error
 //! bound 1e-14 and are compared at 1e-11 relative.
 
-use phasic::core::reward_transform_discrete;
+use phasic::core::distribution::reward_transform_discrete;
 use phasic::models::*;
 use phasic::prelude::*;
 

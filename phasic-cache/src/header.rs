@@ -19,13 +19,13 @@ pub const HEADER_LEN: usize = 64;
 /// top byte.
 pub fn format_flags() -> u32 {
     let endian = u32::from(cfg!(target_endian = "little"));
-    endian | 1 << 1 | (8 << 8) | (phasic_core::GRAPH_FORMAT_VERSION & 0xff) << 24
+    endian | 1 << 1 | (8 << 8) | (phasic_core::key::GRAPH_FORMAT_VERSION & 0xff) << 24
 }
 
 /// Format flags of trace entries: bit 0 little-endian (the payload is
 /// portable little-endian bytes) and `TRACE_FORMAT_VERSION` in the top byte.
 pub fn trace_flags() -> u32 {
-    1 | (phasic_core::TRACE_FORMAT_VERSION & 0xff) << 24
+    1 | (phasic_core::trace::TRACE_FORMAT_VERSION & 0xff) << 24
 }
 
 /// A complete entry: the header for `payload`, then `payload`.

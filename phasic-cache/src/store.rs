@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use std::marker::PhantomData;
 
-use phasic_core::{ComponentTrace, GraphView, ModelKey};
+use phasic_core::{trace::ComponentTrace, GraphView, ModelKey};
 
 use crate::archive::{MappedGraph, encode};
 use crate::atomic::write_atomic;

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use phasic_core::{ComponentTrace, ModelKey};
+use phasic_core::{trace::ComponentTrace, ModelKey};
 
 use crate::header::{MAGIC_TRACE, check, entry, open_regular, trace_flags};
 

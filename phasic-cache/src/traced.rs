@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use phasic_core::{ComponentTrace, GraphView, Subproblem, Trace, TraceOptions};
+use phasic_core::{trace::ComponentTrace, GraphView, trace::Subproblem, trace::Trace, trace::TraceOptions};
 use rayon::prelude::*;
 
 use crate::cached::CacheOptions;

@@ -13,9 +13,7 @@ use std::path::Path;
 use phasic_cache::{
     CacheMode, CacheOptions, CacheStatus, CachedGraph, Error, GraphStore, MappedGraph, build_graph,
 };
-use phasic_core::{
-    Callback, Graph, GraphView, Initial, KeyHasher, ModelKey, PhaseType, Transitions, Visited,
-};
+use phasic_core::{Callback, Graph, GraphView, Initial, KeyHasher, ModelKey, PhaseType, Transitions, key::Visited};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -289,7 +287,7 @@ fn the_header_is_as_documented() {
     let flags = u32::from_le_bytes(valid[12..16].try_into().unwrap());
     assert_eq!(flags & 0xff, 0b11, "little-endian, aligned");
     assert_eq!((flags >> 8) & 0xff, 8, "rkyv minor version");
-    assert_eq!(flags >> 24, phasic_core::GRAPH_FORMAT_VERSION & 0xff);
+    assert_eq!(flags >> 24, phasic_core::key::GRAPH_FORMAT_VERSION & 0xff);
     assert_eq!(&valid[16..48], &key().0);
     let len = u64::from_le_bytes(valid[48..56].try_into().unwrap());
     assert_eq!(len as usize, valid.len() - HEADER);

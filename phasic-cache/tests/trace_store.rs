@@ -15,9 +15,7 @@ use std::sync::{Barrier, OnceLock};
 use phasic_cache::{
     CacheMode, CacheOptions, Error, GraphStore, Lookup, TraceReport, TraceStore, record_trace,
 };
-use phasic_core::{
-    ComponentTrace, Graph, GraphBuilder, GraphView, ModelKey, PhaseType, Trace, TraceOptions,
-};
+use phasic_core::{trace::ComponentTrace, Graph, GraphBuilder, GraphView, ModelKey, PhaseType, trace::Trace, trace::TraceOptions};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -398,7 +396,7 @@ fn the_trace_header_is_as_documented() {
     assert_eq!(&valid[..8], b"PHASICT\x01");
     assert_eq!(u32::from_le_bytes(valid[8..12].try_into().unwrap()), 1);
     let flags = u32::from_le_bytes(valid[12..16].try_into().unwrap());
-    assert_eq!(flags, 1 | (phasic_core::TRACE_FORMAT_VERSION & 0xff) << 24);
+    assert_eq!(flags, 1 | (phasic_core::trace::TRACE_FORMAT_VERSION & 0xff) << 24);
     assert_eq!(&valid[16..48], &key.0);
     let len = u64::from_le_bytes(valid[48..56].try_into().unwrap());
     assert_eq!(len as usize, valid.len() - HEADER);

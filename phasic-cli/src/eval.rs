@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use phasic::core::{
-    DiscretePhaseType, Graph, GraphView, Method, PhaseType, reward_transform,
-    reward_transform_discrete,
+    DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
+    distribution::reward_transform_discrete,
 };
 use serde::{Deserialize, Serialize};
 

@@ -7,8 +7,9 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use phasic::cache::CacheOptions;
 use phasic::core::{
-    Likelihood, MleOptions, Observations, Prior, SvgdOptions, maximum_likelihood_with_progress,
-    svgd_with_progress,
+    inference::Likelihood, inference::MleOptions, inference::Observations, inference::Prior,
+    inference::SvgdOptions, inference::maximum_likelihood_with_progress,
+    inference::svgd_with_progress,
 };
 use phasic::models::{self, ModelError, Settings};
 use serde::Serialize;

@@ -7,8 +7,8 @@ use phasic::cache::{
     CacheMode, CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace,
 };
 use phasic::core::{
-    DiscretePhaseType, Graph, GraphView, Method, PhaseType, Program, TraceOptions,
-    reward_transform, reward_transform_discrete,
+    DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
+    distribution::reward_transform_discrete, elimination::Program, trace::TraceOptions,
 };
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
 use serde::Serialize;
@@ -45,7 +45,7 @@ pub struct ModelArgs {
     /// With --via-trace: cyclic components of at least this many vertices
     /// are subproblems (stored by content, sharded); smaller ones are
     /// recorded inline
-    #[arg(long, value_name = "N", requires = "via_trace", default_value_t = phasic::core::DEFAULT_MIN_SUBPROBLEM as u64, value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, value_name = "N", requires = "via_trace", default_value_t = phasic::core::trace::DEFAULT_MIN_SUBPROBLEM as u64, value_parser = clap::value_parser!(u64).range(2..))]
     pub min_subproblem: u64,
     /// With --via-trace: compute the trace's subproblems as work units run
     /// by threads, processes:N (local workers) or slurm[:K] (a job array,

@@ -6,8 +6,9 @@
 use std::process::{Command, Output};
 
 use phasic::core::{
-    Likelihood, MleOptions, Observations, Posterior, Prior, Sampler, SvgdOptions,
-    maximum_likelihood, svgd,
+    distribution::Sampler, inference::Likelihood, inference::MleOptions, inference::Observations,
+    inference::Posterior, inference::Prior, inference::SvgdOptions, inference::maximum_likelihood,
+    inference::svgd,
 };
 use phasic::models::kingman_theta;
 use phasic::prelude::*;

@@ -31,7 +31,7 @@ use phasic::cache::{
     CacheMode, CacheOptions, Error, Executor, Processes, Session, ShardOptions, ShardReport, Slurm,
     Threads, TraceStore, prepare_session, run_worker, sharded_trace,
 };
-use phasic::core::{Trace, TraceOptions};
+use phasic::core::{trace::Trace, trace::TraceOptions};
 use phasic::models::isolation_migration_theta;
 use phasic::prelude::{Graph, GraphView, PhaseType};
 use serde_json::Value;

@@ -21,66 +21,16 @@
 //! assert!((ph.variance(None).unwrap() - 41.0 / 36.0).abs() < 1e-12);
 //! ```
 
-mod absorption;
-mod adam;
-mod builder;
-mod bypass;
-mod callback;
-mod codec;
-mod component_trace;
-mod discrete;
+pub mod distribution;
+pub mod elimination;
 mod error;
-mod fit;
-mod forward;
-mod gradient;
-mod granularity;
-mod graph;
-mod key;
-mod lbfgs;
-mod likelihood;
-mod linear_rows;
-mod matrices;
-mod moment_matching;
-mod moments;
-mod phase_type;
-mod poisson;
-mod prior;
-mod program;
-mod reward_transform;
-mod rule;
-mod sample;
-mod scc;
-mod state_index;
-mod subproblem;
-mod support;
-mod trace;
-mod uniformization;
-mod view;
+pub mod graph;
+pub mod inference;
+pub mod key;
+pub mod trace;
+mod validate;
 
-pub use adam::Adam;
-pub use builder::GraphBuilder;
-pub use callback::{Callback, IntoInitial, Pure, Visited};
-pub use component_trace::ComponentTrace;
-pub use discrete::{DiscreteContext, DiscretePhaseType};
+pub use distribution::{DiscretePhaseType, Method, PhaseType};
 pub use error::{Error, Result};
-pub use fit::{
-    MleFit, MleOptions, Posterior, SvgdOptions, maximum_likelihood,
-    maximum_likelihood_with_progress, svgd, svgd_with_progress,
-};
-pub use granularity::{GranularityContext, default_granularity};
-pub use graph::{Graph, START};
-pub use key::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey, tag};
-pub use likelihood::{Likelihood, Observations};
-pub use matrices::{Matrices, to_discrete_matrices, to_matrices};
-pub use moment_matching::MomentMatching;
-pub use moments::MultivariateMoments;
-pub use phase_type::{Method, PhaseType};
-pub use prior::Prior;
-pub use program::Program;
-pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};
-pub use rule::{Initial, Transitions};
-pub use sample::{Outcome, Sampler};
-pub use subproblem::{Subproblem, TRACE_FORMAT_VERSION};
-pub use trace::{AtTheta, DEFAULT_MIN_SUBPROBLEM, Trace, TraceOptions, TracePlan};
-pub use uniformization::{DEFAULT_TOLERANCE, Uniformization};
-pub use view::GraphView;
+pub use graph::{Graph, GraphBuilder, GraphView, Initial, START, Transitions};
+pub use key::{Callback, Key, KeyHasher, ModelKey};

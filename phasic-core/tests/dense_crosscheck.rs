@@ -11,8 +11,9 @@
 
 use nalgebra::{DMatrix, DVector};
 use phasic_core::{
-    DEFAULT_TOLERANCE, DiscreteContext, DiscretePhaseType, Graph, GraphBuilder, GraphView, Method,
-    PhaseType, START, Uniformization, reward_transform, reward_transform_discrete, to_matrices,
+    DiscretePhaseType, Graph, GraphBuilder, GraphView, Method, PhaseType, START,
+    distribution::DEFAULT_TOLERANCE, distribution::DiscreteContext, distribution::Uniformization,
+    distribution::reward_transform, distribution::reward_transform_discrete, graph::to_matrices,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;

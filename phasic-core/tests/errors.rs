@@ -2,9 +2,10 @@
 //! or value it names, and a `Display` message that shows the offending value.
 
 use phasic_core::{
-    DiscreteContext, DiscretePhaseType, Error, GranularityContext, Graph, GraphBuilder, GraphView,
-    Initial, Method, PhaseType, START, Sampler, Uniformization, reward_transform,
-    reward_transform_discrete,
+    DiscretePhaseType, Error, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
+    distribution::DiscreteContext, distribution::GranularityContext, distribution::Sampler,
+    distribution::Uniformization, distribution::reward_transform,
+    distribution::reward_transform_discrete,
 };
 
 /// Asserts that the message of `e` mentions every one of `parts`.

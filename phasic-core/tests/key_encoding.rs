@@ -3,7 +3,7 @@
 //! run-time parameters.
 
 use phasic_core::{
-    Callback, Initial, Key, KeyHasher, ModelKey, Pure, Result, Transitions, Visited,
+    Callback, Initial, Key, KeyHasher, ModelKey, Result, Transitions, key::Pure, key::Visited,
 };
 use proptest::prelude::*;
 

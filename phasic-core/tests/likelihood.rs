@@ -10,9 +10,10 @@
 
 use nalgebra::{DMatrix, DVector};
 use phasic_core::{
-    Adam, DiscretePhaseType, Error, Graph, GraphBuilder, GraphView, Initial, Likelihood, Method,
-    MleOptions, Observations, PhaseType, Posterior, Prior, START, Sampler, SvgdOptions,
-    maximum_likelihood, reward_transform, svgd,
+    DiscretePhaseType, Error, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
+    distribution::Sampler, distribution::reward_transform, inference::Adam, inference::Likelihood,
+    inference::MleOptions, inference::Observations, inference::Posterior, inference::Prior,
+    inference::SvgdOptions, inference::maximum_likelihood, inference::svgd,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;

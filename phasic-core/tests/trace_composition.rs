@@ -10,8 +10,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use phasic_core::{
-    ComponentTrace, Error, Graph, GraphBuilder, GraphView, Method, PhaseType, START, Subproblem,
-    Trace, TraceOptions,
+    Error, Graph, GraphBuilder, GraphView, Method, PhaseType, START, trace::ComponentTrace,
+    trace::Subproblem, trace::Trace, trace::TraceOptions,
 };
 use proptest::prelude::*;
 

@@ -3,7 +3,9 @@
 //! gives the same expected waiting times, moments and sojourn times as a
 //! fresh elimination of the graph re-weighted to θ.
 
-use phasic_core::{Error, Graph, GraphBuilder, GraphView, PhaseType, START, Trace, TraceOptions};
+use phasic_core::{
+    Error, Graph, GraphBuilder, GraphView, PhaseType, START, trace::Trace, trace::TraceOptions,
+};
 use proptest::prelude::*;
 
 /// A random graph with `k` transient vertices in a shuffled numbering,

@@ -8,9 +8,10 @@
 //! Sampling checks allow four standard errors with a fixed seed.
 
 use phasic_core::{
-    DiscreteContext, DiscretePhaseType, GranularityContext, Graph, GraphBuilder, GraphView,
-    Initial, Method, PhaseType, START, Sampler, Uniformization, reward_transform,
-    reward_transform_discrete,
+    DiscretePhaseType, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
+    distribution::DiscreteContext, distribution::GranularityContext, distribution::Sampler,
+    distribution::Uniformization, distribution::reward_transform,
+    distribution::reward_transform_discrete,
 };
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;

@@ -19,7 +19,7 @@ pub use sfs::{block_counting, block_counting_theta};
 pub use two_locus::{Recombination, TwoLocus, two_locus_two_island, two_locus_two_island_theta};
 
 use phasic_cache::{CacheStatus, Cached, CachedGraph};
-use phasic_core::{GraphView, PhaseType, Program};
+use phasic_core::{GraphView, PhaseType, elimination::Program};
 
 /// The expected site-frequency spectrum of a model.
 #[derive(Debug, Clone, PartialEq)]

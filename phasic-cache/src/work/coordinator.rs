@@ -8,9 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use phasic_core::{
-    ComponentTrace, GraphView, ModelKey, Subproblem, Trace, TraceOptions, TracePlan,
-};
+use phasic_core::{trace::ComponentTrace, GraphView, ModelKey, trace::Subproblem, trace::Trace, trace::TraceOptions, trace::TracePlan};
 
 use crate::cached::CacheOptions;
 use crate::error::{Error, Result};

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use phasic_core::{KeyHasher, ModelKey, Subproblem};
+use phasic_core::{KeyHasher, ModelKey, trace::Subproblem};
 
 use crate::atomic::write_atomic;
 use crate::checksum::checksum;

@@ -1,0 +1,293 @@
+//! Discrete phase-type distributions (ALGORITHMS §2.4, §5.1).
+
+use crate::distribution::continuous::{covariance_from, transform_by_killing};
+use crate::distribution::reward_transform::{integer_rewards, reward_transform_discrete};
+use crate::distribution::stepping::{Forward, at_step_counts};
+use crate::elimination::absorption::{absorption_probabilities, defect};
+use crate::elimination::moments::{
+    MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising,
+};
+use crate::elimination::program::Program;
+use crate::error::{Error, Result};
+use crate::graph::view::GraphView;
+use crate::validate::check_discrete;
+
+/// The discrete phase-type distribution of a graph whose weights are
+/// probabilities: `τ` = number of steps spent in transient states, or the
+/// accumulated reward `Y = Σ r(X_k)`.
+///
+/// The missing out-probability `1 − λ_v` of a vertex is its self-loop.
+/// Moments are the true raw moments (not the rising factorial ones the
+/// recursion yields, and not the peer's variance, which is off by `E[τ]`).
+///
+/// ```
+/// use phasic_core::{DiscretePhaseType, Graph, Initial};
+/// // geometric with p = 1/4 (ALGORITHMS §9.9)
+/// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+///     if s[0] == 1 { out.add(&[2], 0.25) }
+/// }).unwrap();
+/// let d = DiscretePhaseType::new(&g).unwrap();
+/// assert_eq!(d.moments(2, None).unwrap(), vec![4.0, 28.0]);
+/// assert_eq!(d.variance(None).unwrap(), 12.0);
+/// let (pmf, cdf) = d.pmf_cdf(&[0, 1, 2]).unwrap();
+/// assert_eq!(pmf, vec![0.0, 0.25, 0.1875]);
+/// assert_eq!(cdf, vec![0.0, 0.25, 0.4375]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct DiscretePhaseType<'g, G: GraphView + ?Sized> {
+    graph: &'g G,
+    program: Program,
+}
+
+impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
+    /// Checks that the weights are probabilities and eliminates the graph.
+    pub fn new(graph: &'g G) -> Result<Self> {
+        check_discrete(graph)?;
+        Ok(DiscretePhaseType {
+            graph,
+            program: Program::new(graph)?,
+        })
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &'g G {
+        self.graph
+    }
+
+    /// The elimination program.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Expected accumulated reward (steps when `None`) until absorption from every vertex.
+    pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        self.program.expected_waiting_time(self.graph, rewards)
+    }
+
+    /// `E[Y]`.
+    pub fn expectation(&self, rewards: Option<&[f64]>) -> Result<f64> {
+        let rp = self.program.rewards_to_positions(rewards)?;
+        Ok(rising(&self.program, self.graph, 1, &rp)?[0])
+    }
+
+    /// Raw moments `E[Y^j]`, `j = 1..=k`.
+    ///
+    /// Without rewards they come from the rising factorial moments through
+    /// Stirling numbers of the second kind. With rewards, orders 1 and 2
+    /// use the formulas of ALGORITHMS §2.4 (any non-negative rewards);
+    /// order 3 and above need integer rewards and go through the discrete
+    /// reward transformation.
+    pub fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        match rewards {
+            None => {
+                let mu = rising(&self.program, self.graph, k, &vec![1.0; self.program_len()])?;
+                Ok(raw_from_rising(&mu))
+            }
+            Some(r) if k <= 2 => {
+                let rp = self.program.rewards_to_positions(Some(r))?;
+                let mu = rising(&self.program, self.graph, k, &rp)?;
+                if k == 1 {
+                    return Ok(mu);
+                }
+                let r2: Vec<f64> = rp.iter().map(|x| x * x).collect();
+                let mu_sq = rising(&self.program, self.graph, 1, &r2)?[0];
+                Ok(vec![mu[0], mu[1] - mu_sq])
+            }
+            Some(r) => {
+                crate::validate::check_rewards(r, self.graph.vertex_count())?;
+                let t = reward_transform_discrete(self.graph, &integer_rewards(r)?)?;
+                DiscretePhaseType::new(&t.graph)?.moments(k, None)
+            }
+        }
+    }
+
+    fn program_len(&self) -> usize {
+        self.program.len()
+    }
+
+    /// `Var Y = μ₂(r) − μ₁(r)² − μ₁(r ⊙ r)`.
+    pub fn variance(&self, rewards: Option<&[f64]>) -> Result<f64> {
+        let m = self.moments(2, rewards)?;
+        Ok(m[1] - m[0] * m[0])
+    }
+
+    /// `Cov(Y₁, Y₂)` (ALGORITHMS §2.4, with the cross term the peer drops).
+    pub fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
+        let a = self.program.rewards_to_positions(Some(r1))?;
+        let b = self.program.rewards_to_positions(Some(r2))?;
+        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
+        let ab: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+        let e_ab = rising(&self.program, self.graph, 1, &ab)?[0];
+        Ok(cross - e_ab - ea * eb)
+    }
+
+    /// Means, second moments and covariance matrix of `(Y_1, …, Y_d)`.
+    pub fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
+        let cols = columns_to_positions(&self.program, columns)?;
+        let (mean, mut second) = multivariate_parts(&self.program, self.graph, &cols);
+        for (i, row) in second.iter_mut().enumerate() {
+            for (j, s) in row.iter_mut().enumerate() {
+                let prod: Vec<f64> = cols[i].iter().zip(&cols[j]).map(|(x, y)| x * y).collect();
+                *s -= rising(&self.program, self.graph, 1, &prod)?[0];
+            }
+        }
+        let covariance = covariance_from(&mean, &second);
+        Ok(MultivariateMoments {
+            mean,
+            second,
+            covariance,
+        })
+    }
+
+    /// Expected number of steps spent in every vertex.
+    pub fn sojourn_times(&self) -> Vec<f64> {
+        self.program.sojourn(self.graph)
+    }
+
+    /// Probability of starting absorbed (`P(τ = 0)`).
+    pub fn defect(&self) -> f64 {
+        defect(self.graph)
+    }
+
+    /// Probability of being absorbed in each absorbing vertex.
+    pub fn absorption_probabilities(&self) -> Vec<f64> {
+        absorption_probabilities(self.graph, &self.program.sojourn(self.graph))
+    }
+
+    /// Probability generating function `E[z^τ]`, `z ∈ [0, 1]`.
+    ///
+    /// ```
+    /// use phasic_core::{DiscretePhaseType, Graph, Initial};
+    /// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+    ///     if s[0] == 1 { out.add(&[2], 0.25) }
+    /// }).unwrap();
+    /// let d = DiscretePhaseType::new(&g).unwrap();
+    /// // geometric: p z / (1 − (1 − p) z)
+    /// assert!((d.generating_function(0.5).unwrap() - 0.125 / 0.625).abs() < 1e-15);
+    /// ```
+    pub fn generating_function(&self, z: f64) -> Result<f64> {
+        if !(0.0..=1.0).contains(&z) {
+            return Err(Error::InvalidSetting {
+                name: "z",
+                value: z,
+                reason: "the generating function is evaluated on [0, 1]",
+            });
+        }
+        transform_by_killing(self.graph, z, 1.0 - z)
+    }
+
+    /// `P(τ = k)` and `P(τ ≤ k)` for every `k` in `ks`, by one forward
+    /// recursion up to the largest `k` — or until no mass is left (every
+    /// later `k` has `P(τ = k) = 0` and the same cdf). At most a million
+    /// steps: a larger `k` while mass is left is an error.
+    ///
+    /// ```
+    /// use phasic_core::{DiscretePhaseType, Graph, Initial};
+    /// // two certain steps: τ = 2
+    /// let g = Graph::from_rule(&Initial::state(&[2]), |s, out| {
+    ///     if s[0] > 0 { out.add(&[s[0] - 1], 1.0) }
+    /// }).unwrap();
+    /// let (pmf, cdf) = DiscretePhaseType::new(&g).unwrap().pmf_cdf(&[2, 1, 1 << 60]).unwrap();
+    /// assert_eq!((pmf, cdf), (vec![1.0, 0.0, 0.0], vec![1.0, 0.0, 1.0]));
+    /// ```
+    pub fn pmf_cdf(&self, ks: &[u64]) -> Result<(Vec<f64>, Vec<f64>)> {
+        let mut ctx = DiscreteContext::new(self.graph)?;
+        at_step_counts(
+            &mut ctx,
+            ks,
+            "step",
+            |c| c.step(self.graph),
+            |c| &c.forward,
+            |c, reached| (if reached { c.pmf() } else { 0.0 }, c.cdf()),
+        )
+    }
+}
+
+/// `E[τ^k] = Σ_j (−1)^{k−j} S2(k, j) μ_j` from rising factorial moments `μ`.
+fn raw_from_rising(mu: &[f64]) -> Vec<f64> {
+    let k = mu.len();
+    // Stirling numbers of the second kind, row by row
+    let mut s2 = vec![vec![0.0f64; k + 1]; k + 1];
+    s2[0][0] = 1.0;
+    for n in 1..=k {
+        for j in 1..=n {
+            s2[n][j] = j as f64 * s2[n - 1][j] + s2[n - 1][j - 1];
+        }
+    }
+    (1..=k)
+        .map(|n| {
+            (1..=n)
+                .map(|j| {
+                    let sign = if (n - j) % 2 == 0 { 1.0 } else { -1.0 };
+                    sign * s2[n][j] * mu[j - 1]
+                })
+                .sum()
+        })
+        .collect()
+}
+
+/// A discrete distribution stepped forward one jump at a time
+/// (ALGORITHMS §5.1, §5.4).
+///
+/// [`step`](Self::step) reads the graph's current weights, so they may be
+/// changed between steps ([`Graph::update_weights`](crate::Graph::update_weights))
+/// to model a time-inhomogeneous chain.
+///
+/// ```
+/// use phasic_core::{distribution::DiscreteContext, Graph, Initial};
+/// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+///     if s[0] == 1 { out.add(&[2], 0.25) }
+/// }).unwrap();
+/// let mut ctx = DiscreteContext::new(&g).unwrap();
+/// for _ in 0..5 { ctx.step(&g).unwrap(); }
+/// assert_eq!(ctx.jumps(), 5);
+/// assert!((ctx.accumulated_visits()[1] - 3.2880859375).abs() < 1e-15);
+/// assert!((ctx.cdf() - 0.7626953125).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone)]
+pub struct DiscreteContext {
+    forward: Forward,
+}
+
+impl DiscreteContext {
+    /// The distribution at jump 0: the initial distribution, `pmf = cdf = defect`.
+    pub fn new<G: GraphView + ?Sized>(graph: &G) -> Result<Self> {
+        check_discrete(graph)?;
+        Ok(DiscreteContext {
+            forward: Forward::start(graph),
+        })
+    }
+
+    /// Advances one jump with the graph's current weights.
+    pub fn step<G: GraphView + ?Sized>(&mut self, graph: &G) -> Result<()> {
+        self.forward.check_shape(graph)?;
+        check_discrete(graph)?;
+        self.forward.step(graph, 1.0);
+        Ok(())
+    }
+
+    /// Number of jumps taken.
+    pub fn jumps(&self) -> u64 {
+        self.forward.steps
+    }
+
+    /// `P(τ = jumps)`.
+    pub fn pmf(&self) -> f64 {
+        self.forward.absorbed_last
+    }
+
+    /// `P(τ ≤ jumps)`.
+    pub fn cdf(&self) -> f64 {
+        self.forward.absorbed
+    }
+
+    /// `P(X_jumps = v)` for every vertex (0 for start and absorbing vertices).
+    pub fn stop_probabilities(&self) -> &[f64] {
+        &self.forward.p
+    }
+
+    /// `Σ_{j ≤ jumps} P(X_j = v)`: expected steps spent in `v` so far.
+    pub fn accumulated_visits(&self) -> &[f64] {
+        &self.forward.acc
+    }
+}

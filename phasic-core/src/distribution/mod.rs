@@ -1,0 +1,17 @@
+//! Queries of a built graph: continuous ([`PhaseType`]) and discrete ([`DiscretePhaseType`]) distributions, reward transformation, exact uniformization, Poisson weights, stepping, the granularity method and sampling.
+
+pub(crate) mod continuous;
+pub(crate) mod discrete;
+pub(crate) mod granularity;
+pub(crate) mod poisson;
+pub(crate) mod reward_transform;
+pub(crate) mod sample;
+pub(crate) mod stepping;
+pub(crate) mod uniformization;
+
+pub use continuous::{Method, PhaseType};
+pub use discrete::{DiscreteContext, DiscretePhaseType};
+pub use granularity::{GranularityContext, default_granularity};
+pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};
+pub use sample::{Outcome, Sampler};
+pub use uniformization::{DEFAULT_TOLERANCE, Uniformization};

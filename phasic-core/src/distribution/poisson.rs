@@ -1,0 +1,196 @@
+//! Poisson probabilities for uniformization, accurate for large means.
+//!
+//! `ln P(N = k)` for `N ~ Poisson(μ)` written as `−μ + k ln μ − ln k!`
+//! cancels terms of size `k ln k` down to a few units, losing about
+//! `k ln k · 1e-16` absolutely (1e-9 relative at `μ = 10⁴`, 1e-7 at
+//! `10⁶`). Here the mode's probability comes from Loader's saddle-point
+//! form `−½ ln(2πk) − δ(k) − bd0(k, μ)` (the form of R's `dpois`), where
+//! `δ` is Stirling's error term and `bd0(k, μ) = k ln(k/μ) + μ − k` is
+//! summed without cancellation; the other weights follow from the mode by
+//! the ratios `P(k+1)/P(k) = μ/(k+1)`.
+
+/// The most jumps of a uniformized chain (or steps of a series) computed:
+/// past them an evaluation is an error, not hours of work or memory.
+pub(crate) const MAX_JUMPS: usize = 1_000_000;
+/// `ln P(N = k)` for `N ~ Poisson(mean)`, `mean > 0`, to a few ulps.
+pub(crate) fn ln_pmf(k: usize, mean: f64) -> f64 {
+    if k == 0 {
+        return -mean;
+    }
+    let x = k as f64;
+    -0.5 * (std::f64::consts::TAU * x).ln() - stirling_error(k) - bd0(x, mean)
+}
+
+/// `δ(n) = ln n! − (n + ½) ln n + n − ½ ln 2π`, `n ≥ 1`.
+fn stirling_error(n: usize) -> f64 {
+    const HALF_LN_TAU: f64 = 0.918_938_533_204_672_8;
+    if n <= 15 {
+        let ln_fact: f64 = (2..=n).map(|i| (i as f64).ln()).sum();
+        let x = n as f64;
+        return ln_fact - (x + 0.5) * x.ln() + x - HALF_LN_TAU;
+    }
+    // the asymptotic series: its next term is below 1e-16 from n = 16
+    const S: [f64; 5] = [
+        1.0 / 12.0,
+        1.0 / 360.0,
+        1.0 / 1260.0,
+        1.0 / 1680.0,
+        1.0 / 1188.0,
+    ];
+    let x = n as f64;
+    let nn = x * x;
+    (S[0] - (S[1] - (S[2] - (S[3] - S[4] / nn) / nn) / nn) / nn) / x
+}
+
+/// `x ln(x/μ) + μ − x` without cancellation when `x ≈ μ`.
+fn bd0(x: f64, mean: f64) -> f64 {
+    if (x - mean).abs() < 0.1 * (x + mean) {
+        // x ln(x/μ) + μ − x = (x − μ)·v + 2x Σ_{j≥1} v^{2j+1}/(2j+1),
+        // v = (x − μ)/(x + μ)
+        let v = (x - mean) / (x + mean);
+        let mut s = (x - mean) * v;
+        let mut term = 2.0 * x * v;
+        let v2 = v * v;
+        for j in 1..1000 {
+            term *= v2;
+            let next = s + term / (2 * j + 1) as f64;
+            if next == s {
+                break;
+            }
+            s = next;
+        }
+        s
+    } else {
+        x * (x / mean).ln() + mean - x
+    }
+}
+
+/// Whether the Poisson tail past `k` (`k > mean`, `P(N = k) = w`) is
+/// below `tolerance`: `P(N > k) ≤ w·mean/(k+1) / (1 − mean/(k+2))`.
+pub(crate) fn tail_below(k: usize, w: f64, mean: f64, tolerance: f64) -> bool {
+    let x = k as f64;
+    x > mean && w * mean / (x + 1.0) / (1.0 - mean / (x + 2.0)) < tolerance
+}
+
+/// Walks `P(N = k)` up from `k = min(mode, last)` (`mean > 0`), handing
+/// each `(k, P(N = k))` to `visit`, until the tail past `k` is below
+/// `tolerance` (returning that `k`) or `k = last` (returning `None`).
+fn climb(
+    mean: f64,
+    tolerance: f64,
+    last: usize,
+    mut visit: impl FnMut(usize, f64),
+) -> Option<usize> {
+    let mut k = (mean.floor() as usize).min(last); // the mode (saturating)
+    let mut w = ln_pmf(k, mean).exp();
+    loop {
+        visit(k, w);
+        if tail_below(k, w, mean, tolerance) {
+            return Some(k);
+        }
+        if k >= last {
+            return None;
+        }
+        k += 1;
+        w *= mean / k as f64;
+    }
+}
+
+/// The first `k > mean` whose Poisson tail `P(N > k)` is below
+/// `tolerance` (0 for `mean = 0`), if it is at most `last`.
+pub(crate) fn right_end(mean: f64, tolerance: f64, last: usize) -> Option<usize> {
+    if mean == 0.0 {
+        return Some(0);
+    }
+    climb(mean, tolerance, last, |_, _| {})
+}
+
+/// `P(N = k)` for `k = 0..=K`, with `K` the [`right_end`] of the tail
+/// below `tolerance`, and `true`; or, if `K` would pass `last`, the
+/// weights up to `k = last` and `false`.
+pub(crate) fn weights(mean: f64, tolerance: f64, last: usize) -> (Vec<f64>, bool) {
+    if mean == 0.0 {
+        return (vec![1.0], true);
+    }
+    // up from the mode (or `last`, if the mode lies past it), in the same
+    // walk that finds the right end; then down to 0
+    let mut w = Vec::new();
+    let complete = climb(mean, tolerance, last, |k, wk| {
+        w.resize(k, 0.0);
+        w.push(wk);
+    })
+    .is_some();
+    let anchor = (mean.floor() as usize).min(last);
+    for k in (0..anchor).rev() {
+        w[k] = w[k + 1] * (k + 1) as f64 / mean;
+        if w[k] == 0.0 {
+            break;
+        }
+    }
+    (w, complete)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ln k!` summed exactly enough for small k.
+    fn ln_fact(k: usize) -> f64 {
+        (2..=k).map(|i| (i as f64).ln()).sum()
+    }
+
+    #[test]
+    fn ln_pmf_matches_the_direct_formula_where_it_is_exact() {
+        for (k, mean) in [
+            (0, 0.5),
+            (1, 0.5),
+            (3, 2.0),
+            (7, 7.5),
+            (15, 3.0),
+            (16, 20.0),
+            (40, 35.5),
+        ] {
+            let direct = -mean + k as f64 * f64::ln(mean) - ln_fact(k);
+            let got = ln_pmf(k, mean);
+            assert!(
+                (got - direct).abs() < 1e-13 * direct.abs().max(1.0),
+                "{k} {mean}: {got} {direct}"
+            );
+        }
+    }
+
+    /// Far out, the sum of the weights is 1 to rounding (the direct log
+    /// formula misses by 2e-7 at μ = 990,000) and the mean is μ.
+    #[test]
+    fn weights_of_large_means_sum_to_one() {
+        for mean in [0.5, 3.0, 55.0, 2175.0, 123_456.7, 990_000.0] {
+            let (w, complete) = weights(mean, 1e-20, 2_000_000);
+            assert!(complete && w.len() as f64 > mean);
+            let s: f64 = w.iter().sum();
+            let m: f64 = w.iter().enumerate().map(|(k, w)| k as f64 * w).sum();
+            assert!((s - 1.0).abs() < 1e-13, "μ = {mean}: Σ = {s}");
+            assert!((m / mean - 1.0).abs() < 1e-13, "μ = {mean}: mean {m}");
+        }
+        assert_eq!(weights(0.0, 1e-12, 10), (vec![1.0], true));
+    }
+
+    /// The right end is where the tail drops below the tolerance: the
+    /// tail past it is below, the tail past the one before is not.
+    #[test]
+    fn right_end_bounds_the_tail() {
+        for mean in [0.3, 4.0, 170.3, 5000.0] {
+            let k = right_end(mean, 1e-12, usize::MAX).unwrap();
+            let (w, _) = weights(mean, 1e-30, usize::MAX);
+            let tail = |j: usize| w[j + 1..].iter().sum::<f64>();
+            assert!(tail(k) < 1e-12, "μ = {mean}");
+            assert!(
+                k as f64 <= mean + 1.0 || tail(k - 2) > 1e-13,
+                "μ = {mean}: {k} is late"
+            );
+        }
+        // cut at `last`
+        assert_eq!(right_end(1e6, 1e-12, 999_999), None);
+        let (w, complete) = weights(2e6, 1e-12, 1000);
+        assert!(!complete && w.len() == 1001 && w.iter().all(|&w| w == 0.0));
+    }
+}

@@ -1,0 +1,11 @@
+//! Graph elimination: the reusable [`Program`] (scaling, elimination of cyclic components, back-substitution), the bypass step it shares with reward transformation, reachability, moments and their gradients, absorption.
+
+pub(crate) mod absorption;
+pub(crate) mod bypass;
+pub(crate) mod moment_gradient;
+pub(crate) mod moments;
+pub(crate) mod program;
+pub(crate) mod reachability;
+
+pub use moments::MultivariateMoments;
+pub use program::Program;

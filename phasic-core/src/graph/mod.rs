@@ -1,0 +1,15 @@
+//! The state space: the read-only [`GraphView`] trait every algorithm works on, the CSR [`Graph`], building by hand ([`GraphBuilder`]), by rule ([`Initial`], [`Transitions`]) or from matrices, and strongly connected components.
+
+pub(crate) mod builder;
+pub(crate) mod csr;
+pub(crate) mod matrices;
+pub(crate) mod rule;
+pub(crate) mod scc;
+pub(crate) mod state_index;
+pub(crate) mod view;
+
+pub use builder::GraphBuilder;
+pub use csr::{Graph, START};
+pub use matrices::{Matrices, to_discrete_matrices, to_matrices};
+pub use rule::{Initial, Transitions};
+pub use view::GraphView;

@@ -1,0 +1,256 @@
+//! Growing a state space from a transition rule (breadth-first, ALGORITHMS §1.6).
+
+use crate::error::{Error, Result};
+use crate::graph::builder::GraphBuilder;
+use crate::graph::csr::{Graph, START};
+
+/// Tolerance on the sum of initial probabilities.
+const IPV_TOLERANCE: f64 = 1e-9;
+
+/// The initial distribution: states with their probabilities.
+///
+/// Probabilities must lie in `[0, 1]` and sum to at most 1; the rest is the
+/// *defect* (the probability of starting absorbed), represented by an edge
+/// from the start vertex to a dedicated absorbing vertex created after all
+/// others.
+///
+/// ```
+/// use phasic_core::Initial;
+/// assert!(Initial::weighted([(vec![5], 0.5), (vec![3], 0.5)]).is_ok());
+/// assert!(Initial::weighted([(vec![5], 0.7), (vec![3], 0.7)]).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Initial {
+    state_len: usize,
+    states: Vec<i32>,
+    probs: Vec<f64>,
+}
+
+impl Initial {
+    /// One state with probability 1.
+    pub fn state(state: &[i32]) -> Self {
+        Initial {
+            state_len: state.len(),
+            states: state.to_vec(),
+            probs: vec![1.0],
+        }
+    }
+
+    /// Several states with probabilities summing to at most 1.
+    pub fn weighted<S: AsRef<[i32]>>(entries: impl IntoIterator<Item = (S, f64)>) -> Result<Self> {
+        let mut states = Vec::new();
+        let mut probs = Vec::new();
+        let mut state_len = None;
+        for (s, p) in entries {
+            let s = s.as_ref();
+            let expected = *state_len.get_or_insert(s.len());
+            if s.len() != expected {
+                return Err(Error::StateLength {
+                    state: s.to_vec(),
+                    len: s.len(),
+                    expected,
+                });
+            }
+            if !(0.0..=1.0).contains(&p) {
+                return Err(Error::InitialProbability {
+                    state: s.to_vec(),
+                    probability: p,
+                });
+            }
+            states.extend_from_slice(s);
+            probs.push(p);
+        }
+        let state_len = state_len.ok_or(Error::EmptyInitial)?;
+        let sum: f64 = probs.iter().sum();
+        if sum > 1.0 + IPV_TOLERANCE {
+            return Err(Error::InitialSum { sum });
+        }
+        Ok(Initial {
+            state_len,
+            states,
+            probs,
+        })
+    }
+
+    /// Length of the states.
+    pub fn state_len(&self) -> usize {
+        self.state_len
+    }
+
+    /// The `(state, probability)` entries.
+    pub fn entries(&self) -> impl Iterator<Item = (&[i32], f64)> {
+        let l = self.state_len;
+        (0..self.probs.len()).map(move |i| (&self.states[i * l..(i + 1) * l], self.probs[i]))
+    }
+
+    /// `1 − Σ p`, clamped to zero within the tolerance.
+    pub fn defect(&self) -> f64 {
+        let d = 1.0 - self.probs.iter().sum::<f64>();
+        if d > IPV_TOLERANCE { d } else { 0.0 }
+    }
+}
+
+/// The sink a rule adds the transitions of one state to.
+///
+/// Problems (a child of the wrong length, a parameterized transition in a
+/// constant graph, a coefficient vector of the wrong length) are recorded
+/// and reported by the builder with the state being expanded, so a rule
+/// never needs to return a `Result`.
+#[derive(Debug, Clone)]
+pub struct Transitions {
+    state_len: usize,
+    param_dim: usize,
+    children: Vec<i32>,
+    base: Vec<f64>,
+    coeffs: Vec<f64>,
+    problem: Option<Error>,
+}
+
+impl Transitions {
+    fn new(state_len: usize, param_dim: usize) -> Self {
+        Transitions {
+            state_len,
+            param_dim,
+            children: Vec::new(),
+            base: Vec::new(),
+            coeffs: Vec::new(),
+            problem: None,
+        }
+    }
+
+    /// Length every child state must have.
+    pub fn state_len(&self) -> usize {
+        self.state_len
+    }
+
+    fn accept(&mut self, child: &[i32]) -> bool {
+        if self.problem.is_some() {
+            return false;
+        }
+        if child.len() != self.state_len {
+            self.problem = Some(Error::StateLength {
+                state: child.to_vec(),
+                len: child.len(),
+                expected: self.state_len,
+            });
+            return false;
+        }
+        true
+    }
+
+    /// A transition to `child` with a constant rate (a probability in a
+    /// discrete model).
+    pub fn add(&mut self, child: &[i32], rate: f64) {
+        if self.accept(child) {
+            self.children.extend_from_slice(child);
+            self.base.push(rate);
+            self.coeffs.extend(std::iter::repeat_n(0.0, self.param_dim));
+        }
+    }
+
+    /// A transition to `child` with weight `base + Σ coeffs[i]·θ[i]`.
+    pub fn add_param(&mut self, child: &[i32], base: f64, coeffs: &[f64]) {
+        if !self.accept(child) {
+            return;
+        }
+        if self.param_dim == 0 {
+            self.problem = Some(Error::NotParameterized);
+        } else if coeffs.len() != self.param_dim {
+            self.problem = Some(Error::ParamLength {
+                expected: self.param_dim,
+                got: coeffs.len(),
+            });
+        } else {
+            self.children.extend_from_slice(child);
+            self.base.push(base);
+            self.coeffs.extend_from_slice(coeffs);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.children.clear();
+        self.base.clear();
+        self.coeffs.clear();
+    }
+}
+
+impl Graph {
+    /// Grows a graph with constant weights from `rule`, breadth-first from
+    /// the initial states; vertices are numbered in discovery order.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, GraphView, Initial};
+    /// // Kingman coalescent with 4 lineages: [k] -> [k-1] at rate k(k-1)/2
+    /// let g = Graph::from_rule(&Initial::state(&[4]), |s, out| {
+    ///     let k = s[0];
+    ///     if k > 1 { out.add(&[k - 1], f64::from(k * (k - 1)) / 2.0) }
+    /// }).unwrap();
+    /// assert_eq!(g.vertex_count(), 5);
+    /// assert_eq!(g.state(4), &[1]);
+    /// ```
+    pub fn from_rule<F>(initial: &Initial, rule: F) -> Result<Graph>
+    where
+        F: FnMut(&[i32], &mut Transitions),
+    {
+        Self::from_rule_with_params(initial, 0, rule)
+    }
+
+    /// As [`Graph::from_rule`], for rules whose transitions may be
+    /// parameterized by `param_dim` parameters
+    /// ([`Transitions::add_param`]). The graph starts with its base weights;
+    /// set θ with [`Graph::update_weights`].
+    pub fn from_rule_with_params<F>(
+        initial: &Initial,
+        param_dim: usize,
+        mut rule: F,
+    ) -> Result<Graph>
+    where
+        F: FnMut(&[i32], &mut Transitions),
+    {
+        let len = initial.state_len();
+        let mut b = GraphBuilder::with_params(len, param_dim);
+        for (s, p) in initial.entries() {
+            let v = b.find_or_create(s)?;
+            b.add_edge(START, v, p)?;
+        }
+        let mut out = Transitions::new(len, param_dim);
+        let mut state = vec![0i32; len];
+        let mut v = 1;
+        while v < b.vertex_count() {
+            state.copy_from_slice(b.state(v));
+            out.clear();
+            rule(&state, &mut out);
+            if let Some(problem) = out.problem.take() {
+                tracing::debug!(vertex = v, state = ?state, "rule reported a problem");
+                return Err(problem);
+            }
+            for k in 0..out.base.len() {
+                let child = &out.children[k * len..(k + 1) * len];
+                if child == state.as_slice() {
+                    return Err(Error::SelfLoop {
+                        vertex: v,
+                        state: state.clone(),
+                    });
+                }
+                let to = b.find_or_create(child)?;
+                if param_dim == 0 {
+                    b.add_edge(v, to, out.base[k])?;
+                } else {
+                    b.add_param_edge(
+                        v,
+                        to,
+                        out.base[k],
+                        &out.coeffs[k * param_dim..(k + 1) * param_dim],
+                    )?;
+                }
+            }
+            v += 1;
+        }
+        let defect = initial.defect();
+        if defect > 0.0 {
+            let a = b.create(&vec![0; len])?;
+            b.add_edge(START, a, defect)?;
+        }
+        Ok(b.build())
+    }
+}
