@@ -188,6 +188,54 @@ pub enum Error {
         /// The valid domain.
         reason: &'static str,
     },
+    /// A trace, program or stepping context used with a graph of another
+    /// structure than the one it was made from.
+    #[error(
+        "a {what} must be used with the graph it was made from: that graph has {expected_vertices} vertices and {expected_edges} edges{}, this one {vertices} and {edges}{}",
+        if *expected_param_dim > 0 { format!(" (θ of dimension {expected_param_dim})") } else { String::new() },
+        if *expected_param_dim > 0 { format!(" (θ of dimension {param_dim})") } else { String::new() }
+    )]
+    GraphMismatch {
+        /// What was used: "trace", "program" or "stepping context".
+        what: &'static str,
+        /// Vertices of the graph it was made from.
+        expected_vertices: usize,
+        /// Edges of the graph it was made from.
+        expected_edges: usize,
+        /// θ dimension of the graph it was made from (0 where it does not matter).
+        expected_param_dim: usize,
+        /// Vertices of the graph given.
+        vertices: usize,
+        /// Edges of the graph given.
+        edges: usize,
+        /// θ dimension of the graph given.
+        param_dim: usize,
+    },
+    /// A trace plan completed with the wrong number of component traces.
+    #[error("one component trace per subproblem is needed: {expected} subproblems, {got} traces")]
+    ComponentTraceCount {
+        /// Distinct subproblems of the plan.
+        expected: usize,
+        /// Traces given.
+        got: usize,
+    },
+    /// A component trace given for a subproblem it does not solve.
+    #[error("component trace {index} does not belong to subproblem {key}")]
+    ForeignTrace {
+        /// Its index in the plan's subproblems.
+        index: usize,
+        /// The subproblem's content key (hex).
+        key: String,
+    },
+    /// A likelihood without observations.
+    #[error("at least one observation is needed")]
+    NoObservations,
+    /// An observation whose density (or probability) at θ is zero.
+    #[error("observation {} has zero probability at this θ: the log-likelihood is −∞", Num(*observation))]
+    ZeroProbability {
+        /// The observation.
+        observation: f64,
+    },
     /// A matrix given to `from_matrices` that does not describe a phase-type distribution.
     #[error("invalid matrix input: {0}")]
     Matrix(String),

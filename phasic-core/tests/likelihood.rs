@@ -651,10 +651,7 @@ fn discrete_closed_form_and_errors() {
     }
     assert!(matches!(
         Likelihood::new(&g, Observations::Steps(vec![])),
-        Err(Error::InvalidSetting {
-            name: "observations",
-            ..
-        })
+        Err(Error::NoObservations)
     ));
 
     // θ = 3: A's out-probabilities sum to 0.2 + 0.9 + 0.3 = 1.4
@@ -893,10 +890,7 @@ fn invalid_inputs_are_errors() {
     // no data
     assert!(matches!(
         Likelihood::new(&g, Observations::Times(vec![])),
-        Err(Error::InvalidSetting {
-            name: "observations",
-            ..
-        })
+        Err(Error::NoObservations)
     ));
     // a graph without parameters
     let plain = Graph::from_rule(&Initial::state(&[1]), |s, out| {
@@ -1015,9 +1009,12 @@ fn zero_density_is_minus_infinity_and_has_no_gradient() {
         vec![f64::NEG_INFINITY; 2]
     );
     match lik.gradient(&[2.0]) {
-        Err(Error::InvalidSetting { name, value, .. }) => {
-            assert_eq!(name, "observation");
-            assert_eq!(value, 0.0);
+        Err(e @ Error::ZeroProbability { observation }) => {
+            assert_eq!(observation, 0.0);
+            assert_eq!(
+                e.to_string(),
+                "observation 0 has zero probability at this θ: the log-likelihood is −∞"
+            );
         }
         other => panic!("expected an error, got {other:?}"),
     }

@@ -153,7 +153,7 @@ fn the_check_finds_a_cycle_and_an_upward_import() {
             "distribution/discrete"
         ]
     );
-    assert!(layer("inference/fit") > layer("trace/composition"));
+    assert!(layer("inference/fit") > layer("trace/plan"));
     assert!(layer("graph/view") < layer("elimination/program"));
     assert_eq!(
         code("use crate::a; // crate::b\n#[cfg(test)]\nuse crate::c;"),

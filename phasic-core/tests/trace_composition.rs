@@ -747,8 +747,8 @@ fn damaged_subproblem(
         })
         .collect();
     match plan.complete(traces) {
-        Err(Error::Decode { what, .. }) => {
-            prop_assert_eq!(what, "component trace");
+        Err(Error::ForeignTrace { index, .. }) => {
+            prop_assert_eq!(index, k);
             prop_assert!(d != *sub, "the trace of an equal subproblem was rejected");
         }
         Err(e) => return Err(TestCaseError::fail(format!("unexpected error {e:?}"))),
@@ -1004,10 +1004,31 @@ fn at_theta_equals_the_reweighted_graph() {
     // a trace is used with the graph it was recorded from only
     let other = random_model(7, 3).graph;
     let trace = composed(&random_model(8, 3).graph);
-    assert!(matches!(
-        trace.at(&other, &[1.0, 1.0, 1.0]),
-        Err(Error::InvalidSetting { .. })
-    ));
+    let err = trace.at(&other, &[1.0, 1.0, 1.0]).unwrap_err();
+    match &err {
+        Error::GraphMismatch {
+            what: "trace",
+            expected_vertices,
+            expected_edges,
+            expected_param_dim: 3,
+            vertices,
+            edges,
+            param_dim: 3,
+        } => {
+            assert_eq!(*expected_vertices, random_model(8, 3).graph.vertex_count());
+            assert_eq!(*expected_edges, random_model(8, 3).graph.edge_count());
+            assert_eq!(
+                (*vertices, *edges),
+                (other.vertex_count(), other.edge_count())
+            );
+        }
+        other => panic!("expected GraphMismatch, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .starts_with("a trace must be used with the graph it was made from"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -59,10 +59,14 @@ impl Forward {
     pub fn check_shape<G: GraphView + ?Sized>(&self, view: &G) -> Result<()> {
         let shape = (view.vertex_count(), view.edge_count());
         if shape != self.shape {
-            return Err(Error::InvalidSetting {
-                name: "graph vertex count",
-                value: shape.0 as f64,
-                reason: "a context must be stepped with the graph (same structure) it was created for",
+            return Err(Error::GraphMismatch {
+                what: "stepping context",
+                expected_vertices: self.shape.0,
+                expected_edges: self.shape.1,
+                expected_param_dim: 0,
+                vertices: shape.0,
+                edges: shape.1,
+                param_dim: view.param_dim(),
             });
         }
         Ok(())

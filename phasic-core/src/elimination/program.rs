@@ -308,10 +308,14 @@ impl Program {
     /// Fails unless `view` has the shape of the graph this program was built from.
     pub(crate) fn check_view<G: GraphView + ?Sized>(&self, view: &G) -> Result<()> {
         if view.vertex_count() != self.pos.len() || view.edge_count() != self.edges {
-            return Err(Error::InvalidSetting {
-                name: "graph vertex count",
-                value: view.vertex_count() as f64,
-                reason: "a program must be run with the graph it was built from",
+            return Err(Error::GraphMismatch {
+                what: "program",
+                expected_vertices: self.pos.len(),
+                expected_edges: self.edges,
+                expected_param_dim: 0,
+                vertices: view.vertex_count(),
+                edges: view.edge_count(),
+                param_dim: view.param_dim(),
             });
         }
         Ok(())

@@ -154,11 +154,7 @@ impl Likelihood {
             }
         };
         if data.is_empty() {
-            return Err(Error::InvalidSetting {
-                name: "observations",
-                value: 0.0,
-                reason: "at least one observation is needed",
-            });
+            return Err(Error::NoObservations);
         }
         if discrete && rewards.is_some() {
             return Err(Error::InvalidSetting {
@@ -432,11 +428,7 @@ impl Likelihood {
         let mut grad = vec![0.0; self.param_dim];
         for (d, &x) in f.iter().zip(&self.data) {
             if !d[0].is_finite() {
-                return Err(Error::InvalidSetting {
-                    name: "observation",
-                    value: x,
-                    reason: "has zero probability at this θ: the log-likelihood is −∞",
-                });
+                return Err(Error::ZeroProbability { observation: x });
             }
             ll += d[0];
             for (g, score) in grad.iter_mut().zip(&d[1..]) {

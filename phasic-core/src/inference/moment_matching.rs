@@ -4,7 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::graph::view::GraphView;
-use crate::trace::composition::Trace;
+use crate::trace::Trace;
 
 /// Observed raw moments `E[T^k]`, `k = 1..=K`.
 ///
