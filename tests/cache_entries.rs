@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime};
 
 use phasic::Callback;
 use phasic::cache::{
-    CacheMode, CacheOptions, CacheStatus, Cached, CachedGraph, Error, GraphStore, MappedGraph,
-    build_graph,
+    CacheMode, CacheOptions, CacheStatus, Cached, CachedGraph, Defect, Error, GraphStore,
+    MappedGraph, build_graph,
 };
 use phasic::models::{block_counting, kingman, kingman_theta};
 use phasic::prelude::{Graph, GraphView, Method, PhaseType};
@@ -284,7 +284,7 @@ fn check_case(case: &Case) {
             } => {
                 assert_eq!(p, &path_in(root), "{name}: error path");
                 assert!(
-                    reason.contains(case.reason),
+                    reason.to_string().contains(case.reason),
                     "{name}: Required error reason {reason:?}"
                 );
             }
@@ -1098,23 +1098,26 @@ fn verify_checks_every_entry_and_moves_bad_ones_aside() {
     overwrite(&p5, &b);
     let p6 = entry_path(root, 6);
     let b = fs::read(&p6).unwrap();
+    let p6_len = b.len() as u64;
     overwrite(&p6, &b[..b.len() / 2]);
     // a file whose name is not a key is not ours: neither checked nor moved
     let stray = p6.parent().unwrap().join("not-a-key.graph");
     fs::write(&stray, b"?").unwrap();
     let (r, logs) = logged(|| store.verify());
     let (good, mut bad) = r.unwrap();
-    bad.sort();
+    bad.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(good, 2, "{bad:?}");
     assert_eq!(bad.len(), 2, "{bad:?}");
     let reason_of = |p: &Path| {
         bad.iter()
             .find(|(q, _)| q == p)
-            .map(|(_, r)| r.clone())
+            .map(|(_, r)| r.defect.clone())
             .unwrap_or_else(|| panic!("{} not reported: {bad:?}", p.display()))
     };
-    assert!(reason_of(&p5).contains("checksum"));
-    assert!(reason_of(&p6).contains("the header says"));
+    assert_eq!(reason_of(&p5), Defect::Checksum);
+    let (header, actual) = (p6_len - HEADER as u64, p6_len / 2 - HEADER as u64);
+    assert_eq!(reason_of(&p6), Defect::PayloadLength { actual, header });
+    assert!(reason_of(&p6).to_string().contains("the header says"));
     assert_eq!(fs::read(&stray).unwrap(), b"?");
     for p in [&p5, &p6] {
         assert!(!p.exists(), "{} was not moved aside", p.display());

@@ -7,6 +7,7 @@ use memmap2::Mmap;
 use phasic_core::GraphView;
 use rkyv::rancor;
 
+use crate::defect::Defect;
 use crate::header::{HEADER_LEN, MAGIC_GRAPH, check, entry, format_flags, open_regular};
 
 /// The archived form of a graph: flat CSR arrays.
@@ -39,9 +40,9 @@ impl GraphArchive {
 }
 
 /// The bytes of a complete entry (header and payload) for `g` under `key`.
-pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<Vec<u8>, String> {
-    let payload =
-        rkyv::to_bytes::<rancor::Error>(&GraphArchive::of(g)).map_err(|e| e.to_string())?;
+pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<Vec<u8>, Defect> {
+    let payload = rkyv::to_bytes::<rancor::Error>(&GraphArchive::of(g))
+        .map_err(|e| Defect::Encode(e.to_string()))?;
     Ok(entry(MAGIC_GRAPH, format_flags(), key, &payload))
 }
 
@@ -66,22 +67,19 @@ impl MappedGraph {
     /// format flags, key, payload checksum, the archive (bytecheck), and the
     /// CSR invariants every algorithm relies on. `Err` says which check
     /// failed.
-    pub fn open(path: &Path, key: [u8; 32]) -> Result<MappedGraph, String> {
+    pub fn open(path: &Path, key: [u8; 32]) -> Result<MappedGraph, Defect> {
         if !cfg!(target_endian = "little") {
-            return Err("cache entries are mapped in place on little-endian machines only".into());
+            return Err(Defect::NotLittleEndian);
         }
         let file = open_regular(path)?;
-        let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+        let meta = file.metadata().map_err(Defect::cannot_stat)?;
         if meta.len() < HEADER_LEN as u64 {
-            return Err(format!(
-                "{} bytes, shorter than the {HEADER_LEN}-byte header",
-                meta.len()
-            ));
+            return Err(Defect::TooShort { len: meta.len() });
         }
         // SAFETY: published entries are never modified (they are written to
         // a temporary file and renamed into place), and the length is
         // checked against the header before any payload byte is read.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("cannot map: {e}"))?;
+        let map = unsafe { Mmap::map(&file) }.map_err(Defect::cannot_map)?;
         check(&map, MAGIC_GRAPH, format_flags(), key)?;
         // SAFETY: the slices point into the mapping, which `MappedGraph`
         // owns and never unmaps or mutates before it is dropped; the heap
@@ -92,7 +90,7 @@ impl MappedGraph {
         };
         let whole = extend(&map[..]);
         let a = rkyv::access::<ArchivedGraphArchive, rancor::Error>(&whole[HEADER_LEN..])
-            .map_err(|e| format!("invalid archive: {e}"))?;
+            .map_err(|e| Defect::Archive(e.to_string()))?;
         check_csr(a)?;
         Ok(MappedGraph {
             bytes: map.len(),
@@ -116,36 +114,44 @@ impl MappedGraph {
 
 /// The invariants of [`GraphView`]: offsets start at 0, never decrease and
 /// end at the edge count; array lengths agree; targets are vertices.
-fn check_csr(a: &ArchivedGraphArchive) -> Result<(), String> {
+fn check_csr(a: &ArchivedGraphArchive) -> Result<(), Defect> {
     let offsets: &[u64] = bytemuck::cast_slice(a.offsets.as_slice());
-    let n = offsets.len().checked_sub(1).ok_or("no edge offsets")?;
+    let n = offsets.len().checked_sub(1).ok_or(Defect::NoOffsets)?;
     let l = a.state_len.to_native() as usize;
     let p = a.param_dim.to_native() as usize;
     let e = a.targets.len();
     if n == 0 || n > u32::MAX as usize {
-        return Err(format!("{n} vertices"));
+        return Err(Defect::VertexCount { vertices: n });
     }
-    if a.states.len() != n.checked_mul(l).ok_or("state arena overflows")? {
-        return Err(format!(
-            "{} state values for {n} vertices of length {l}",
-            a.states.len()
-        ));
+    if a.states.len() != n.checked_mul(l).ok_or(Defect::StateArenaOverflow)? {
+        return Err(Defect::StateValues {
+            values: a.states.len(),
+            vertices: n,
+            state_len: l,
+        });
     }
     if offsets[0] != 0 || offsets.windows(2).any(|w| w[0] > w[1]) || offsets[n] != e as u64 {
-        return Err("edge offsets are not a valid CSR index".into());
+        return Err(Defect::Offsets);
     }
     if a.weights.len() != e {
-        return Err(format!("{} weights for {e} edges", a.weights.len()));
+        return Err(Defect::WeightCount {
+            weights: a.weights.len(),
+            edges: e,
+        });
     }
     let (base_len, coeff_len) = if p == 0 { (0, 0) } else { (e, e * p) };
     if a.base.len() != base_len || a.coeffs.len() != coeff_len {
-        return Err(format!(
-            "parameter arrays do not match {e} edges × {p} parameters"
-        ));
+        return Err(Defect::ParameterArrays {
+            edges: e,
+            params: p,
+        });
     }
     let targets: &[u32] = bytemuck::cast_slice(a.targets.as_slice());
-    if let Some(t) = targets.iter().find(|&&t| t as usize >= n) {
-        return Err(format!("edge target {t} is not one of the {n} vertices"));
+    if let Some(&t) = targets.iter().find(|&&t| t as usize >= n) {
+        return Err(Defect::EdgeTarget {
+            target: t,
+            vertices: n,
+        });
     }
     Ok(())
 }

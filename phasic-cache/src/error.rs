@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::defect::Defect;
+
 /// Everything that can go wrong in `phasic-cache`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -22,7 +24,7 @@ pub enum Error {
         /// The entry.
         path: PathBuf,
         /// Which check failed.
-        reason: String,
+        reason: Defect,
     },
     /// A path below the cache root that phasic will not follow or touch:
     /// a symbolic link inside the root, or a path outside it.

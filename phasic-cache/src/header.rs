@@ -2,6 +2,7 @@
 //! `docs/CACHE_FORMAT.md`).
 
 use crate::checksum::checksum;
+use crate::defect::Defect;
 
 /// `PHASIC` + kind + format byte: graph entries.
 pub const MAGIC_GRAPH: [u8; 8] = *b"PHASICG\x01";
@@ -47,38 +48,39 @@ pub fn entry(magic: [u8; 8], flags: u32, key: [u8; 32], payload: &[u8]) -> Vec<u
 /// Checks the header of a whole entry — length, magic, header version,
 /// format flags, key, payload length and checksum — and returns the
 /// payload. `Err` says which check failed.
-pub fn check(bytes: &[u8], magic: [u8; 8], flags: u32, key: [u8; 32]) -> Result<&[u8], String> {
+pub fn check(bytes: &[u8], magic: [u8; 8], flags: u32, key: [u8; 32]) -> Result<&[u8], Defect> {
     let Some((hb, payload)) = bytes.split_first_chunk::<HEADER_LEN>() else {
-        return Err(format!(
-            "{} bytes, shorter than the {HEADER_LEN}-byte header",
-            bytes.len()
-        ));
+        return Err(Defect::TooShort {
+            len: bytes.len() as u64,
+        });
     };
     let h = Header::decode(hb);
     if h.magic != magic {
-        return Err("wrong magic (not a phasic entry of this kind)".into());
+        return Err(Defect::Magic);
     }
     if h.version != HEADER_VERSION {
-        return Err(format!(
-            "header version {} (expected {HEADER_VERSION})",
-            h.version
-        ));
+        return Err(Defect::HeaderVersion {
+            found: h.version,
+            expected: HEADER_VERSION,
+        });
     }
     if h.flags != flags {
-        return Err(format!("format flags {:#x} (expected {flags:#x})", h.flags));
+        return Err(Defect::Flags {
+            found: h.flags,
+            expected: flags,
+        });
     }
     if h.key != key {
-        return Err("the key in the header is not the key of the file name".into());
+        return Err(Defect::KeyMismatch);
     }
     if h.payload_len != payload.len() as u64 {
-        return Err(format!(
-            "payload is {} bytes, the header says {}",
-            payload.len(),
-            h.payload_len
-        ));
+        return Err(Defect::PayloadLength {
+            actual: payload.len() as u64,
+            header: h.payload_len,
+        });
     }
     if checksum(payload) != h.checksum {
-        return Err("payload checksum mismatch".into());
+        return Err(Defect::Checksum);
     }
     Ok(payload)
 }
@@ -86,15 +88,15 @@ pub fn check(bytes: &[u8], magic: [u8; 8], flags: u32, key: [u8; 32]) -> Result<
 /// Opens an entry file for reading, refusing anything but a regular file
 /// (checked before opening: opening a FIFO in the entry's place would
 /// block until a writer appears).
-pub fn open_regular(path: &std::path::Path) -> Result<std::fs::File, String> {
-    let kind = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
+pub fn open_regular(path: &std::path::Path) -> Result<std::fs::File, Defect> {
+    let kind = std::fs::metadata(path).map_err(Defect::cannot_open)?;
     if !kind.is_file() {
-        return Err("not a regular file".into());
+        return Err(Defect::NotRegularFile);
     }
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot stat: {e}"))?;
+    let file = std::fs::File::open(path).map_err(Defect::cannot_open)?;
+    let meta = file.metadata().map_err(Defect::cannot_stat)?;
     if !meta.is_file() {
-        return Err("not a regular file".into());
+        return Err(Defect::NotRegularFile);
     }
     Ok(file)
 }

@@ -11,6 +11,7 @@ mod atomic;
 mod cached;
 mod checksum;
 mod confine;
+mod defect;
 mod error;
 mod header;
 mod mode;
@@ -21,6 +22,7 @@ mod work;
 
 pub use archive::MappedGraph;
 pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
+pub use defect::{Defect, Rejection};
 pub use error::{Error, Result};
 pub use mode::{CacheMode, cache_root};
 pub use store::{Counters, GraphStore, Graphs, Kind, Lookup, Stats, Store, TraceStore, Traces};

@@ -10,11 +10,12 @@ use std::time::{Duration, SystemTime};
 
 use std::marker::PhantomData;
 
-use phasic_core::{trace::ComponentTrace, GraphView, ModelKey};
+use phasic_core::{GraphView, ModelKey, trace::ComponentTrace};
 
 use crate::archive::{MappedGraph, encode};
 use crate::atomic::write_atomic;
 use crate::confine::{confined, is_regular_file};
+use crate::defect::{Defect, Rejection};
 use crate::error::{Error, Result};
 use crate::mode::CacheMode;
 use crate::trace_entry::{encode_trace, open_trace};
@@ -28,7 +29,7 @@ pub trait Kind {
     /// An opened, checked entry.
     type Entry;
     /// Opens and checks the entry at `path` for `key` (`Err`: which check failed).
-    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<Self::Entry, String>;
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<Self::Entry, Defect>;
 }
 
 /// Graph entries: rkyv archives, memory-mapped.
@@ -39,7 +40,7 @@ impl Kind for Graphs {
     const DIR: &'static str = "graphs";
     const EXT: &'static str = "graph";
     type Entry = MappedGraph;
-    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<MappedGraph, String> {
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<MappedGraph, Defect> {
         MappedGraph::open(path, key)
     }
 }
@@ -52,7 +53,7 @@ impl Kind for Traces {
     const DIR: &'static str = "traces";
     const EXT: &'static str = "trace";
     type Entry = ComponentTrace;
-    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<ComponentTrace, String> {
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<ComponentTrace, Defect> {
         open_trace(path, key)
     }
 }
@@ -92,7 +93,7 @@ pub enum Lookup<T = MappedGraph> {
         /// The entry's path.
         path: PathBuf,
         /// The failed check.
-        reason: String,
+        reason: Defect,
     },
 }
 
@@ -176,7 +177,7 @@ impl<K: Kind> Store<K> {
         if let Err(e) = confined(&self.root, shard) {
             return Lookup::Bad {
                 path,
-                reason: e.to_string(),
+                reason: Defect::Unconfined(e.to_string()),
             };
         }
         match K::open(&path, key.0) {
@@ -195,7 +196,7 @@ impl<K: Kind> Store<K> {
         &self,
         key: &ModelKey,
         mode: CacheMode,
-        fits: impl FnOnce(&K::Entry) -> std::result::Result<(), String>,
+        fits: impl FnOnce(&K::Entry) -> std::result::Result<(), Defect>,
     ) -> Result<Option<K::Entry>> {
         let read_only = mode == CacheMode::ReadOnly;
         let lookup = if read_only {
@@ -218,7 +219,7 @@ impl<K: Kind> Store<K> {
             },
         };
         if read_only {
-            tracing::warn!(path = %path.display(), reason, "bad cache entry left in place (read-only); it is rebuilt");
+            tracing::warn!(path = %path.display(), reason = %reason, "bad cache entry left in place (read-only); it is rebuilt");
         }
         if mode == CacheMode::Required {
             return Err(Error::Required(Box::new(Error::BadEntry { path, reason })));
@@ -232,15 +233,15 @@ impl<K: Kind> Store<K> {
     /// warning. (Moving whatever sits in the entry's place — a file, a
     /// folder, a link — never touches what a link points at.)
     /// Returns why the entry was left in place, if it was.
-    pub fn quarantine(&self, path: &Path, reason: &str) -> Option<String> {
+    pub fn quarantine(&self, path: &Path, reason: &Defect) -> Option<String> {
         self.count(|c| c.corrupt += 1);
         let q = self.dir.join("quarantine");
         let shard = path.parent().unwrap_or(&self.dir);
         if let Err(e) = confined(&self.root, shard).and_then(|()| confined(&self.root, &q)) {
-            tracing::warn!(path = %path.display(), reason, why = %e, "bad cache entry left in place, not moved");
+            tracing::warn!(path = %path.display(), reason = %reason, why = %e, "bad cache entry left in place, not moved");
             return Some(e.to_string());
         }
-        tracing::warn!(path = %path.display(), reason, "bad cache entry moved aside; it is rebuilt");
+        tracing::warn!(path = %path.display(), reason = %reason, "bad cache entry moved aside; it is rebuilt");
         let stamp = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
@@ -416,11 +417,37 @@ impl<K: Kind> Store<K> {
         if is_regular_file(&stats) {
             fs::remove_file(&stats).map_err(Error::io("remove", &stats))?;
         }
+        self.clear_quarantine()?;
         for shard in self.shards()? {
             let _ = fs::remove_dir(shard); // fails if not empty: kept
         }
         let _ = fs::remove_dir(&self.dir);
         Ok(removed)
+    }
+
+    /// Removes what this store moved into `quarantine/` (files and links
+    /// named `<entry>.<pid>.<nanos>`; a folder moved there is kept), then
+    /// the folder if it is left empty.
+    fn clear_quarantine(&self) -> Result<()> {
+        let q = self.dir.join("quarantine");
+        confined(&self.root, &q)?;
+        let Ok(listing) = fs::read_dir(&q) else {
+            return Ok(());
+        };
+        for f in listing.flatten() {
+            let path = f.path();
+            let ours = f.file_name().to_str().is_some_and(is_quarantined_name::<K>);
+            let file_or_link = f.file_type().is_ok_and(|t| !t.is_dir());
+            if ours && file_or_link {
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("remove", &path)(e)),
+                }
+            }
+        }
+        let _ = fs::remove_dir(&q);
+        Ok(())
     }
 
     /// Removes the entry of `key`; returns whether there was one.
@@ -462,20 +489,24 @@ impl<K: Kind> Store<K> {
     }
 
     /// Checks every entry; bad ones are moved aside. Returns `(good, bad)`
-    /// with the reasons (a bad entry that could not be moved says so in
-    /// its reason: "…; left in place: why").
-    pub fn verify(&self) -> Result<(u64, Vec<(PathBuf, String)>)> {
+    /// with each bad entry's path, the check it failed and, if it could not
+    /// be moved aside, why it was left in place (a [`Rejection`] displays
+    /// as the one-line reason: "defect" or "defect; left in place: why").
+    pub fn verify(&self) -> Result<(u64, Vec<(PathBuf, Rejection)>)> {
         let mut good = 0;
         let mut bad = Vec::new();
         for e in self.entries()? {
             match K::open(&e.path, e.key).map(|_| ()) {
                 Ok(()) => good += 1,
-                Err(reason) => {
-                    let reason = match self.quarantine(&e.path, &reason) {
-                        None => reason,
-                        Some(why) => format!("{reason}; left in place: {why}"),
-                    };
-                    bad.push((e.path, reason));
+                Err(defect) => {
+                    let left_in_place = self.quarantine(&e.path, &defect);
+                    bad.push((
+                        e.path,
+                        Rejection {
+                            defect,
+                            left_in_place,
+                        },
+                    ));
                 }
             }
         }
@@ -495,6 +526,23 @@ fn entry_key<K: Kind>(path: &Path) -> Option<[u8; 32]> {
     (lower && stem.get(..2) == Some(shard))
         .then(|| parse_hex(stem))
         .flatten()
+}
+
+/// Whether `name` is what [`Store::quarantine`] names a moved entry:
+/// `<64 hex>.<K::EXT>.<pid>.<nanos>`.
+fn is_quarantined_name<K: Kind>(name: &str) -> bool {
+    let mut parts = name.split('.');
+    let (Some(key), Some(ext), Some(pid), Some(nanos), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    parse_hex(key).is_some() && ext == K::EXT && digits(pid) && digits(nanos)
 }
 
 impl GraphStore {
@@ -521,5 +569,27 @@ impl TraceStore {
     /// call created the entry.
     pub fn publish(&self, key: &ModelKey, trace: &ComponentTrace, replace: bool) -> Result<bool> {
         self.publish_bytes(key, &encode_trace(trace, key), replace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarantined_names_are_recognised() {
+        let key = "ab".repeat(32);
+        assert!(is_quarantined_name::<Graphs>(&format!(
+            "{key}.graph.12.345"
+        )));
+        assert!(!is_quarantined_name::<Traces>(&format!(
+            "{key}.graph.12.345"
+        )));
+        assert!(!is_quarantined_name::<Graphs>(&format!("{key}.graph.12")));
+        assert!(!is_quarantined_name::<Graphs>(&format!("{key}.graph.12.x")));
+        assert!(!is_quarantined_name::<Graphs>("notes.graph.1.2"));
+        assert!(!is_quarantined_name::<Graphs>(&format!(
+            "{key}.graph.1.2.3"
+        )));
     }
 }

@@ -5,8 +5,9 @@
 use std::io::Read;
 use std::path::Path;
 
-use phasic_core::{trace::ComponentTrace, ModelKey};
+use phasic_core::{ModelKey, trace::ComponentTrace};
 
+use crate::defect::Defect;
 use crate::header::{MAGIC_TRACE, check, entry, open_regular, trace_flags};
 
 /// The bytes of a complete entry for `trace` under `key`.
@@ -15,11 +16,11 @@ pub fn encode_trace(trace: &ComponentTrace, key: &ModelKey) -> Vec<u8> {
 }
 
 /// Reads and checks the entry at `path`; `Err` says which check failed.
-pub fn open_trace(path: &Path, key: [u8; 32]) -> Result<ComponentTrace, String> {
+pub fn open_trace(path: &Path, key: [u8; 32]) -> Result<ComponentTrace, Defect> {
     let mut bytes = Vec::new();
     open_regular(path)?
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
+        .map_err(Defect::cannot_read)?;
     let payload = check(&bytes, MAGIC_TRACE, trace_flags(), key)?;
-    ComponentTrace::decode(payload).map_err(|e| e.to_string())
+    ComponentTrace::decode(payload).map_err(Defect::Decode)
 }

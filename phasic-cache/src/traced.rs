@@ -6,10 +6,13 @@
 
 use std::sync::Arc;
 
-use phasic_core::{trace::ComponentTrace, GraphView, trace::Subproblem, trace::Trace, trace::TraceOptions};
+use phasic_core::{
+    GraphView, trace::ComponentTrace, trace::Subproblem, trace::Trace, trace::TraceOptions,
+};
 use rayon::prelude::*;
 
 use crate::cached::CacheOptions;
+use crate::defect::Defect;
 use crate::error::{Error, Result};
 use crate::mode::{CacheMode, cache_root};
 use crate::store::TraceStore;
@@ -30,11 +33,11 @@ pub struct TraceReport {
 }
 
 /// Accepts a stored trace only for the subproblem it was recorded from.
-pub(crate) fn solves(trace: &ComponentTrace, sub: &Subproblem) -> std::result::Result<(), String> {
+pub(crate) fn solves(trace: &ComponentTrace, sub: &Subproblem) -> std::result::Result<(), Defect> {
     if trace.solves(sub) {
         Ok(())
     } else {
-        Err("the trace does not belong to its subproblem".into())
+        Err(Defect::OtherSubproblem)
     }
 }
 

@@ -11,9 +11,12 @@ use std::fs;
 use std::path::Path;
 
 use phasic_cache::{
-    CacheMode, CacheOptions, CacheStatus, CachedGraph, Error, GraphStore, MappedGraph, build_graph,
+    CacheMode, CacheOptions, CacheStatus, CachedGraph, Defect, Error, GraphStore, Lookup,
+    MappedGraph, build_graph,
 };
-use phasic_core::{Callback, Graph, GraphView, Initial, KeyHasher, ModelKey, PhaseType, Transitions, key::Visited};
+use phasic_core::{
+    Callback, Graph, GraphView, Initial, KeyHasher, ModelKey, PhaseType, Transitions, key::Visited,
+};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -322,7 +325,24 @@ fn check_behind_checksum(bad_payload: &[u8]) -> Result<(), TestCaseError> {
     let path = store.path_of(&key());
     plant(&path, &bytes);
     match MappedGraph::open(&path, key().0) {
-        Err(reason) => prop_assert!(!reason.contains("checksum"), "{}", reason),
+        // damage behind a fixed-up header is caught by bytecheck or the CSR checks
+        Err(reason) => prop_assert!(
+            matches!(
+                reason,
+                Defect::Archive(_)
+                    | Defect::NoOffsets
+                    | Defect::VertexCount { .. }
+                    | Defect::StateArenaOverflow
+                    | Defect::StateValues { .. }
+                    | Defect::Offsets
+                    | Defect::WeightCount { .. }
+                    | Defect::ParameterArrays { .. }
+                    | Defect::EdgeTarget { .. }
+            ),
+            "{:?}: {}",
+            reason,
+            reason
+        ),
         Ok(m) => {
             let (n, e) = (m.vertex_count(), m.edge_count());
             prop_assert!(n >= 1);
@@ -370,4 +390,255 @@ fn the_valid_entry_is_a_hit() {
     assert_eq!(c.status, CacheStatus::Hit);
     assert!(matches!(c.graph, CachedGraph::Mapped(_)));
     check_correct(&c.graph).unwrap();
+}
+
+// ------------------------------------------------------------------ reasons by variant
+
+/// The defect `load` reports for `bytes` in place of the entry (which it
+/// moves aside, with a warning giving the reason).
+fn load_defect(bytes: &[u8]) -> Defect {
+    let (dir, _) = published();
+    let store = GraphStore::new(dir.path());
+    let path = store.path_of(&key());
+    plant(&path, bytes);
+    let (lookup, logs) = logged(|| store.load(&key()));
+    let Lookup::Bad { path: p, reason } = lookup else {
+        panic!("not bad: {lookup:?}");
+    };
+    assert_eq!(p, path);
+    assert!(logs.contains(&reason.to_string()), "{reason}: {logs}");
+    assert!(!path.exists(), "{reason}: not moved aside");
+    reason
+}
+
+#[test]
+fn quarantine_reasons_are_the_failed_checks() {
+    let valid = valid_entry();
+    let payload = (valid.len() - HEADER) as u64;
+    let flipped = |at: usize, mask: u8| {
+        let mut b = valid.to_vec();
+        b[at] ^= mask;
+        b
+    };
+    let d = load_defect(&flipped(HEADER + 9, 0x10));
+    assert_eq!(d, Defect::Checksum);
+    assert_eq!(d.to_string(), "payload checksum mismatch");
+    let d = load_defect(&valid[..valid.len() - 3]);
+    assert_eq!(
+        d,
+        Defect::PayloadLength {
+            actual: payload - 3,
+            header: payload
+        }
+    );
+    assert_eq!(
+        d.to_string(),
+        format!(
+            "payload is {} bytes, the header says {payload}",
+            payload - 3
+        )
+    );
+    let d = load_defect(&valid[..HEADER - 1]);
+    assert_eq!(d, Defect::TooShort { len: 63 });
+    assert_eq!(d.to_string(), "63 bytes, shorter than the 64-byte header");
+    assert_eq!(load_defect(&flipped(3, 1)), Defect::Magic);
+    assert_eq!(
+        load_defect(&flipped(11, 0x80)),
+        Defect::HeaderVersion {
+            found: 0x8000_0001,
+            expected: 1
+        }
+    );
+    assert!(matches!(
+        load_defect(&flipped(13, 1)),
+        Defect::Flags { found, expected } if found ^ expected == 0x100
+    ));
+    let d = load_defect(&flipped(40, 4));
+    assert_eq!(d, Defect::KeyMismatch);
+    assert!(
+        d.to_string()
+            .contains("the key in the header is not the key")
+    );
+}
+
+#[test]
+fn a_required_build_names_the_defect() {
+    let (dir, valid) = published();
+    let root = dir.path();
+    let path = GraphStore::new(root).path_of(&key());
+    plant(&path, &valid[..valid.len() / 2]);
+    let (r, _) = logged(|| build_graph(TwoClass, N, &opts(root, CacheMode::Required)));
+    let Err(Error::Required(inner)) = r else {
+        panic!("Required accepted a truncated entry");
+    };
+    let Error::BadEntry { path: p, reason } = *inner else {
+        panic!("{inner}");
+    };
+    assert_eq!(p, path);
+    assert!(matches!(reason, Defect::PayloadLength { actual, header } if actual < header));
+
+    // something other than a file in the entry's place
+    fs::create_dir(&path).unwrap();
+    let (r, _) = logged(|| build_graph(TwoClass, N, &opts(root, CacheMode::Required)));
+    let Err(Error::Required(inner)) = r else {
+        panic!("Required accepted a directory");
+    };
+    assert!(
+        matches!(
+            *inner,
+            Error::BadEntry {
+                reason: Defect::NotRegularFile,
+                ..
+            }
+        ),
+        "{inner}"
+    );
+    assert!(
+        inner
+            .to_string()
+            .ends_with("is invalid: not a regular file"),
+        "{inner}"
+    );
+}
+
+/// A graph view whose arrays break one CSR invariant each: published with
+/// a valid header and checksum, rejected by the CSR checks.
+struct Raw {
+    state_len: usize,
+    states: Vec<i32>,
+    offsets: Vec<u64>,
+    targets: Vec<u32>,
+    weights: Vec<f64>,
+    param_dim: usize,
+    base: Vec<f64>,
+    coeffs: Vec<f64>,
+}
+
+impl GraphView for Raw {
+    fn state_len(&self) -> usize {
+        self.state_len
+    }
+    fn states(&self) -> &[i32] {
+        &self.states
+    }
+    fn offsets(&self) -> &[u64] {
+        &self.offsets
+    }
+    fn targets(&self) -> &[u32] {
+        &self.targets
+    }
+    fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+    fn param_dim(&self) -> usize {
+        self.param_dim
+    }
+    fn base_weights(&self) -> &[f64] {
+        &self.base
+    }
+    fn coefficients(&self) -> &[f64] {
+        &self.coeffs
+    }
+}
+
+#[test]
+fn csr_defects_are_named() {
+    // a valid two-vertex graph, then one invariant broken at a time
+    let ok = || Raw {
+        state_len: 1,
+        states: vec![0, 1],
+        offsets: vec![0, 1, 1],
+        targets: vec![1],
+        weights: vec![1.0],
+        param_dim: 0,
+        base: vec![],
+        coeffs: vec![],
+    };
+    let cases: Vec<(Raw, Defect)> = vec![
+        (
+            Raw {
+                offsets: vec![],
+                ..ok()
+            },
+            Defect::NoOffsets,
+        ),
+        (
+            Raw {
+                offsets: vec![0],
+                states: vec![],
+                targets: vec![],
+                weights: vec![],
+                ..ok()
+            },
+            Defect::VertexCount { vertices: 0 },
+        ),
+        (
+            Raw {
+                states: vec![0, 1, 2],
+                ..ok()
+            },
+            Defect::StateValues {
+                values: 3,
+                vertices: 2,
+                state_len: 1,
+            },
+        ),
+        (
+            Raw {
+                offsets: vec![0, 2, 1],
+                ..ok()
+            },
+            Defect::Offsets,
+        ),
+        (
+            Raw {
+                weights: vec![1.0, 2.0],
+                ..ok()
+            },
+            Defect::WeightCount {
+                weights: 2,
+                edges: 1,
+            },
+        ),
+        (
+            Raw {
+                param_dim: 2,
+                base: vec![1.0],
+                coeffs: vec![0.5],
+                ..ok()
+            },
+            Defect::ParameterArrays {
+                edges: 1,
+                params: 2,
+            },
+        ),
+        (
+            Raw {
+                targets: vec![7],
+                ..ok()
+            },
+            Defect::EdgeTarget {
+                target: 7,
+                vertices: 2,
+            },
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let store = GraphStore::new(dir.path());
+    let path = store.path_of(&key());
+    assert!(store.publish(&key(), &ok(), true).unwrap());
+    MappedGraph::open(&path, key().0).expect("the valid raw graph is rejected");
+    for (raw, want) in cases {
+        assert!(store.publish(&key(), &raw, true).unwrap());
+        let got = MappedGraph::open(&path, key().0).expect_err(&want.to_string());
+        assert_eq!(got, want, "{got}");
+    }
+    assert_eq!(
+        Defect::EdgeTarget {
+            target: 7,
+            vertices: 2
+        }
+        .to_string(),
+        "edge target 7 is not one of the 2 vertices"
+    );
 }

@@ -13,9 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Barrier, OnceLock};
 
 use phasic_cache::{
-    CacheMode, CacheOptions, Error, GraphStore, Lookup, TraceReport, TraceStore, record_trace,
+    CacheMode, CacheOptions, Defect, Error, GraphStore, Lookup, Rejection, TraceReport, TraceStore,
+    record_trace,
 };
-use phasic_core::{trace::ComponentTrace, Graph, GraphBuilder, GraphView, ModelKey, PhaseType, trace::Trace, trace::TraceOptions};
+use phasic_core::{
+    Graph, GraphBuilder, GraphView, ModelKey, PhaseType, trace::ComponentTrace, trace::Trace,
+    trace::TraceOptions,
+};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -396,7 +400,10 @@ fn the_trace_header_is_as_documented() {
     assert_eq!(&valid[..8], b"PHASICT\x01");
     assert_eq!(u32::from_le_bytes(valid[8..12].try_into().unwrap()), 1);
     let flags = u32::from_le_bytes(valid[12..16].try_into().unwrap());
-    assert_eq!(flags, 1 | (phasic_core::trace::TRACE_FORMAT_VERSION & 0xff) << 24);
+    assert_eq!(
+        flags,
+        1 | (phasic_core::trace::TRACE_FORMAT_VERSION & 0xff) << 24
+    );
     assert_eq!(&valid[16..48], &key.0);
     let len = u64::from_le_bytes(valid[48..56].try_into().unwrap());
     assert_eq!(len as usize, valid.len() - HEADER);
@@ -1079,4 +1086,186 @@ fn concurrent_records_over_a_bad_entry() {
         let (_, again) = record(g, root, CacheMode::ReadWrite).unwrap();
         assert_eq!(again, report(s, s, 0, 0));
     }
+}
+
+// ------------------------------------------------------------------ 5. reasons by variant
+
+/// Plants `bytes` in place of the first entry of a populated root; returns
+/// the root, the store and the entry's path.
+fn planted(bytes: &[u8]) -> (tempfile::TempDir, TraceStore, PathBuf) {
+    let (dir, _) = populated();
+    let store = TraceStore::new(dir.path());
+    let path = store.path_of(&keys_of(graph_a())[0]);
+    fs::write(&path, bytes).unwrap();
+    (dir, store, path)
+}
+
+/// The defect `load` reports for `bytes` in place of the first entry; the
+/// entry is moved aside.
+fn load_defect(bytes: &[u8]) -> Defect {
+    let (_dir, store, path) = planted(bytes);
+    let (lookup, logs) = logged(|| store.load(&keys_of(graph_a())[0]));
+    match lookup {
+        Lookup::Bad { path: p, reason } => {
+            assert_eq!(p, path);
+            assert!(
+                logs.contains(&reason.to_string()),
+                "the warning does not give the reason `{reason}`: {logs}"
+            );
+            assert_eq!(quarantined(&store), 1, "{reason}: not moved aside");
+            reason
+        }
+        other => panic!("not bad: {other:?}"),
+    }
+}
+
+#[test]
+fn quarantine_reasons_are_the_failed_checks() {
+    let valid = valid_entry();
+    let n = valid.len() as u64;
+    let payload = n - HEADER as u64;
+
+    let mut b = valid.to_vec();
+    b[HEADER + 5] ^= 1 << 1;
+    let d = load_defect(&b);
+    assert_eq!(d, Defect::Checksum);
+    assert_eq!(d.to_string(), "payload checksum mismatch");
+
+    let d = load_defect(&valid[..valid.len() - 1]);
+    assert_eq!(
+        d,
+        Defect::PayloadLength {
+            actual: payload - 1,
+            header: payload
+        }
+    );
+    assert!(d.to_string().contains("the header says"), "{d}");
+    assert_eq!(
+        load_defect(&[valid, &[0][..]].concat()),
+        Defect::PayloadLength {
+            actual: payload + 1,
+            header: payload
+        }
+    );
+    assert_eq!(
+        load_defect(&valid[..10]),
+        Defect::TooShort { len: 10 },
+        "shorter than the header"
+    );
+
+    let mut b = valid.to_vec();
+    b[..8].copy_from_slice(b"PHASICG\x01");
+    assert_eq!(load_defect(&b), Defect::Magic);
+    let mut b = valid.to_vec();
+    b[8] ^= 2;
+    assert_eq!(
+        load_defect(&b),
+        Defect::HeaderVersion {
+            found: 3,
+            expected: 1
+        }
+    );
+    let mut b = valid.to_vec();
+    b[12] ^= 1;
+    assert!(matches!(load_defect(&b), Defect::Flags { found, expected } if found ^ expected == 1));
+    let mut b = valid.to_vec();
+    b[20] ^= 1;
+    assert_eq!(load_defect(&b), Defect::KeyMismatch);
+}
+
+#[test]
+fn quarantine_reasons_of_things_that_are_not_entries() {
+    let (_dir, store, path) = planted(b"");
+    let key = keys_of(graph_a())[0];
+    fs::remove_file(&path).unwrap();
+    fs::create_dir(&path).unwrap();
+    assert!(matches!(
+        store.peek(&key),
+        Lookup::Bad {
+            reason: Defect::NotRegularFile,
+            ..
+        }
+    ));
+    fs::remove_dir(&path).unwrap();
+    std::os::unix::fs::symlink(path.with_extension("nowhere"), &path).unwrap();
+    match store.peek(&key) {
+        Lookup::Bad {
+            reason: Defect::CannotOpen { kind, ref message },
+            ..
+        } => {
+            assert_eq!(kind, std::io::ErrorKind::NotFound);
+            assert!(!message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A valid entry holding the trace of another subproblem passes every
+/// check of the file and is rejected by the lookup; `Required` gives the
+/// defect in its error.
+#[test]
+fn the_trace_of_another_subproblem_is_rejected_by_variant() {
+    let plan = Trace::plan(graph_a(), OPTS).unwrap();
+    let other = ComponentTrace::record(&plan.subproblems()[1]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = TraceStore::new(dir.path());
+    assert!(store.publish(&plan.keys()[0], &other, false).unwrap());
+    let path = store.path_of(&plan.keys()[0]);
+    assert!(matches!(store.peek(&plan.keys()[0]), Lookup::Hit(_)));
+    let (r, logs) = logged(|| record(graph_a(), dir.path(), CacheMode::Required));
+    match r {
+        Err(Error::Required(inner)) => match *inner {
+            Error::BadEntry { path: p, reason } => {
+                assert_eq!(p, path);
+                assert_eq!(reason, Defect::OtherSubproblem);
+            }
+            other => panic!("{other}"),
+        },
+        other => panic!("{:?}", other.map(|x| x.1)),
+    }
+    assert!(
+        logs.contains("the trace does not belong to its subproblem"),
+        "{logs}"
+    );
+    assert_eq!(quarantined(&store), 1);
+}
+
+/// `verify` gives each bad entry's defect, and why it was left in place
+/// when it could not be moved aside (`quarantine` is a link).
+#[test]
+fn verify_reports_defects_and_entries_left_in_place() {
+    let valid = valid_entry();
+    let mut b = valid.to_vec();
+    b[HEADER + 17] ^= 1 << 4;
+    let (dir, store, path) = planted(&b);
+    let s = keys_of(graph_a()).len() as u64;
+    let (good, bad) = store.verify().unwrap();
+    assert_eq!(good, s - 1);
+    assert_eq!(bad.len(), 1);
+    let (p, r): &(PathBuf, Rejection) = &bad[0];
+    assert_eq!(p, &path);
+    assert_eq!((&r.defect, &r.left_in_place), (&Defect::Checksum, &None));
+    assert_eq!(r.to_string(), "payload checksum mismatch");
+    assert_eq!(quarantined(&store), 1);
+
+    // `quarantine` is a link: the bad entry stays where it is
+    fs::remove_dir_all(store.dir().join("quarantine")).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), store.dir().join("quarantine")).unwrap();
+    fs::write(&path, &valid[..valid.len() / 2]).unwrap();
+    let (good, bad) = store.verify().unwrap();
+    assert_eq!(good, s - 1);
+    assert_eq!(bad.len(), 1);
+    let (p, r) = &bad[0];
+    assert_eq!(p, &path);
+    assert!(
+        matches!(r.defect, Defect::PayloadLength { actual, header } if actual < header),
+        "{r:?}"
+    );
+    let why = r.left_in_place.as_deref().expect("not left in place");
+    assert!(why.contains("symbolic link"), "{why}");
+    assert_eq!(r.to_string(), format!("{}; left in place: {why}", r.defect));
+    assert!(path.is_file(), "moved through a link");
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+    drop(dir);
 }

@@ -271,7 +271,9 @@ fn files_that_are_not_entries_are_left_alone() {
     let wrong_shard = if name.starts_with("00") { "01" } else { "00" };
     fs::create_dir_all(graphs.join(wrong_shard)).unwrap();
     let foreign_dir = shard.join(format!("{}.graph", "f".repeat(64)));
+    fs::create_dir_all(graphs.join("quarantine")).unwrap();
     let planted = [
+        graphs.join("quarantine").join("keep-me.txt"),
         graphs.join("README.txt"),
         shard.join("notes.graph"),
         shard.join(format!("{}.graph", name.to_uppercase())),

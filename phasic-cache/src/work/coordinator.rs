@@ -8,9 +8,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use phasic_core::{trace::ComponentTrace, GraphView, ModelKey, trace::Subproblem, trace::Trace, trace::TraceOptions, trace::TracePlan};
+use phasic_core::{
+    GraphView, ModelKey, trace::ComponentTrace, trace::Subproblem, trace::Trace,
+    trace::TraceOptions, trace::TracePlan,
+};
 
 use crate::cached::CacheOptions;
+use crate::defect::Defect;
 use crate::error::{Error, Result};
 use crate::mode::{CacheMode, cache_root};
 use crate::store::TraceStore;
@@ -262,7 +266,7 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
         .map(|(t, k)| {
             t.ok_or_else(|| Error::BadEntry {
                 path: store.path_of(k),
-                reason: "the output vanished before it could be read".into(),
+                reason: Defect::Vanished,
             })
         })
         .collect::<Result<Vec<_>>>()?;

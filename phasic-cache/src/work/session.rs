@@ -9,6 +9,7 @@ use phasic_core::{KeyHasher, ModelKey, trace::Subproblem};
 use crate::atomic::write_atomic;
 use crate::checksum::checksum;
 use crate::confine::confined;
+use crate::defect::Defect;
 use crate::error::{Error, Result};
 use crate::header::{MAGIC_UNIT, check, entry, trace_flags};
 use crate::store::{Lookup, TraceStore};
@@ -201,21 +202,20 @@ impl Session {
             reason: format!("no unit {i}"),
         })?;
         let path = self.unit_path(i);
-        let bad = |reason: String| Error::BadEntry {
+        let bad = |reason: Defect| Error::BadEntry {
             path: path.clone(),
             reason,
         };
         let bytes = fs::read(&path).map_err(Error::io("read", &path))?;
         if checksum(&bytes) != u.checksum {
-            return Err(bad(format!(
-                "{} bytes, checksum does not match the manifest",
-                bytes.len()
-            )));
+            return Err(bad(Defect::ManifestChecksum {
+                len: bytes.len() as u64,
+            }));
         }
         let payload = check(&bytes, MAGIC_UNIT, trace_flags(), u.key).map_err(&bad)?;
-        let sub = Subproblem::decode(payload).map_err(|e| bad(e.to_string()))?;
+        let sub = Subproblem::decode(payload).map_err(|e| bad(Defect::Decode(e)))?;
         if sub.key().0 != u.key {
-            return Err(bad("the subproblem does not have the unit's key".into()));
+            return Err(bad(Defect::UnitKey));
         }
         Ok(sub)
     }

@@ -5,7 +5,7 @@ use std::fs;
 use std::io::Write;
 use std::path::Path;
 
-use phasic_core::{trace::ComponentTrace, ModelKey};
+use phasic_core::{ModelKey, trace::ComponentTrace};
 
 use crate::error::{Error, Result};
 use crate::store::TraceStore;
