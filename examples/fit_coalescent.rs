@@ -8,6 +8,7 @@
 
 use std::time::Instant;
 
+use phasic::core::inference::no_progress;
 use phasic::core::{
     distribution::Sampler, inference::Likelihood, inference::MleOptions, inference::Observations,
     inference::Prior, inference::SvgdOptions, inference::maximum_likelihood, inference::svgd,
@@ -42,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             iterations: 1000,
             tolerance: 1e-10,
         },
+        &no_progress,
     )?;
     println!(
         "maximum likelihood: θ = {:.4} (log L = {:.4}, {} after {} iterations, {:.3} s)",
@@ -67,6 +69,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             center: vec![1.0],
             seed,
         },
+        &no_progress,
     )?;
     let (lo, hi) = (post.quantile(0, 0.025), post.quantile(0, 0.975));
     println!(

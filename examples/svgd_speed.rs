@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use phasic::core::inference::no_progress;
 use phasic::core::{
     distribution::Sampler, inference::Likelihood, inference::Observations, inference::Prior,
     inference::SvgdOptions, inference::svgd,
@@ -74,6 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             center: vec![1.0; 3],
             seed: 1,
         },
+        &no_progress,
     )?;
     println!(
         "SVGD, {particles} particles × {iterations} iterations: {:.2} s",

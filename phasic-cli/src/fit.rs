@@ -8,8 +8,7 @@ use clap::{Args, ValueEnum};
 use phasic::cache::CacheOptions;
 use phasic::core::{
     inference::Likelihood, inference::MleOptions, inference::Observations, inference::Prior,
-    inference::SvgdOptions, inference::maximum_likelihood_with_progress,
-    inference::svgd_with_progress,
+    inference::SvgdOptions, inference::maximum_likelihood, inference::svgd,
 };
 use phasic::models::{self, ModelError, Settings};
 use serde::Serialize;
@@ -258,7 +257,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     let progress = |done: usize, total: usize| bar.report(done, total);
     match args.method {
         Method::Mle => {
-            let fit = maximum_likelihood_with_progress(
+            let fit = maximum_likelihood(
                 &lik,
                 &MleOptions {
                     start,
@@ -274,7 +273,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
             out.converged = Some(fit.converged);
         }
         Method::Svgd => {
-            let post = svgd_with_progress(
+            let post = svgd(
                 &lik,
                 &SvgdOptions {
                     particles: args.particles,

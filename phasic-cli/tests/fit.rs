@@ -5,6 +5,7 @@
 
 use std::process::{Command, Output};
 
+use phasic::core::inference::no_progress;
 use phasic::core::{
     distribution::Sampler, inference::Likelihood, inference::MleOptions, inference::Observations,
     inference::Posterior, inference::Prior, inference::SvgdOptions, inference::maximum_likelihood,
@@ -41,7 +42,7 @@ fn posterior(data: &[f64], threads: usize) -> Posterior {
         .num_threads(threads)
         .build()
         .unwrap()
-        .install(|| svgd(&lik, &options).unwrap())
+        .install(|| svgd(&lik, &options, &no_progress).unwrap())
 }
 
 #[test]
@@ -62,6 +63,7 @@ fn the_true_theta_lies_in_the_95_percent_posterior_interval() {
             iterations: 1000,
             tolerance: 1e-10,
         },
+        &no_progress,
     )
     .unwrap();
     assert!((mle.theta[0] - one.mean[0]).abs() < 0.5 * one.sd[0]);
@@ -111,6 +113,7 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
             iterations: 500,
             tolerance: 1e-6, // the CLI's default
         },
+        &no_progress,
     )
     .unwrap();
     for file in [&lines, &array] {
@@ -200,7 +203,7 @@ fn phasic_fit_starts_where_asked() {
         iterations: 500,
         tolerance: 1e-6,
     };
-    let want = maximum_likelihood(&lik, &options).unwrap();
+    let want = maximum_likelihood(&lik, &options, &no_progress).unwrap();
     let f = file.to_str().unwrap();
     let v = json(&fit(&[
         "kingman", "--set", "n=10", "--data", f, "--start", "7.5", "--json",

@@ -9,6 +9,7 @@
 //! gradients against central finite differences of `log_likelihood`.
 
 use nalgebra::{DMatrix, DVector};
+use phasic_core::inference::no_progress;
 use phasic_core::{
     DiscretePhaseType, Error, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
     distribution::Sampler, distribution::reward_transform, inference::Adam, inference::Likelihood,
@@ -1193,6 +1194,7 @@ fn mle_reaches_closed_forms() {
                 iterations: 100,
                 tolerance: 1e-9,
             },
+            &no_progress,
         )
         .unwrap();
         // the score n·k − θ·Σt in log θ is within 1e-9 of 0
@@ -1239,6 +1241,7 @@ fn mle_from_a_distant_start() {
             iterations: 100,
             tolerance: 1e-10,
         },
+        &no_progress,
     )
     .unwrap();
     assert!(fit.converged, "{fit:?}");
@@ -1254,15 +1257,15 @@ fn mle_rejects_bad_starts() {
         tolerance: 1e-12,
     };
     assert!(matches!(
-        maximum_likelihood(&lik, &opts(vec![0.0])),
+        maximum_likelihood(&lik, &opts(vec![0.0]), &no_progress),
         Err(Error::InvalidParam { index: 0, .. })
     ));
     assert!(matches!(
-        maximum_likelihood(&lik, &opts(vec![-1.0])),
+        maximum_likelihood(&lik, &opts(vec![-1.0]), &no_progress),
         Err(Error::InvalidParam { index: 0, .. })
     ));
     assert!(matches!(
-        maximum_likelihood(&lik, &opts(vec![1.0, 1.0])),
+        maximum_likelihood(&lik, &opts(vec![1.0, 1.0]), &no_progress),
         Err(Error::ParamLength {
             expected: 1,
             got: 2
@@ -1274,7 +1277,7 @@ fn mle_rejects_bad_starts() {
             ..opts(vec![1.0])
         };
         assert!(matches!(
-            maximum_likelihood(&lik, &options),
+            maximum_likelihood(&lik, &options, &no_progress),
             Err(Error::InvalidSetting {
                 name: "tolerance",
                 ..
@@ -1283,7 +1286,7 @@ fn mle_rejects_bad_starts() {
     }
     // a start far from the data's time scale (Λ·t_max = 1e300) is an
     // error, not a series of 1e300 steps
-    match maximum_likelihood(&lik, &opts(vec![1e300])) {
+    match maximum_likelihood(&lik, &opts(vec![1e300]), &no_progress) {
         Err(e @ Error::InvalidSetting { value, .. }) => {
             assert!((value / 1e300 - 1.0).abs() < 1e-12, "{value}"); // via ln θ
             assert!(e.to_string().contains("more than a million steps"), "{e}");
@@ -1330,6 +1333,7 @@ fn svgd_run(
             center: vec![1.0],
             seed,
         },
+        &no_progress,
     )
     .unwrap()
 }
@@ -1448,14 +1452,18 @@ fn svgd_rejects_bad_settings() {
         seed: 1,
     };
     assert!(matches!(
-        svgd(&lik, &opts(1, vec![Prior::Flat], vec![1.0])),
+        svgd(&lik, &opts(1, vec![Prior::Flat], vec![1.0]), &no_progress),
         Err(Error::InvalidSetting {
             name: "particles",
             ..
         })
     ));
     assert!(matches!(
-        svgd(&lik, &opts(4, vec![Prior::Flat, Prior::Flat], vec![1.0])),
+        svgd(
+            &lik,
+            &opts(4, vec![Prior::Flat, Prior::Flat], vec![1.0]),
+            &no_progress
+        ),
         Err(Error::ParamLength {
             expected: 1,
             got: 2
@@ -1464,12 +1472,13 @@ fn svgd_rejects_bad_settings() {
     assert!(matches!(
         svgd(
             &lik,
-            &opts(4, vec![Prior::HalfCauchy { scale: 0.0 }], vec![1.0])
+            &opts(4, vec![Prior::HalfCauchy { scale: 0.0 }], vec![1.0]),
+            &no_progress
         ),
         Err(Error::InvalidSetting { .. })
     ));
     assert!(matches!(
-        svgd(&lik, &opts(4, vec![Prior::Flat], vec![-1.0])),
+        svgd(&lik, &opts(4, vec![Prior::Flat], vec![-1.0]), &no_progress),
         Err(Error::InvalidParam { index: 0, .. })
     ));
     for rate in [0.0, -0.1, f64::NAN, f64::INFINITY] {
@@ -1478,11 +1487,11 @@ fn svgd_rejects_bad_settings() {
             ..opts(4, vec![Prior::Flat], vec![1.0])
         };
         assert!(matches!(
-            svgd(&lik, &options),
+            svgd(&lik, &options, &no_progress),
             Err(Error::InvalidSetting { name: "rate", .. })
         ));
     }
-    assert!(svgd(&lik, &opts(4, vec![Prior::Flat], vec![1.0])).is_ok());
+    assert!(svgd(&lik, &opts(4, vec![Prior::Flat], vec![1.0]), &no_progress).is_ok());
 }
 
 #[test]

@@ -130,6 +130,69 @@ pub(crate) fn weights(mean: f64, tolerance: f64, last: usize) -> (Vec<f64>, bool
     (w, complete)
 }
 
+/// `(ln Σ_k P(N = k)·g_k[0], Σ_k r_k·g_k, Σ_k r_k·(k − mean)·g_k[0])` for
+/// `N ~ Poisson(mean)`, where
+/// `r_k` is `P(N = k)` relative to the mode's (in a unit that moves down
+/// the left tail while nothing has been summed), so that densities far in
+/// a tail keep their logarithm instead of underflowing. To the right of the
+/// mode the sum stops when the remaining Poisson tail times `g_bound` (a
+/// bound of `g_k[0]`) is below `tolerance` relative to the sum, or at the
+/// end of the series (`last`); to
+/// the left when the weights are negligible next to the sum. The ratio of
+/// a derivative component to component 0 of the sum is the score; the
+/// ratio of the third sum to component 0 is `t·f'(t)/f(t)` for the density
+/// `f(t) = Σ_k Poisson(k; Λt)·g_k` at `mean = Λt`.
+pub(crate) fn mix<const D: usize>(
+    mean: f64,
+    last: usize,
+    g_bound: f64,
+    tolerance: f64,
+    g: impl Fn(usize) -> [f64; D],
+) -> (f64, [f64; D], f64) {
+    let mut acc = [0.0; D];
+    let mut tilt = 0.0;
+    let mut add = |acc: &mut [f64; D], r: f64, k: usize| {
+        let gk = g(k);
+        tilt += r * (k as f64 - mean) * gk[0];
+        for (a, gk) in acc.iter_mut().zip(gk) {
+            *a += r * gk;
+        }
+    };
+    if mean == 0.0 {
+        add(&mut acc, 1.0, 0);
+        return (acc[0].ln(), acc, tilt);
+    }
+    let mode = (mean.floor() as usize).min(last);
+    let ln_p_mode = ln_pmf(mode, mean);
+    add(&mut acc, 1.0, mode);
+    let mut r = 1.0;
+    for k in mode + 1..=last {
+        r *= mean / k as f64;
+        add(&mut acc, r, k);
+        if tail_below(k, r * g_bound, mean, tolerance * acc[0]) {
+            break;
+        }
+    }
+    // left of the mode, last: while nothing has been summed the unit of the
+    // sum moves down with the weights (`shift`, in log), so a density whose
+    // mass lies far in the left tail keeps its logarithm
+    const TINY: f64 = 1e-250;
+    let mut shift = 0.0;
+    let mut r = 1.0;
+    for k in (0..mode).rev() {
+        r *= (k + 1) as f64 / mean;
+        if r < TINY {
+            if acc.iter().any(|&a| a != 0.0) {
+                break; // negligible next to what was summed
+            }
+            r /= TINY;
+            shift += TINY.ln();
+        }
+        add(&mut acc, r, k);
+    }
+    (ln_p_mode + shift + acc[0].ln(), acc, tilt)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,5 +255,35 @@ mod tests {
         assert_eq!(right_end(1e6, 1e-12, 999_999), None);
         let (w, complete) = weights(2e6, 1e-12, 1000);
         assert!(!complete && w.len() == 1001 && w.iter().all(|&w| w == 0.0));
+    }
+
+    #[test]
+    fn poisson_mixtures_keep_tails_in_log_space() {
+        let last = 6000;
+        for mean in [0.3, 1.0, 7.5, 120.0, 2500.0] {
+            // g ≡ 1: the weights sum to one
+            let (ln_total, _, _) = mix::<1>(mean, last, 1.0, 1e-15, |_| [1.0]);
+            assert!(ln_total.abs() < 1e-14, "mean {mean}: {ln_total}");
+            // g = [1 only at k = 0]: P(N = 0) = e^{-mean}, far below the
+            // mode's weight (reached by `mean` ratios from the mode)
+            let (ln_p0, _, _) =
+                mix::<1>(mean, last, 1.0, 1e-15, |k| [if k == 0 { 1.0 } else { 0.0 }]);
+            assert!(
+                (ln_p0 + mean).abs() < 1e-15 * mean.max(10.0),
+                "mean {mean}: {ln_p0}"
+            );
+        }
+        // the score is the weighted mean of the derivative component
+        let (_, s, _) = mix::<2>(3.0, last, 1.0, 1e-15, |k| [1.0, k as f64]);
+        assert!((s[1] / s[0] - 3.0).abs() < 1e-12);
+        // the tilt: g_k = k gives f = E N = m and Σ P(k)(k − m)k = Var N = m
+        for mean in [0.5, 3.0, 40.0, 900.0] {
+            let (_, s, tilt) = mix::<1>(mean, last, mean, 1e-15, |k| [k as f64]);
+            assert!(
+                (tilt / s[0] - 1.0).abs() < 1e-12,
+                "mean {mean}: {}",
+                tilt / s[0]
+            );
+        }
     }
 }

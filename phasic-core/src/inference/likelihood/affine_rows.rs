@@ -35,7 +35,7 @@ pub(crate) type Dual<const D: usize, const L: usize> = [[f64; L]; D];
 /// one 8-byte record (key, term count) and a row one end index — the
 /// fewest loads of bookkeeping in a loop bound by loads.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct LinearRows {
+pub(crate) struct AffineRows {
     /// One past the last group of every row.
     row_ends: Vec<u32>,
     groups: Vec<Group>,
@@ -54,7 +54,7 @@ struct Group {
     terms: u32,
 }
 
-/// Where the reading of a [`LinearRows`] is: the next row, group and
+/// Where the reading of a [`AffineRows`] is: the next row, group and
 /// term. It only moves forward through the rows, groups and terms that
 /// exist.
 #[derive(Debug, Default)]
@@ -64,7 +64,7 @@ pub(crate) struct Cursor {
     term: usize,
 }
 
-impl LinearRows {
+impl AffineRows {
     /// Appends a row from its terms `(source, key, coefficient)`; terms
     /// are grouped by key (in key order, each group in the given order)
     /// and zero coefficients are left out.
@@ -187,7 +187,7 @@ impl LinearRows {
     }
 }
 
-/// The per-lane factors of a [`LinearRows`] at some θs.
+/// The per-lane factors of a [`AffineRows`] at some θs.
 #[derive(Debug, Clone)]
 pub(crate) struct Scaling<const L: usize> {
     /// Factor of every key: `scale` for the base, `θ_q·scale` for `θ_q`.
@@ -221,9 +221,9 @@ impl<const L: usize> Scaling<L> {
 /// `x_{k+1}[t] = x_k[t]·stay_t + row t of moves at x_k`, and the exit
 /// flow `g_k = exits at x_k`, with derivatives in `D` components.
 pub(crate) struct Chain<'a, const D: usize, const L: usize> {
-    pub(crate) moves: &'a LinearRows,
+    pub(crate) moves: &'a AffineRows,
     pub(crate) move_scaling: Scaling<L>,
-    pub(crate) exits: &'a LinearRows,
+    pub(crate) exits: &'a AffineRows,
     pub(crate) exit_scaling: Scaling<L>,
     /// `1 − λ_t/Λ` per state and lane.
     pub(crate) stay: Vec<[f64; L]>,
@@ -240,7 +240,7 @@ pub(crate) struct Chain<'a, const D: usize, const L: usize> {
 impl<const D: usize, const L: usize> Chain<'_, D, L> {
     /// `g_k` for `k = 0..=steps`, starting at `x`.
     pub(crate) fn run(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
-        // what the unchecked reads in `LinearRows::gather` rely on
+        // what the unchecked reads in `AffineRows::gather` rely on
         assert!(
             self.moves.rows() == x.len()
                 && self.moves.columns <= x.len()
@@ -322,10 +322,10 @@ mod tests {
     /// at rate `2`; Λ = 4. Lanes θ = 1 and θ = 3.
     #[test]
     fn chains_step_dual_numbers_lane_by_lane() {
-        let mut moves = LinearRows::default();
+        let mut moves = AffineRows::default();
         moves.push_row([]);
         moves.push_row([(0, 1, 1.0)]);
-        let mut exits = LinearRows::default();
+        let mut exits = AffineRows::default();
         exits.push_row([(1, 0, 2.0), (0, 0, 0.0)]);
         let thetas: [&[f64]; 2] = [&[1.0], &[3.0]];
         let inv = [0.25; 2];
@@ -368,12 +368,12 @@ mod tests {
     /// that stops short of the rows there are leaves the rest at zero.
     #[test]
     fn rows_past_the_frontier_are_zero_and_skipped() {
-        let mut moves = LinearRows::default();
+        let mut moves = AffineRows::default();
         moves.push_row([]);
         for t in 1..4 {
             moves.push_row([(t - 1, 1, 1.0)]);
         }
-        let mut exits = LinearRows::default();
+        let mut exits = AffineRows::default();
         exits.push_row([(3, 1, 1.0)]);
         let thetas: [&[f64]; 1] = [&[2.0]];
         let chain = |frontier| Chain {
@@ -404,7 +404,7 @@ mod tests {
 
     #[test]
     fn rows_group_terms_by_key_and_drop_zeros() {
-        let mut rows = LinearRows::default();
+        let mut rows = AffineRows::default();
         rows.push_row([(3, 2, 1.0), (4, 0, 2.0), (5, 2, 0.0), (6, 2, 3.0)]);
         rows.push_row([]);
         rows.push_row([(7, 1, 1.0)]);
