@@ -5,7 +5,7 @@
 //! through `phasic-cache`.
 //!
 //! The maths follows `ALGORITHMS.md` of the project: a graph is grown from
-//! a rule ([`Graph::from_rule`]), eliminated into a reusable [`Program`],
+//! a rule ([`Graph::from_rule`]), eliminated into a reusable [`Program`](elimination::Program),
 //! and queried through [`PhaseType`] (continuous) or [`DiscretePhaseType`]
 //! (discrete). Every algorithm works on the read-only [`GraphView`] trait.
 //!

@@ -204,7 +204,7 @@ impl<'g, G: GraphView + ?Sized> Split<'g, G> {
 /// `j = 0..=n2`; the corners `(0, 0)` and `(n1, n2)` are 0): the reward
 /// `r_ij(v)` = lineages of type `(i, j)` in either deme. Without a split
 /// (`split = None`) it is the reward expectation on the IM graph; with
-/// `split = Some((t, pa))` see [`Split`].
+/// `split = Some((t, pa))` see `Split`.
 pub fn joint_sfs<G: GraphView>(
     im: &G,
     n1: i32,

@@ -1,7 +1,7 @@
 //! Reward transformation (ALGORITHMS §4): a new graph whose absorption
 //! time has the law of the accumulated reward.
 
-use crate::elimination::bypass::{Numbers, bypass};
+use crate::elimination::bypass::{PlainArithmetic, bypass};
 use crate::elimination::reachability::analyse;
 use crate::error::{Error, Result};
 use crate::graph::builder::GraphBuilder;
@@ -164,7 +164,7 @@ fn bypass_zero_rewards<G: GraphView + ?Sized>(view: &G, rewards: &[f64]) -> Resu
                 continue;
             }
             let Some(step) = bypass(
-                &mut Numbers,
+                &mut PlainArithmetic,
                 u as u32,
                 v as u32,
                 &mut children[u],

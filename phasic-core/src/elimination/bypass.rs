@@ -22,9 +22,9 @@ pub(crate) trait Arith {
 }
 
 /// Plain `f64` arithmetic.
-pub(crate) struct Numbers;
+pub(crate) struct PlainArithmetic;
 
-impl Arith for Numbers {
+impl Arith for PlainArithmetic {
     type V = f64;
     fn mul(&mut self, a: f64, b: f64) -> f64 {
         a * b

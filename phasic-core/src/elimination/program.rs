@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::elimination::bypass::{Arith, Children, Numbers, bypass};
+use crate::elimination::bypass::{Arith, Children, PlainArithmetic, bypass};
 use crate::elimination::reachability::{Support, analyse};
 use crate::error::{Error, Result};
 use crate::graph::csr::START;
@@ -152,7 +152,7 @@ impl Program {
                     c
                 })
                 .collect();
-            eliminate_component(&mut Numbers, a, b, &mut children, &mut elim, |u| {
+            eliminate_component(&mut PlainArithmetic, a, b, &mut children, &mut elim, |u| {
                 let vertex = order[u] as usize;
                 Error::NoPathToAbsorption {
                     vertex,

@@ -9,7 +9,7 @@ use super::{Block, Trace};
 use crate::elimination::program::{Command, Program};
 use crate::error::{Error, Result};
 use crate::graph::csr::{START, weight};
-use crate::trace::component::{Bad, Unusable};
+use crate::trace::component::{Unusable, UnusableVertex};
 use crate::validate::check_rewards;
 use crate::validate::check_theta;
 
@@ -18,9 +18,9 @@ const LANES: usize = 8;
 /// Reachability at the θ of each lane, computed when first needed (only
 /// on the rare path where some value at θ is unusable).
 #[derive(Default)]
-struct Reach(Vec<Option<Vec<bool>>>);
+struct LaneReachability(Vec<Option<Vec<bool>>>);
 
-impl Reach {
+impl LaneReachability {
     fn get(&mut self, trace: &Trace, lane: usize, theta: &[f64]) -> &[bool] {
         if self.0.len() <= lane {
             self.0.resize(lane + 1, None);
@@ -131,7 +131,7 @@ impl Trace {
     }
 
     /// The error for a component at positions `s..` whose local vertex is bad.
-    fn component_error(&self, s: usize, size: usize, exits: &[u32], bad: Bad) -> Error {
+    fn component_error(&self, s: usize, size: usize, exits: &[u32], bad: UnusableVertex) -> Error {
         let target = match bad.why {
             Unusable::NegativeWeight { target, .. } if target >= size => {
                 exits[target - size] as usize
@@ -196,7 +196,7 @@ impl Trace {
         let lane_theta = |l: usize| thetas[l.min(thetas.len() - 1)];
         let start = self.pos[START] as usize;
         let mut x = vec![0.0f64; self.order.len() * L];
-        let mut reach = Reach::default();
+        let mut reach = LaneReachability::default();
         for block in self.blocks.iter().rev() {
             match *block {
                 Block::Singles { a, b } => {
@@ -390,7 +390,7 @@ impl Trace {
         let mut dag_offsets = Vec::with_capacity(m + 1);
         dag_offsets.push(0);
         let mut dag = Vec::new();
-        let mut reach = Reach::default();
+        let mut reach = LaneReachability::default();
         let p = self.param_dim;
         for block in &self.blocks {
             match *block {

@@ -14,11 +14,11 @@
 //! Either way, every component is eliminated by the same code in the same
 //! canonical order.
 //!
-//! Files: [`plan`] (what is recorded where: [`TraceOptions`], [`TracePlan`],
-//! [`Trace::plan`], [`Trace::record`]), [`evaluate`] (expectations and
-//! programs at θ, many θ side by side), [`at_theta`] ([`AtTheta`]: the
-//! graph at θ with its program), [`subproblem`] (one cyclic component, cut
-//! out and keyed), [`component`] (its recorded elimination) and [`wire`]
+//! Files: `plan` (what is recorded where: [`TraceOptions`], [`TracePlan`],
+//! [`Trace::plan`], [`Trace::record`]), `evaluate` (expectations and
+//! programs at θ, many θ side by side), `at_theta` ([`AtTheta`]: the
+//! graph at θ with its program), `subproblem` (one cyclic component, cut
+//! out and keyed), `component` (its recorded elimination) and `wire`
 //! (the little-endian encoding both use).
 
 use std::sync::Arc;

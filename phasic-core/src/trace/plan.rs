@@ -138,7 +138,7 @@ impl Trace {
     /// as a subproblem. Constant graphs are traced too.
     ///
     /// Errors: a reachable closed class or a vertex with no live edge, as
-    /// for [`Program::new`].
+    /// for [`Program::new`](crate::elimination::Program::new).
     pub fn plan<G: GraphView + ?Sized>(view: &G, options: TraceOptions) -> Result<TracePlan> {
         let n = view.vertex_count();
         let p = view.param_dim();

@@ -1,7 +1,6 @@
 //! Maximum likelihood: L-BFGS on `ln L(e^z)` in `z = ln θ`, converged
 //! when every score on the log scale is within the tolerance.
 
-
 use crate::error::{Error, Result};
 use crate::inference::likelihood::Likelihood;
 use crate::inference::optim::lbfgs::maximize;

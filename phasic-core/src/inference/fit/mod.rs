@@ -1,5 +1,5 @@
 //! Fitting θ to data: maximum likelihood and Stein variational gradient
-//! descent (SVGD), both in log space (θ > 0), both on [`Likelihood`].
+//! descent (SVGD), both in log space (θ > 0), both on [`Likelihood`](super::Likelihood).
 //!
 //! Maximum likelihood climbs `ln L(e^z)` by L-BFGS with a backtracking
 //! line search (steps that make an observation impossible are halved),
@@ -13,7 +13,7 @@
 //! The particles' gradients are computed in parallel; every sum runs in a
 //! fixed order, so results do not depend on the thread count.
 //!
-//! Files: [`mle`] and [`svgd`](mod@svgd); both start from a θ checked here.
+//! Files: `mle` and `svgd`; both start from a θ checked here.
 
 use crate::error::{Error, Result};
 
