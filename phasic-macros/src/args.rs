@@ -5,24 +5,24 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{Expr, Ident, LitInt};
 
+use crate::ir::Kind;
+
 /// Parsed attribute arguments.
 #[derive(Default)]
 pub struct Args {
+    /// `initial = EXPR` (callbacks only, required).
     pub initial: Option<Expr>,
+    /// `consts(A, B)`: the consts the body reads.
     pub consts: Vec<Ident>,
+    /// `helpers(f, g)`: the `#[phasic::pure]` functions the body calls.
     pub helpers: Vec<Ident>,
+    /// `theta_dim = N` (callbacks only).
     pub theta_dim: Option<LitInt>,
 }
 
-/// Which arguments an attribute accepts.
-#[derive(Clone, Copy, PartialEq)]
-pub enum For {
-    Callback,
-    Pure,
-}
-
 impl Args {
-    pub fn parse(tokens: TokenStream, kind: For) -> syn::Result<Args> {
+    /// Parses the arguments that an attribute of `kind` accepts.
+    pub fn parse(tokens: TokenStream, kind: Kind) -> syn::Result<Args> {
         let mut args = Args::default();
         let parser = syn::meta::parser(|meta| {
             let name = meta
@@ -31,11 +31,11 @@ impl Args {
                 .map(Ident::to_string)
                 .unwrap_or_default();
             match (name.as_str(), kind) {
-                ("initial", For::Callback) => {
+                ("initial", Kind::Callback) => {
                     args.initial = Some(meta.value()?.parse()?);
                     Ok(())
                 }
-                ("theta_dim", For::Callback) => {
+                ("theta_dim", Kind::Callback) => {
                     args.theta_dim = Some(meta.value()?.parse()?);
                     Ok(())
                 }
@@ -48,15 +48,26 @@ impl Args {
                     Ok(())
                 }),
                 _ => Err(meta.error(match kind {
-                    For::Callback => {
+                    Kind::Callback => {
                         "unknown argument: expected `initial = …`, `consts(…)`, `helpers(…)` or `theta_dim = N`"
                     }
-                    For::Pure => "unknown argument: expected `consts(…)` or `helpers(…)`",
+                    Kind::Pure => "unknown argument: expected `consts(…)` or `helpers(…)`",
                 })),
             }
         });
         syn::parse::Parser::parse2(parser, tokens)?;
         Ok(args)
+    }
+
+    /// The error for a required argument that is missing: a callback's
+    /// `initial = …`.
+    pub fn missing(&self, kind: Kind) -> Option<syn::Error> {
+        (kind == Kind::Callback && self.initial.is_none()).then(|| {
+            syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "missing `initial = …`: the initial state, e.g. `#[phasic::callback(initial = [5])]`, or weighted states `initial = [([5], 0.5), ([3], 0.5)]`",
+            )
+        })
     }
 
     /// The arguments re-printed in a canonical order, for the key.
@@ -72,32 +83,4 @@ impl Args {
         }
         t
     }
-}
-
-/// Parses the annotated function and the attribute arguments of `kind`.
-/// `Err` carries what to emit when the item is not a function (the error
-/// and the item unchanged); argument errors are collected in `errors`.
-pub fn parse_fn(
-    attr: TokenStream,
-    item: TokenStream,
-    kind: For,
-    errors: &mut Vec<syn::Error>,
-) -> Result<(syn::ItemFn, Args), TokenStream> {
-    let func: syn::ItemFn = syn::parse2(item.clone()).map_err(|e| {
-        let name = match kind {
-            For::Callback => "callback",
-            For::Pure => "pure",
-        };
-        let err = syn::Error::new(
-            e.span(),
-            format!("#[phasic::{name}] applies to a function: {e}"),
-        )
-        .to_compile_error();
-        quote::quote!(#err #item)
-    })?;
-    let args = Args::parse(attr, kind).unwrap_or_else(|e| {
-        errors.push(e);
-        Args::default()
-    });
-    Ok((func, args))
 }

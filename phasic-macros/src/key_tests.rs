@@ -3,15 +3,16 @@
 //!
 //! Keys are read back from the expansion (`TOKEN_KEY … ModelKey([..])` of a
 //! callback, `key: ModelKey([..])` of a pure helper), so these tests go
-//! through `callback::expand` / `pure_fn::expand` exactly as the compiler
-//! does, and need no test hooks in those modules.
+//! through `expand::run` exactly as the compiler does, and need no test
+//! hooks in the stages.
 //!
 //! Refresh the snapshot with `UPDATE_SNAPSHOTS=1 cargo test -p phasic-macros`.
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 
-use crate::{callback, pure_fn};
+use crate::expand::run;
+use crate::ir::Kind;
 
 // ---------------------------------------------------------------------------
 // reading keys back from expansions
@@ -90,13 +91,13 @@ fn the_key(out: &TokenStream, what: &str) -> [u8; 32] {
 /// The token key of `#[phasic::callback(attr)] item`.
 fn ck(attr: TokenStream, item: TokenStream) -> [u8; 32] {
     let what = format!("#[callback({attr})] {item}");
-    the_key(&callback::expand(attr, item), &what)
+    the_key(&run(Kind::Callback, attr, item), &what)
 }
 
 /// The token key of `#[phasic::pure(attr)] item`.
 fn pk(attr: TokenStream, item: TokenStream) -> [u8; 32] {
     let what = format!("#[pure({attr})] {item}");
-    the_key(&pure_fn::expand(attr, item), &what)
+    the_key(&run(Kind::Pure, attr, item), &what)
 }
 
 fn hex(k: &[u8; 32]) -> String {
@@ -879,7 +880,7 @@ fn diff(old: &str, new: &str) -> String {
 }
 
 fn expanded_kingman() -> String {
-    let out = callback::expand(snapshot_attr(), snapshot_item());
+    let out = run(Kind::Callback, snapshot_attr(), snapshot_item());
     assert!(
         !contains_ident(&out, "compile_error"),
         "the snapshot model was rejected:\n{out}"
@@ -982,11 +983,12 @@ fn expansions_name_only_phasic_private_paths() {
     let expansions = [
         (
             "callback",
-            callback::expand(snapshot_attr(), snapshot_item()),
+            run(Kind::Callback, snapshot_attr(), snapshot_item()),
         ),
         (
             "callback without parameters",
-            callback::expand(
+            run(
+                Kind::Callback,
                 quote!(initial = [2]),
                 quote! {
                     fn two(state: &[i32], out: &mut Transitions) {
@@ -997,7 +999,8 @@ fn expansions_name_only_phasic_private_paths() {
         ),
         (
             "pure helper",
-            pure_fn::expand(
+            run(
+                Kind::Pure,
                 quote!(consts(SCALE), helpers(g)),
                 pure_item("/// doc", "pairs", PAIRS),
             ),
@@ -1005,7 +1008,8 @@ fn expansions_name_only_phasic_private_paths() {
         // a rejected callback emits a fallback item; it obeys the rule too
         (
             "fallback",
-            callback::expand(
+            run(
+                Kind::Callback,
                 quote!(initial = [1]),
                 quote! {
                     fn bad(state: &[i32], out: &mut Transitions) { let x = RATE; }

@@ -4,20 +4,36 @@
 //! Users depend on the facade crate `phasic`, which re-exports these;
 //! generated code names only `::phasic::__private` paths.
 //!
-//! Shape (after thiserror-impl): parse into a typed description, validate
-//! with one spanned message per rule ([`rules`]), then expand; a mistake
-//! still emits a fallback item so that it gives one error, not a cascade.
+//! One module per stage (after thiserror-impl):
+//!
+//! - `ir`: the typed description of an annotated function, shared by
+//!   both attributes;
+//! - `args`: the attribute arguments;
+//! - `signature`: the signature checks, once for both attributes;
+//! - `rules`: "no hidden inputs", a pass over the body;
+//! - `token_hash`: the compile-time token key;
+//! - `imports`: what a generated module imports from its parent;
+//! - `expand`: runs the stages, then expands each attribute;
+//! - `fallback`: what is emitted after a mistake, so that every error is
+//!   reported at once and none cascades;
+//! - `derive_key`: the expansion of `#[derive(Key)]`.
+
+#![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
 
+use crate::ir::Kind;
+
 mod args;
-mod callback;
 mod derive_key;
+mod expand;
+mod fallback;
 mod imports;
+mod ir;
 #[cfg(test)]
 mod key_tests;
-mod pure_fn;
 mod rules;
+mod signature;
 mod token_hash;
 
 /// Turns a model function into a `phasic` callback with a compile-time key.
@@ -33,7 +49,7 @@ mod token_hash;
 /// parameters), `consts(A, B)`, `helpers(f, g)`, `theta_dim = N`.
 #[proc_macro_attribute]
 pub fn callback(attr: TokenStream, item: TokenStream) -> TokenStream {
-    callback::expand(attr.into(), item.into()).into()
+    expand::run(Kind::Callback, attr.into(), item.into()).into()
 }
 
 /// Marks a helper function as pure so that callbacks may declare it with
@@ -41,7 +57,7 @@ pub fn callback(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Arguments: `consts(A)`, `helpers(g)`.
 #[proc_macro_attribute]
 pub fn pure(attr: TokenStream, item: TokenStream) -> TokenStream {
-    pure_fn::expand(attr.into(), item.into()).into()
+    expand::run(Kind::Pure, attr.into(), item.into()).into()
 }
 
 /// Derives `phasic::Key` (the canonical cache-key encoding) for a struct

@@ -1,5 +1,6 @@
-//! "No hidden inputs": a scope-aware pass over a function body that names
-//! every reference the cache key could not see, with the fix.
+//! "No hidden inputs": a scope-aware pass over the body of an annotated
+//! function (and a callback's `initial`) that names every reference the
+//! cache key could not see, with the fix.
 //!
 //! The generated module already makes the compiler reject undeclared
 //! items; this pass adds clear, spanned messages, and catches what the
@@ -15,6 +16,9 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Expr, Ident, Pat, Path, Token};
+
+use crate::imports::imported_types;
+use crate::ir::Function;
 
 /// Names visible without declaration.
 const PRELUDE: &[&str] = &[
@@ -212,25 +216,48 @@ const RANDOM_CRATES: &[&str] = &[
     "oorandom",
 ];
 
-/// What a body may refer to besides locals and the prelude.
-#[derive(Default)]
-pub struct Declared {
-    pub consts: HashSet<String>,
-    pub helpers: HashSet<String>,
-    /// Types named in the signature (imported into the generated module).
-    pub types: HashSet<String>,
+/// Checks `f` against the rules: its `initial` expression, which sees
+/// only the parameters, then its body. Returns every mistake, each once.
+pub fn check(f: &Function) -> Vec<syn::Error> {
+    let declared = Declared {
+        consts: f.args.consts.iter().map(Ident::to_string).collect(),
+        helpers: f.args.helpers.iter().map(Ident::to_string).collect(),
+        types: imported_types(&f.item.sig)
+            .iter()
+            .map(Ident::to_string)
+            .collect(),
+    };
+    let params = || f.params.iter().map(|p| p.ident.to_string());
+    // `initial` comes first, so that a mistake made in both is reported
+    // where it is written first
+    let mut rules = Rules::new(&declared, params());
+    if let Some(init) = &f.args.initial {
+        rules.visit_expr(init);
+    }
+    rules.rescope(f.leading.iter().map(Ident::to_string).chain(params()));
+    rules.visit_block(&f.item.block);
+    rules.errors
 }
 
-pub struct Rules<'d> {
+/// What a body may refer to besides locals and the prelude.
+struct Declared {
+    consts: HashSet<String>,
+    helpers: HashSet<String>,
+    /// Types named in the signature (imported into the generated module).
+    types: HashSet<String>,
+}
+
+/// The pass: the names in scope and what has been reported.
+struct Rules<'d> {
     declared: &'d Declared,
     scopes: Vec<HashSet<String>>,
     /// What has been reported: each mistake once, at its first use.
     reported: HashSet<String>,
-    pub errors: Vec<syn::Error>,
+    errors: Vec<syn::Error>,
 }
 
 impl<'d> Rules<'d> {
-    pub fn new(declared: &'d Declared, params: impl IntoIterator<Item = String>) -> Self {
+    fn new(declared: &'d Declared, params: impl IntoIterator<Item = String>) -> Self {
         Rules {
             declared,
             scopes: vec![params.into_iter().collect()],
@@ -240,7 +267,7 @@ impl<'d> Rules<'d> {
     }
 
     /// Starts over with only `params` in scope, keeping what was reported.
-    pub fn rescope(&mut self, params: impl IntoIterator<Item = String>) {
+    fn rescope(&mut self, params: impl IntoIterator<Item = String>) {
         self.scopes = vec![params.into_iter().collect()];
     }
 

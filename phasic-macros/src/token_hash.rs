@@ -11,11 +11,33 @@
 //! nothing (last in a `[…]` or `{…}` group, or in a `(…)` group with
 //! another comma at its top level: `(a,)` stays a one-element tuple).
 
-use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use sha2::{Digest, Sha256};
+use syn::Ident;
 
-/// Version of the encoding; bump it whenever this module changes.
+use crate::ir::{Function, Kind};
+
+/// Version of the encoding; bump it whenever this module changes what is
+/// hashed or how.
 pub const MACRO_FORMAT_VERSION: u32 = 3;
+
+/// The token key of an annotated function: SHA-256 over its kind, the
+/// canonical attribute ([`crate::args::Args::canonical`]) and the function
+/// with a placeholder name (docs are skipped by the encoding), so that
+/// renaming or documenting it keeps its key.
+pub fn function_key(f: &Function) -> [u8; 32] {
+    let (kind, placeholder) = match f.kind {
+        Kind::Callback => ("callback", "__phasic_model"),
+        Kind::Pure => ("pure", "__phasic_helper"),
+    };
+    let mut item = f.item.clone();
+    item.sig.ident = Ident::new(placeholder, Span::call_site());
+    let mut h = TokenHasher::new(kind);
+    h.section("attribute", &f.args.canonical());
+    h.section("function", &item.to_token_stream());
+    h.finish()
+}
 
 /// Collects token streams into one key.
 pub struct TokenHasher {
