@@ -31,6 +31,6 @@ pub mod __private {
 pub mod prelude {
     pub use phasic_core::{
         Callback, DiscretePhaseType, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType,
-        START, Transitions,
+        PhaseTypeDistribution, START, Transitions,
     };
 }

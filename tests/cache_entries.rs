@@ -31,6 +31,7 @@ const HEADER: usize = 64;
 #[path = "support/logs.rs"]
 mod logs;
 use logs::logged;
+use phasic::prelude::PhaseTypeDistribution;
 
 fn opts(root: &Path, mode: CacheMode) -> CacheOptions {
     CacheOptions {

@@ -12,6 +12,7 @@ use std::path::Path;
 use phasic::Callback;
 use phasic::cache::{CacheMode, CacheOptions, CacheStatus, Cached, GraphStore, build_graph};
 use phasic::models::{block_counting, kingman, kingman_theta};
+use phasic::prelude::PhaseTypeDistribution;
 use phasic::prelude::{Graph, GraphView, PhaseType};
 
 /// A death chain `[k] → [k − 1]` at rate `RATE·k`, `RATE = 1`.

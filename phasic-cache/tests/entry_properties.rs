@@ -7,6 +7,7 @@
 //! The model is a `Callback` written by hand (the `#[phasic::callback]`
 //! macro names the `phasic` facade, which this crate cannot depend on).
 
+use phasic_core::PhaseTypeDistribution;
 use std::fs;
 use std::path::Path;
 

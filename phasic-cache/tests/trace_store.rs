@@ -7,6 +7,7 @@
 //! two or three cyclic components; `min_subproblem: 2` makes every cyclic
 //! component a keyed subproblem.
 
+use phasic_core::PhaseTypeDistribution;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};

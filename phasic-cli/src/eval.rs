@@ -18,6 +18,7 @@ use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
     distribution::reward_transform_discrete,
 };
+use phasic::prelude::PhaseTypeDistribution;
 use serde::{Deserialize, Serialize};
 
 /// Arguments of `phasic eval`.

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::progress::Progress;
 use crate::work;
+use phasic::prelude::PhaseTypeDistribution;
 
 /// Arguments of `phasic model`.
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ use phasic::Callback;
 use phasic::cache::{CacheMode, CacheOptions, CacheStatus, GraphStore, MappedGraph, build_graph};
 use phasic::models::block_counting;
 use phasic::prelude::PhaseType;
+use phasic::prelude::PhaseTypeDistribution;
 use serde_json::Value;
 
 const PHASIC: &str = env!("CARGO_BIN_EXE_phasic");

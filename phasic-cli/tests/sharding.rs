@@ -33,6 +33,7 @@ use phasic::cache::{
 };
 use phasic::core::{trace::Trace, trace::TraceOptions};
 use phasic::models::isolation_migration_theta;
+use phasic::prelude::PhaseTypeDistribution;
 use phasic::prelude::{Graph, GraphView, PhaseType};
 use serde_json::Value;
 

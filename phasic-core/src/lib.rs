@@ -10,7 +10,7 @@
 //! (discrete). Every algorithm works on the read-only [`GraphView`] trait.
 //!
 //! ```
-//! use phasic_core::{Graph, Initial, PhaseType};
+//! use phasic_core::{Graph, Initial, PhaseType, PhaseTypeDistribution};
 //! // Kingman coalescent, 4 lineages: E[T_MRCA] = 2(1 - 1/4) = 1.5
 //! let g = Graph::from_rule(&Initial::state(&[4]), |s, out| {
 //!     let k = s[0];
@@ -30,7 +30,7 @@ pub mod key;
 pub mod trace;
 mod validate;
 
-pub use distribution::{DiscretePhaseType, Method, PhaseType};
+pub use distribution::{DiscretePhaseType, Method, PhaseType, PhaseTypeDistribution};
 pub use error::{Error, Result};
 pub use graph::{Graph, GraphBuilder, GraphView, Initial, START, Transitions};
 pub use key::{Callback, Key, KeyHasher, ModelKey};

@@ -10,6 +10,7 @@
 //! absolute 1e-10 for probabilities.
 
 use nalgebra::{DMatrix, DVector};
+use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
     DiscretePhaseType, Graph, GraphBuilder, GraphView, Method, PhaseType, START,
     distribution::DEFAULT_TOLERANCE, distribution::DiscreteContext, distribution::Uniformization,

@@ -1,6 +1,7 @@
 //! Every user-facing error of `phasic-core`: the variant, the vertex, state
 //! or value it names, and a `Display` message that shows the offending value.
 
+use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
     DiscretePhaseType, Error, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
     distribution::DiscreteContext, distribution::GranularityContext, distribution::Sampler,

@@ -5,6 +5,7 @@
 //! recorded once and share their key across models; decoding bad bytes
 //! never panics; errors at θ name the offending vertex.
 
+use phasic_core::PhaseTypeDistribution;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::sync::Arc;

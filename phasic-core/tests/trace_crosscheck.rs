@@ -3,6 +3,7 @@
 //! gives the same expected waiting times, moments and sojourn times as a
 //! fresh elimination of the graph re-weighted to θ.
 
+use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
     Error, Graph, GraphBuilder, GraphView, PhaseType, START, trace::Trace, trace::TraceOptions,
 };

@@ -7,6 +7,7 @@
 //! exact (dyadic probabilities of the geometric DPH, counts, states).
 //! Sampling checks allow four standard errors with a fixed seed.
 
+use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
     DiscretePhaseType, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
     distribution::DiscreteContext, distribution::GranularityContext, distribution::Sampler,

@@ -5,6 +5,7 @@ use super::{
     Built, ExpectationFn, ModelError, Settings, Spec, Spectrum, Theta, Weighted, reward_of,
 };
 use phasic_cache::Cached;
+use phasic_core::PhaseTypeDistribution;
 use phasic_core::{Graph, GraphView, PhaseType, distribution::Uniformization};
 
 /// Error bound of the state probabilities at the split (tighter than the

@@ -4,6 +4,7 @@ use super::coalescent::pairs;
 use super::{Built, Spec, Spectrum, Theta, Weighted, reward_of};
 use phasic_cache::Cached;
 use phasic_core::GraphView;
+use phasic_core::PhaseTypeDistribution;
 
 /// `(n, 0, …, 0)`: `n` lineages each subtending one sample.
 #[crate::pure]

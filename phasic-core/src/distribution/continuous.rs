@@ -2,8 +2,9 @@
 //! times, absorption, Laplace transform, density and distribution function.
 
 use crate::distribution::granularity;
+use crate::distribution::queries::PhaseTypeDistribution;
 use crate::distribution::uniformization::{DEFAULT_TOLERANCE, Uniformization};
-use crate::elimination::absorption::{absorption_probabilities, defect, killed};
+use crate::elimination::absorption::{absorption_probabilities, killed};
 use crate::elimination::moments::{
     MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising,
 };
@@ -18,7 +19,7 @@ use crate::graph::view::GraphView;
 /// resulting [`Program`].
 ///
 /// ```
-/// use phasic_core::{GraphBuilder, PhaseType, START};
+/// use phasic_core::{GraphBuilder, PhaseType, START, PhaseTypeDistribution};
 /// // the library's doc example (ALGORITHMS §9.3)
 /// let mut b = GraphBuilder::new(1);
 /// let (v1, v2, a) = (b.create(&[1]).unwrap(), b.create(&[2]).unwrap(), b.create(&[3]).unwrap());
@@ -56,39 +57,12 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
         Ok(PhaseType { graph, program })
     }
 
-    /// The graph.
-    pub fn graph(&self) -> &'g G {
-        self.graph
-    }
-
-    /// The elimination program.
-    pub fn program(&self) -> &Program {
-        &self.program
-    }
-
-    /// Expected accumulated reward until absorption from every vertex
-    /// (ALGORITHMS §2.1); entry 0 is the expectation.
-    pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        self.program.expected_waiting_time(self.graph, rewards)
-    }
-
-    /// `E[Y]` (`Y` = absorption time when `rewards` is `None`).
-    pub fn expectation(&self, rewards: Option<&[f64]>) -> Result<f64> {
-        Ok(self.moments(1, rewards)?[0])
-    }
-
-    /// Raw moments `E[Y^j] = j!·α(UΔ(r))^j e`, `j = 1..=k`.
-    pub fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        let rp = self.program.rewards_to_positions(rewards)?;
-        rising(&self.program, self.graph, k, &rp)
-    }
-
     /// `∂E[Y^k]/∂θ` for a parameterized graph at its current weights, by
     /// one reverse (adjoint) pass: `k` program runs forward and `k`
     /// transposed. Empty for a graph without parameters.
     ///
     /// ```
-    /// use phasic_core::{Graph, Initial, PhaseType};
+    /// use phasic_core::{Graph, Initial, PhaseType, PhaseTypeDistribution};
     /// // Kingman n = 4 with coalescence scale θ: E[T] = 1.5/θ, E[T²] ∝ 1/θ²
     /// let mut g = Graph::from_rule_with_params(&Initial::state(&[4]), 1, |s, out| {
     ///     let k = s[0];
@@ -104,48 +78,6 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// ```
     pub fn moment_gradient(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
         crate::elimination::moment_gradient::moment_gradient(&self.program, self.graph, k, rewards)
-    }
-
-    /// `Var Y`.
-    pub fn variance(&self, rewards: Option<&[f64]>) -> Result<f64> {
-        let m = self.moments(2, rewards)?;
-        Ok(m[1] - m[0] * m[0])
-    }
-
-    /// `Cov(Y₁, Y₂)` for two reward vectors on the same path (ALGORITHMS §2.3).
-    pub fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
-        let a = self.program.rewards_to_positions(Some(r1))?;
-        let b = self.program.rewards_to_positions(Some(r2))?;
-        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
-        Ok(cross - ea * eb)
-    }
-
-    /// Means, second moments and covariance matrix of the reward vector
-    /// `(Y_1, …, Y_d)`, one reward column per component.
-    pub fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
-        let cols = columns_to_positions(&self.program, columns)?;
-        let (mean, second) = multivariate_parts(&self.program, self.graph, &cols);
-        let covariance = covariance_from(&mean, &second);
-        Ok(MultivariateMoments {
-            mean,
-            second,
-            covariance,
-        })
-    }
-
-    /// Expected total time spent in every vertex (ALGORITHMS §2.5).
-    pub fn sojourn_times(&self) -> Vec<f64> {
-        self.program.sojourn(self.graph)
-    }
-
-    /// Probability of starting absorbed.
-    pub fn defect(&self) -> f64 {
-        defect(self.graph)
-    }
-
-    /// Probability of being absorbed in each absorbing vertex (0 for the others).
-    pub fn absorption_probabilities(&self) -> Vec<f64> {
-        absorption_probabilities(self.graph, &self.program.sojourn(self.graph))
     }
 
     /// Density and distribution function of the absorption time at `times`.
@@ -241,4 +173,43 @@ pub(crate) fn transform_by_killing<G: GraphView + ?Sized>(
     let p = absorption_probabilities(&k, &program.sojourn(&k));
     // the grave is the last vertex
     Ok(p[..p.len() - 1].iter().sum())
+}
+
+impl<'g, G: GraphView + ?Sized> PhaseTypeDistribution<'g, G> for PhaseType<'g, G> {
+    /// The graph.
+    fn graph(&self) -> &'g G {
+        self.graph
+    }
+
+    /// The elimination program.
+    fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Raw moments `E[Y^j] = j!·α(UΔ(r))^j e`, `j = 1..=k`.
+    fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        let rp = self.program.rewards_to_positions(rewards)?;
+        rising(&self.program, self.graph, k, &rp)
+    }
+
+    /// `Cov(Y₁, Y₂)` for two reward vectors on the same path (ALGORITHMS §2.3).
+    fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
+        let a = self.program.rewards_to_positions(Some(r1))?;
+        let b = self.program.rewards_to_positions(Some(r2))?;
+        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
+        Ok(cross - ea * eb)
+    }
+
+    /// Means, second moments and covariance matrix of the reward vector
+    /// `(Y_1, …, Y_d)`, one reward column per component.
+    fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
+        let cols = columns_to_positions(&self.program, columns)?;
+        let (mean, second) = multivariate_parts(&self.program, self.graph, &cols);
+        let covariance = covariance_from(&mean, &second);
+        Ok(MultivariateMoments {
+            mean,
+            second,
+            covariance,
+        })
+    }
 }

@@ -1,9 +1,9 @@
 //! Discrete phase-type distributions (ALGORITHMS §2.4, §5.1).
 
 use crate::distribution::continuous::{covariance_from, transform_by_killing};
+use crate::distribution::queries::PhaseTypeDistribution;
 use crate::distribution::reward_transform::{integer_rewards, reward_transform_discrete};
 use crate::distribution::stepping::{Forward, at_step_counts};
-use crate::elimination::absorption::{absorption_probabilities, defect};
 use crate::elimination::moments::{
     MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising,
 };
@@ -21,7 +21,7 @@ use crate::validate::check_discrete;
 /// recursion yields, and not the peer's variance, which is off by `E[τ]`).
 ///
 /// ```
-/// use phasic_core::{DiscretePhaseType, Graph, Initial};
+/// use phasic_core::{DiscretePhaseType, Graph, Initial, PhaseTypeDistribution};
 /// // geometric with p = 1/4 (ALGORITHMS §9.9)
 /// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
 ///     if s[0] == 1 { out.add(&[2], 0.25) }
@@ -47,111 +47,6 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
             graph,
             program: Program::new(graph)?,
         })
-    }
-
-    /// The graph.
-    pub fn graph(&self) -> &'g G {
-        self.graph
-    }
-
-    /// The elimination program.
-    pub fn program(&self) -> &Program {
-        &self.program
-    }
-
-    /// Expected accumulated reward (steps when `None`) until absorption from every vertex.
-    pub fn expected_waiting_time(&self, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        self.program.expected_waiting_time(self.graph, rewards)
-    }
-
-    /// `E[Y]`.
-    pub fn expectation(&self, rewards: Option<&[f64]>) -> Result<f64> {
-        let rp = self.program.rewards_to_positions(rewards)?;
-        Ok(rising(&self.program, self.graph, 1, &rp)?[0])
-    }
-
-    /// Raw moments `E[Y^j]`, `j = 1..=k`.
-    ///
-    /// Without rewards they come from the rising factorial moments through
-    /// Stirling numbers of the second kind. With rewards, orders 1 and 2
-    /// use the formulas of ALGORITHMS §2.4 (any non-negative rewards);
-    /// order 3 and above need integer rewards and go through the discrete
-    /// reward transformation.
-    pub fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
-        match rewards {
-            None => {
-                let mu = rising(&self.program, self.graph, k, &vec![1.0; self.program_len()])?;
-                Ok(raw_from_rising(&mu))
-            }
-            Some(r) if k <= 2 => {
-                let rp = self.program.rewards_to_positions(Some(r))?;
-                let mu = rising(&self.program, self.graph, k, &rp)?;
-                if k == 1 {
-                    return Ok(mu);
-                }
-                let r2: Vec<f64> = rp.iter().map(|x| x * x).collect();
-                let mu_sq = rising(&self.program, self.graph, 1, &r2)?[0];
-                Ok(vec![mu[0], mu[1] - mu_sq])
-            }
-            Some(r) => {
-                crate::validate::check_rewards(r, self.graph.vertex_count())?;
-                let t = reward_transform_discrete(self.graph, &integer_rewards(r)?)?;
-                DiscretePhaseType::new(&t.graph)?.moments(k, None)
-            }
-        }
-    }
-
-    fn program_len(&self) -> usize {
-        self.program.len()
-    }
-
-    /// `Var Y = μ₂(r) − μ₁(r)² − μ₁(r ⊙ r)`.
-    pub fn variance(&self, rewards: Option<&[f64]>) -> Result<f64> {
-        let m = self.moments(2, rewards)?;
-        Ok(m[1] - m[0] * m[0])
-    }
-
-    /// `Cov(Y₁, Y₂)` (ALGORITHMS §2.4, with the cross term the peer drops).
-    pub fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
-        let a = self.program.rewards_to_positions(Some(r1))?;
-        let b = self.program.rewards_to_positions(Some(r2))?;
-        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
-        let ab: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
-        let e_ab = rising(&self.program, self.graph, 1, &ab)?[0];
-        Ok(cross - e_ab - ea * eb)
-    }
-
-    /// Means, second moments and covariance matrix of `(Y_1, …, Y_d)`.
-    pub fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
-        let cols = columns_to_positions(&self.program, columns)?;
-        let (mean, mut second) = multivariate_parts(&self.program, self.graph, &cols);
-        for (i, row) in second.iter_mut().enumerate() {
-            for (j, s) in row.iter_mut().enumerate() {
-                let prod: Vec<f64> = cols[i].iter().zip(&cols[j]).map(|(x, y)| x * y).collect();
-                *s -= rising(&self.program, self.graph, 1, &prod)?[0];
-            }
-        }
-        let covariance = covariance_from(&mean, &second);
-        Ok(MultivariateMoments {
-            mean,
-            second,
-            covariance,
-        })
-    }
-
-    /// Expected number of steps spent in every vertex.
-    pub fn sojourn_times(&self) -> Vec<f64> {
-        self.program.sojourn(self.graph)
-    }
-
-    /// Probability of starting absorbed (`P(τ = 0)`).
-    pub fn defect(&self) -> f64 {
-        defect(self.graph)
-    }
-
-    /// Probability of being absorbed in each absorbing vertex.
-    pub fn absorption_probabilities(&self) -> Vec<f64> {
-        absorption_probabilities(self.graph, &self.program.sojourn(self.graph))
     }
 
     /// Probability generating function `E[z^τ]`, `z ∈ [0, 1]`.
@@ -289,5 +184,76 @@ impl DiscreteContext {
     /// `Σ_{j ≤ jumps} P(X_j = v)`: expected steps spent in `v` so far.
     pub fn accumulated_visits(&self) -> &[f64] {
         &self.forward.acc
+    }
+}
+
+impl<'g, G: GraphView + ?Sized> PhaseTypeDistribution<'g, G> for DiscretePhaseType<'g, G> {
+    /// The graph.
+    fn graph(&self) -> &'g G {
+        self.graph
+    }
+
+    /// The elimination program.
+    fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Raw moments `E[Y^j]`, `j = 1..=k`.
+    ///
+    /// Without rewards they come from the rising factorial moments through
+    /// Stirling numbers of the second kind. With rewards, orders 1 and 2
+    /// use the formulas of ALGORITHMS §2.4 (any non-negative rewards);
+    /// order 3 and above need integer rewards and go through the discrete
+    /// reward transformation.
+    fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
+        match rewards {
+            None => {
+                let mu = rising(&self.program, self.graph, k, &vec![1.0; self.program.len()])?;
+                Ok(raw_from_rising(&mu))
+            }
+            Some(r) if k <= 2 => {
+                let rp = self.program.rewards_to_positions(Some(r))?;
+                let mu = rising(&self.program, self.graph, k, &rp)?;
+                if k == 1 {
+                    return Ok(mu);
+                }
+                let r2: Vec<f64> = rp.iter().map(|x| x * x).collect();
+                let mu_sq = rising(&self.program, self.graph, 1, &r2)?[0];
+                Ok(vec![mu[0], mu[1] - mu_sq])
+            }
+            Some(r) => {
+                crate::validate::check_rewards(r, self.graph.vertex_count())?;
+                let t = reward_transform_discrete(self.graph, &integer_rewards(r)?)?;
+                DiscretePhaseType::new(&t.graph)?.moments(k, None)
+            }
+        }
+    }
+
+    /// `Cov(Y₁, Y₂)` (ALGORITHMS §2.4, with the cross term the peer drops).
+    fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
+        let a = self.program.rewards_to_positions(Some(r1))?;
+        let b = self.program.rewards_to_positions(Some(r2))?;
+        let (ea, eb, cross) = mixed(&self.program, self.graph, &a, &b);
+        let ab: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+        let e_ab = rising(&self.program, self.graph, 1, &ab)?[0];
+        Ok(cross - e_ab - ea * eb)
+    }
+
+    /// Means, second moments and covariance matrix of `(Y_1, …, Y_d)`.
+    fn multivariate(&self, columns: &[&[f64]]) -> Result<MultivariateMoments> {
+        let cols = columns_to_positions(&self.program, columns)?;
+        let (mean, mut second) = multivariate_parts(&self.program, self.graph, &cols);
+        for (i, row) in second.iter_mut().enumerate() {
+            for (j, s) in row.iter_mut().enumerate() {
+                let prod: Vec<f64> = cols[i].iter().zip(&cols[j]).map(|(x, y)| x * y).collect();
+                *s -= rising(&self.program, self.graph, 1, &prod)?[0];
+            }
+        }
+        let covariance = covariance_from(&mean, &second);
+        Ok(MultivariateMoments {
+            mean,
+            second,
+            covariance,
+        })
     }
 }

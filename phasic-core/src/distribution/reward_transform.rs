@@ -27,7 +27,7 @@ pub struct RewardTransformed {
 /// is never modified.
 ///
 /// ```
-/// use phasic_core::{distribution::reward_transform, GraphBuilder, PhaseType, START};
+/// use phasic_core::{distribution::reward_transform, GraphBuilder, PhaseType, START, PhaseTypeDistribution};
 /// // ALGORITHMS §9.6: S→A 1, A→B 2, A→D 1, B→A 3, B→C 1, C→D 4
 /// let mut b = GraphBuilder::new(1);
 /// let v: Vec<usize> = (1..=4).map(|s| b.find_or_create(&[s]).unwrap()).collect();

@@ -110,7 +110,7 @@ impl Graph {
     /// initial vector summing below 1 gets a defect edge.
     ///
     /// ```
-    /// use phasic_core::{Graph, PhaseType};
+    /// use phasic_core::{Graph, PhaseType, PhaseTypeDistribution};
     /// let g = Graph::from_matrices(&[1.0, 0.0], &[vec![-4.0, 4.0], vec![0.0, -10.0]]).unwrap();
     /// let m = PhaseType::new(&g).unwrap().moments(2, None).unwrap();
     /// assert!((m[0] - 0.35).abs() < 1e-15);
@@ -144,7 +144,7 @@ impl Graph {
     /// (the diagonal is each state's self-loop probability).
     ///
     /// ```
-    /// use phasic_core::{DiscretePhaseType, Graph};
+    /// use phasic_core::{DiscretePhaseType, Graph, PhaseTypeDistribution};
     /// let g = Graph::from_discrete_matrices(&[1.0], &[vec![0.75]]).unwrap();
     /// assert_eq!(DiscretePhaseType::new(&g).unwrap().expectation(None).unwrap(), 4.0);
     /// ```

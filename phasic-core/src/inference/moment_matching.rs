@@ -2,6 +2,7 @@
 //! densities are expensive. It compares the model's raw moments at θ,
 //! replayed from a [`Trace`], with observed ones.
 
+use crate::distribution::queries::PhaseTypeDistribution;
 use crate::error::{Error, Result};
 use crate::graph::view::GraphView;
 use crate::trace::Trace;

@@ -38,7 +38,7 @@ pub use subproblem::{Subproblem, TRACE_FORMAT_VERSION};
 /// The recorded elimination of a parameterized graph.
 ///
 /// ```
-/// use phasic_core::{Graph, GraphView, Initial, PhaseType, trace::Trace};
+/// use phasic_core::{Graph, GraphView, Initial, PhaseType, trace::Trace, PhaseTypeDistribution};
 /// // a cycle 1 → 2 → 1 with exit from 2, rates θ₀ and θ₁
 /// let mut g = Graph::from_rule_with_params(&Initial::state(&[1]), 2, |s, out| match s[0] {
 ///     1 => out.add_param(&[2], 0.0, &[1.0, 0.0]),
