@@ -2,6 +2,7 @@
 //!
 //! This facade re-exports the member crates; most users need only
 //! `phasic::prelude::*`.
+#![forbid(unsafe_code)]
 
 // The macros name `::phasic::__private`; this lets the crate's own models use them.
 extern crate self as phasic;

@@ -1,6 +1,7 @@
 //! Graphs as rkyv archives: CSR arrays written once, then used in place
 //! from a memory mapping through [`GraphView`].
 
+use std::ops::Range;
 use std::path::Path;
 
 use memmap2::Mmap;
@@ -49,17 +50,17 @@ pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<Vec<u8>, De
 /// A validated, memory-mapped graph entry, used in place.
 #[derive(Debug)]
 pub struct MappedGraph {
-    /// Keeps the mapping alive; the slices below point into it.
-    _map: Mmap,
-    bytes: usize,
+    /// The whole entry; the arrays are byte ranges of it, each checked
+    /// (bounds, alignment, length) when the entry was opened.
+    map: Mmap,
     state_len: usize,
     param_dim: usize,
-    states: &'static [i32],
-    offsets: &'static [u64],
-    targets: &'static [u32],
-    weights: &'static [f64],
-    base: &'static [f64],
-    coeffs: &'static [f64],
+    states: Range<usize>,
+    offsets: Range<usize>,
+    targets: Range<usize>,
+    weights: Range<usize>,
+    base: Range<usize>,
+    coeffs: Range<usize>,
 }
 
 impl MappedGraph {
@@ -81,34 +82,42 @@ impl MappedGraph {
         // checked against the header before any payload byte is read.
         let map = unsafe { Mmap::map(&file) }.map_err(Defect::cannot_map)?;
         check(&map, MAGIC_GRAPH, format_flags(), key)?;
-        // SAFETY: the slices point into the mapping, which `MappedGraph`
-        // owns and never unmaps or mutates before it is dropped; the heap
-        // address of a mapping does not change when `MappedGraph` moves.
-        // They are only ever handed out borrowed from `&self`.
-        let extend = |bytes: &[u8]| -> &'static [u8] {
-            unsafe { std::slice::from_raw_parts(bytes.as_ptr(), bytes.len()) }
-        };
-        let whole = extend(&map[..]);
-        let a = rkyv::access::<ArchivedGraphArchive, rancor::Error>(&whole[HEADER_LEN..])
+        let a = rkyv::access::<ArchivedGraphArchive, rancor::Error>(&map[HEADER_LEN..])
             .map_err(|e| Defect::Archive(e.to_string()))?;
         check_csr(a)?;
+        // every array as a byte range of the mapping (bytecheck has
+        // checked that each lies inside it, aligned for its type)
+        let start = map.as_ptr() as usize;
+        let range = |bytes: &[u8]| {
+            let at = bytes.as_ptr() as usize - start;
+            at..at + bytes.len()
+        };
+        let (state_len, param_dim) = (
+            a.state_len.to_native() as usize,
+            a.param_dim.to_native() as usize,
+        );
+        let states = range(bytemuck::cast_slice(a.states.as_slice()));
+        let offsets = range(bytemuck::cast_slice(a.offsets.as_slice()));
+        let targets = range(bytemuck::cast_slice(a.targets.as_slice()));
+        let weights = range(bytemuck::cast_slice(a.weights.as_slice()));
+        let base = range(bytemuck::cast_slice(a.base.as_slice()));
+        let coeffs = range(bytemuck::cast_slice(a.coeffs.as_slice()));
         Ok(MappedGraph {
-            bytes: map.len(),
-            state_len: a.state_len.to_native() as usize,
-            param_dim: a.param_dim.to_native() as usize,
-            states: bytemuck::cast_slice(a.states.as_slice()),
-            offsets: bytemuck::cast_slice(a.offsets.as_slice()),
-            targets: bytemuck::cast_slice(a.targets.as_slice()),
-            weights: bytemuck::cast_slice(a.weights.as_slice()),
-            base: bytemuck::cast_slice(a.base.as_slice()),
-            coeffs: bytemuck::cast_slice(a.coeffs.as_slice()),
-            _map: map,
+            map,
+            state_len,
+            param_dim,
+            states,
+            offsets,
+            targets,
+            weights,
+            base,
+            coeffs,
         })
     }
 
-    /// Size of the entry in bytes.
-    pub fn len_bytes(&self) -> usize {
-        self.bytes
+    /// The array at `range` of the mapping, borrowed from `self`.
+    fn array<T: bytemuck::Pod>(&self, range: &Range<usize>) -> &[T] {
+        bytemuck::cast_slice(&self.map[range.clone()])
     }
 }
 
@@ -161,24 +170,24 @@ impl GraphView for MappedGraph {
         self.state_len
     }
     fn states(&self) -> &[i32] {
-        self.states
+        self.array(&self.states)
     }
     fn offsets(&self) -> &[u64] {
-        self.offsets
+        self.array(&self.offsets)
     }
     fn targets(&self) -> &[u32] {
-        self.targets
+        self.array(&self.targets)
     }
     fn weights(&self) -> &[f64] {
-        self.weights
+        self.array(&self.weights)
     }
     fn param_dim(&self) -> usize {
         self.param_dim
     }
     fn base_weights(&self) -> &[f64] {
-        self.base
+        self.array(&self.base)
     }
     fn coefficients(&self) -> &[f64] {
-        self.coeffs
+        self.array(&self.coeffs)
     }
 }

@@ -6,6 +6,7 @@
 //! place that writes to stdout or stderr: failures become one line
 //! `error: …` on stderr and exit code 2; usage errors keep clap's own
 //! message and exit code.
+#![forbid(unsafe_code)]
 
 mod cache;
 mod command;

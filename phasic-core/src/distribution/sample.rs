@@ -170,17 +170,4 @@ impl<'g, G: GraphView + ?Sized> Sampler<'g, G> {
         });
         Ok(y)
     }
-
-    /// The vertex occupied at time `t` (continuous) or after `t` steps
-    /// (discrete); an absorbing vertex if the path was absorbed by then.
-    pub fn vertex_at<R: Rng + ?Sized>(&self, rng: &mut R, t: f64) -> usize {
-        let mut elapsed = 0.0;
-        self.walk(rng, |v, h| {
-            if v == START {
-                return true;
-            }
-            elapsed += h;
-            elapsed <= t
-        })
-    }
 }

@@ -263,11 +263,6 @@ impl Program {
         self.pos.len()
     }
 
-    /// Number of elimination commands (zero for an acyclic graph).
-    pub fn elimination_len(&self) -> usize {
-        self.elim.len()
-    }
-
     /// Position of the start vertex.
     pub(crate) fn start(&self) -> usize {
         self.pos[START] as usize

@@ -120,10 +120,16 @@ impl AffineRows {
     /// coefficient times the factor (no sum to keep: fewer loads and
     /// registers in a loop bound by loads).
     ///
-    /// Every source is below `x.len()` and every key has a factor (both
-    /// checked by `Chain::run`).
+    /// # Safety
+    ///
+    /// Every source of these rows is below `x.len()` (`self.columns ≤
+    /// x.len()`), and every key is below both `scaling.factors.len()` and
+    /// `scaling.components.len()` (`self.keys` ≤ both): the reads are
+    /// unchecked. `Chain::run` asserts both before its loop. The cursor
+    /// must have come from `Cursor::default()` and only ever been advanced
+    /// by `gather` on these rows (then its terms follow the groups).
     #[inline(always)]
-    fn gather<const D: usize, const L: usize>(
+    unsafe fn gather<const D: usize, const L: usize>(
         &self,
         cursor: &mut Cursor,
         x: &[Dual<D, L>],
@@ -134,10 +140,10 @@ impl AffineRows {
         cursor.row += 1;
         while cursor.group < end {
             // SAFETY: `cursor.group < end ≤ groups.len()` (row ends are
-            // group counts); a cursor's terms follow its groups' counts, so
-            // they stay below `sources.len()`; keys are below `self.keys`,
-            // which `Chain::run` checked against the factors and components.
+            // group counts)
             let Group { key, terms } = unsafe { *self.groups.get_unchecked(cursor.group) };
+            // SAFETY: keys are below `self.keys`, which the caller keeps
+            // within the factors and the components
             let (f, component) = unsafe {
                 (
                     scaling.factors.get_unchecked(key as usize),
@@ -147,10 +153,11 @@ impl AffineRows {
             let terms = cursor.term..cursor.term + terms as usize;
             cursor.group += 1;
             cursor.term = terms.end;
-            // SAFETY (both loops): `i` is a cursor's term, and every source
-            // is below `x.len()` (checked by `Chain::run`)
             if component == 0 {
                 for i in terms {
+                    // SAFETY: a cursor's terms follow its groups' counts, so
+                    // `i < sources.len()`; the caller keeps every source
+                    // below `x.len()`
                     let (xs, c) = unsafe { self.term(i, x) };
                     let cf: [f64; L] = std::array::from_fn(|l| c * f[l]);
                     for j in 0..D {
@@ -163,6 +170,7 @@ impl AffineRows {
             }
             let mut sum = [[0.0; L]; D];
             for i in terms {
+                // SAFETY: as above
                 let (xs, c) = unsafe { self.term(i, x) };
                 for j in 0..D {
                     for l in 0..L {
@@ -279,8 +287,12 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
         let mut next = vec![[[0.0; L]; D]; x.len()];
         for k in 0..=steps {
             let mut gk = [[0.0; L]; D];
-            self.exits
-                .gather(&mut Cursor::default(), &x, &self.exit_scaling, &mut gk);
+            // SAFETY: `run` asserted `exits.columns ≤ x.len()` and that the
+            // exit keys have factors and components; the cursor is new
+            unsafe {
+                self.exits
+                    .gather(&mut Cursor::default(), &x, &self.exit_scaling, &mut gk);
+            }
             g.push(gk);
             if k == steps {
                 break;
@@ -304,8 +316,13 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
                         acc[j][l] = (-xt[0][l]).mul_add(o[j] * scale[l], acc[j][l]);
                     }
                 }
-                self.moves
-                    .gather(&mut cursor, &x, &self.move_scaling, &mut acc);
+                // SAFETY: `run` asserted `moves.columns ≤ x.len()` and that
+                // the move keys have factors and components; the cursor is
+                // advanced by these rows only, one row per vertex
+                unsafe {
+                    self.moves
+                        .gather(&mut cursor, &x, &self.move_scaling, &mut acc);
+                }
                 *n = acc;
             }
             std::mem::swap(&mut x, &mut next);
