@@ -1,10 +1,11 @@
 //! Every model of the library (`phasic::models`) checked against the
-//! reference numbers of `MODELS.md` through the library API: vertex and
+//! reference numbers of docs/MODELS.md through the library API: vertex and
 //! edge counts, discovery order, moments, SFS, parameterized variants and
 //! keys.
 //!
 //! Tolerances: closed forms, exact rationals and peer values are compared
-//! at 1e-12 relative (MODELS §0: peer numbers agree to about 1e-12). Values
+//! at 1e-12 relative (docs/MODELS.md §0: numbers of the Python/C phasic
+//! 0.32.1 agree to about 1e-12). Values
 //! of the IM model with a split time come from uniformization with error
 //! bound 1e-14 and are compared at 1e-11 relative.
 
@@ -90,7 +91,7 @@ fn kingman_size_and_numbering() {
 
 #[test]
 fn kingman_table() {
-    // (n, E[T], Var T, E[L], Var L) of MODELS §1
+    // (n, E[T], Var T, E[L], Var L) of docs/MODELS.md §1
     type Row = (i32, f64, f64, Option<(f64, f64)>);
     let rows: [Row; 3] = [
         (5, 1.6, 517.0 / 450.0, Some((25.0 / 6.0, 205.0 / 36.0))),

@@ -1,5 +1,5 @@
 //! End-to-end tests of `phasic eval`: the built binary is run on JSON files
-//! and its stdout / stderr / exit code checked against ALGORITHMS §9.
+//! and its stdout / stderr / exit code checked against docs/ALGORITHMS.md §9.
 
 use std::io::Write;
 use std::process::{Command, Output};
@@ -433,7 +433,7 @@ fn usage_errors_come_from_clap() {
 
 #[test]
 fn reward_transform_with_zero_reward_and_loop() {
-    // ALGORITHMS §9.6: A→B 2, A→abs 1, B→A 3, B→C 1, C→abs 4; rewards A 1, B 0, C 2
+    // docs/ALGORITHMS.md §9.6: A→B 2, A→abs 1, B→A 3, B→C 1, C→abs 4; rewards A 1, B 0, C 2
     let json = r#"{"alpha": [1, 0, 0],
                    "S": [[-3, 2, 0], [3, -4, 1], [0, 0, -4]],
                    "rewards": [1, 0, 2]}"#;

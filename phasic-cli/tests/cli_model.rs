@@ -1,6 +1,6 @@
 //! End-to-end tests of `phasic model`: the built binary is run on the
 //! models of the library and its stdout / stderr / exit code checked
-//! against the reference numbers of MODELS.md.
+//! against the reference numbers of docs/MODELS.md.
 //!
 //! Every run passes `--cache off` (and points `PHASIC_CACHE_DIR` at a
 //! fresh temporary directory), so no test touches a real cache.
@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// Closed, exact and peer values (MODELS §0).
+/// Closed, exact and peer values (docs/MODELS.md §0).
 const TOL: f64 = 1e-12;
 /// Values of the IM model with a split time (uniformization, bound 1e-14).
 const SPLIT_TOL: f64 = 1e-11;
@@ -141,7 +141,7 @@ fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
 
-/// Reference A of MODELS §5 (no split, n = (2,2), m12 = m21 = 0.5).
+/// Reference A of docs/MODELS.md §5 (no split, n = (2,2), m12 = m21 = 0.5).
 fn reference_a() -> Vec<Vec<f64>> {
     vec![
         vec![0.0, 161.0 / 66.0, 79.0 / 66.0],

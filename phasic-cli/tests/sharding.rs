@@ -1,4 +1,4 @@
-//! Sharded trace computation (DESIGN §6): the subproblems of a trace
+//! Sharded trace computation (docs/CLUSTER.md): the subproblems of a trace
 //! written as work units into a session folder, computed by threads, by
 //! local `phasic worker` processes or by a SLURM job array, published into
 //! the trace store and composed by the coordinator.

@@ -4,7 +4,7 @@
 //! discrete phase-type distributions. No I/O: every byte on disk goes
 //! through `phasic-cache`.
 //!
-//! The maths follows `ALGORITHMS.md` of the project: a graph is grown from
+//! The maths is described in docs/ALGORITHMS.md: a graph is grown from
 //! a rule ([`Graph::from_rule`]), eliminated into a reusable [`Program`](elimination::Program),
 //! and queried through [`PhaseType`] (continuous) or [`DiscretePhaseType`]
 //! (discrete). Every algorithm works on the read-only [`GraphView`] trait.

@@ -1,4 +1,4 @@
-//! Kingman coalescent (MODELS §1): `[k]` lineages coalesce to `[k−1]` at
+//! Kingman coalescent (docs/MODELS.md §1): `[k]` lineages coalesce to `[k−1]` at
 //! rate `k(k−1)/2`.
 
 use super::{Built, ModelError, Settings, Spec, Theta, reward_of};
@@ -28,7 +28,7 @@ pub fn kingman(state: &[i32], out: &mut Transitions, n: i32) {
 }
 
 /// Kingman coalescent with the coalescence scale θ₀ as parameter: edge
-/// `[k] → [k−1]` has weight `C(k,2)·θ₀` (MODELS §6).
+/// `[k] → [k−1]` has weight `C(k,2)·θ₀` (docs/MODELS.md §6).
 ///
 /// ```
 /// use phasic::prelude::*;

@@ -1,5 +1,5 @@
 //! Isolation with migration: two demes, and the joint site-frequency
-//! spectrum (MODELS §5).
+//! spectrum (docs/MODELS.md §5).
 
 use super::{
     Built, ExpectationFn, ModelError, Settings, Spec, Spectrum, Theta, Weighted, reward_of,
@@ -133,7 +133,7 @@ pub fn im_ancestral(state: &[i32], out: &mut Transitions, n1: i32, n2: i32, pa: 
 }
 
 /// Parameterized IM graph, θ = (1/P shared by both demes, m12, m21); every
-/// edge is emitted (MODELS §6).
+/// edge is emitted (docs/MODELS.md §6).
 #[crate::callback(initial = im_start(n1, n2, false), theta_dim = 3, helpers(im_start, im_migrations, im_coalescences))]
 pub fn isolation_migration_theta(state: &[i32], out: &mut Transitions, n1: i32, n2: i32) {
     let m = (n1.max(n2) + 1) as usize;
@@ -154,7 +154,7 @@ pub fn isolation_migration_theta(state: &[i32], out: &mut Transitions, n1: i32, 
 /// expectations are `Σ_v A_v(t)·r(v) + Σ_v P_v(t)·x^A_{φ(v)}(r)`, with the
 /// state probabilities `P` and accumulated times `A` of the IM graph from
 /// exact uniformization, and `φ(v)` the ancestral vertex of `v`'s lineages
-/// merged into one deme (MODELS §5).
+/// merged into one deme (docs/MODELS.md §5).
 struct Split<'g, G: GraphView + ?Sized> {
     im: &'g G,
     anc: Graph,

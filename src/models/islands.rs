@@ -1,4 +1,4 @@
-//! Rabbit islands (MODELS §3, the paper's Fig. 1).
+//! Rabbit islands (docs/MODELS.md §3, the paper's Fig. 1).
 
 use super::{Built, ModelError, Settings, Spec, Theta, reward_of};
 use phasic_cache::Cached;
@@ -37,7 +37,7 @@ pub fn rabbits(state: &[i32], out: &mut Transitions, k: i32, rates: &RabbitRates
     }
 }
 
-/// Parameterized rabbits, θ = (jump per rabbit, F_L, F_R) (MODELS §6).
+/// Parameterized rabbits, θ = (jump per rabbit, F_L, F_R) (docs/MODELS.md §6).
 ///
 /// ```
 /// use phasic::prelude::*;

@@ -1,4 +1,4 @@
-//! The model library of `MODELS.md`, each model written with
+//! The model library of docs/MODELS.md, each model written with
 //! `#[phasic::callback]`, and the catalogue the `phasic model` command
 //! reads.
 
@@ -103,7 +103,7 @@ pub struct Spec {
     pub keys: &'static [(&'static str, &'static str)],
     /// Named rewards (`--reward`), the default first.
     pub rewards: &'static [&'static str],
-    /// The parameterized variant of MODELS §6 (`--theta`), if any.
+    /// The parameterized variant of docs/MODELS.md §6 (`--theta`), if any.
     pub theta: Option<Theta>,
     /// Builds it.
     pub build: fn(&Settings) -> Result<Built, ModelError>,

@@ -1,4 +1,4 @@
-//! Segregating sites (MODELS §7): the Kingman coalescent's embedded jump
+//! Segregating sites (docs/MODELS.md §7): the Kingman coalescent's embedded jump
 //! chain with a mutation detour, a discrete phase-type distribution.
 
 use super::coalescent::kingman;

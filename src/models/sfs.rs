@@ -1,4 +1,4 @@
-//! Block-counting coalescent (MODELS §2): the site-frequency spectrum.
+//! Block-counting coalescent (docs/MODELS.md §2): the site-frequency spectrum.
 
 use super::coalescent::pairs;
 use super::{Built, Spec, Spectrum, Theta, Weighted, reward_of};
@@ -60,7 +60,7 @@ pub fn block_counting(state: &[i32], out: &mut Transitions, n: i32) {
     }
 }
 
-/// Block counting with the coalescence scale θ₀ as parameter (MODELS §6).
+/// Block counting with the coalescence scale θ₀ as parameter (docs/MODELS.md §6).
 #[crate::callback(initial = singletons(n), theta_dim = 1, helpers(singletons, merges, merged))]
 pub fn block_counting_theta(state: &[i32], out: &mut Transitions, n: i32) {
     for (i, j, rate) in merges(state) {

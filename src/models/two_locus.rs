@@ -1,4 +1,4 @@
-//! Two-locus, two-island ancestral recombination graph (MODELS §4).
+//! Two-locus, two-island ancestral recombination graph (docs/MODELS.md §4).
 
 use super::{Built, ModelError, Settings, Spec, Theta, reward_of};
 use phasic_cache::Cached;
@@ -115,7 +115,7 @@ pub fn two_locus_two_island(
 }
 
 /// Parameterized two-locus model, θ = (1/N1, 1/N2, M1, M2, R); every edge
-/// is emitted whatever θ is (MODELS §6).
+/// is emitted whatever θ is (docs/MODELS.md §6).
 #[crate::callback(initial = two_locus_start(s), theta_dim = 5, helpers(two_locus_start, two_locus_moves))]
 pub fn two_locus_two_island_theta(
     state: &[i32],

@@ -1,4 +1,4 @@
-//! Sharded trace computation (DESIGN §6): the subproblems of a trace are
+//! Sharded trace computation (docs/CLUSTER.md): the subproblems of a trace are
 //! written as work units into a session folder on a filesystem every
 //! worker can see, computed by an [`Executor`] — threads of this process,
 //! local worker processes, or a SLURM job array — and published into the

@@ -20,7 +20,7 @@ use crate::graph::view::GraphView;
 ///
 /// ```
 /// use phasic_core::{GraphBuilder, PhaseType, START, PhaseTypeDistribution};
-/// // the library's doc example (ALGORITHMS §9.3)
+/// // the library's doc example (docs/ALGORITHMS.md §9.3)
 /// let mut b = GraphBuilder::new(1);
 /// let (v1, v2, a) = (b.create(&[1]).unwrap(), b.create(&[2]).unwrap(), b.create(&[3]).unwrap());
 /// b.add_edge(START, v1, 1.0).unwrap();
@@ -91,7 +91,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// let (pdf, cdf) = ph.pdf_cdf(&[1.0], Method::default()).unwrap();
     /// assert!((cdf[0] - (1.0 - (-1.0f64).exp())).abs() < 1e-12);
     /// assert!((pdf[0] - (-1.0f64).exp()).abs() < 1e-12);
-    /// // the peer's discretisation is off in the fourth digit
+    /// // the discretisation of the Python/C phasic 0.32.1 is off in the fourth digit
     /// let (_, cdf) = ph.pdf_cdf(&[1.0], Method::Granularity(1024.0)).unwrap();
     /// assert!((cdf[0] - 0.6323002605887).abs() < 1e-12);
     /// ```
@@ -104,7 +104,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
         }
     }
 
-    /// Laplace transform `E[e^{−sτ}]` for `s ≥ 0` (ALGORITHMS §2.6).
+    /// Laplace transform `E[e^{−sτ}]` for `s ≥ 0` (docs/ALGORITHMS.md §2.6).
     ///
     /// ```
     /// use phasic_core::{Graph, Initial, PhaseType};
@@ -134,7 +134,8 @@ pub enum Method {
         /// Absolute error bound.
         tolerance: f64,
     },
-    /// The peer's discretisation with this many steps per time unit
+    /// The discretisation of the Python/C phasic 0.32.1, with this many
+    /// steps per time unit
     /// (accurate to `O(λ_max/g)` only).
     Granularity(f64),
 }
@@ -192,7 +193,7 @@ impl<'g, G: GraphView + ?Sized> PhaseTypeDistribution<'g, G> for PhaseType<'g, G
         rising(&self.program, self.graph, k, &rp)
     }
 
-    /// `Cov(Y₁, Y₂)` for two reward vectors on the same path (ALGORITHMS §2.3).
+    /// `Cov(Y₁, Y₂)` for two reward vectors on the same path (docs/ALGORITHMS.md §2.3).
     fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
         let a = self.program.rewards_to_positions(Some(r1))?;
         let b = self.program.rewards_to_positions(Some(r2))?;

@@ -1,4 +1,4 @@
-//! Discrete phase-type distributions (ALGORITHMS §2.4, §5.1).
+//! Discrete phase-type distributions (docs/ALGORITHMS.md §2.4, §5.1).
 
 use crate::distribution::continuous::{covariance_from, transform_by_killing};
 use crate::distribution::queries::PhaseTypeDistribution;
@@ -18,11 +18,12 @@ use crate::validate::check_discrete;
 ///
 /// The missing out-probability `1 − λ_v` of a vertex is its self-loop.
 /// Moments are the true raw moments (not the rising factorial ones the
-/// recursion yields, and not the peer's variance, which is off by `E[τ]`).
+/// recursion yields, and not the variance of the Python/C phasic 0.32.1,
+/// which is `E[τ(τ−1)]`).
 ///
 /// ```
 /// use phasic_core::{DiscretePhaseType, Graph, Initial, PhaseTypeDistribution};
-/// // geometric with p = 1/4 (ALGORITHMS §9.9)
+/// // geometric with p = 1/4 (docs/ALGORITHMS.md §9.9)
 /// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
 ///     if s[0] == 1 { out.add(&[2], 0.25) }
 /// }).unwrap();
@@ -122,7 +123,7 @@ fn raw_from_rising(mu: &[f64]) -> Vec<f64> {
 }
 
 /// A discrete distribution stepped forward one jump at a time
-/// (ALGORITHMS §5.1, §5.4).
+/// (docs/ALGORITHMS.md §5.1, §5.4).
 ///
 /// [`step`](Self::step) reads the graph's current weights, so they may be
 /// changed between steps ([`Graph::update_weights`](crate::Graph::update_weights))
@@ -202,7 +203,7 @@ impl<'g, G: GraphView + ?Sized> PhaseTypeDistribution<'g, G> for DiscretePhaseTy
     ///
     /// Without rewards they come from the rising factorial moments through
     /// Stirling numbers of the second kind. With rewards, orders 1 and 2
-    /// use the formulas of ALGORITHMS §2.4 (any non-negative rewards);
+    /// use the formulas of docs/ALGORITHMS.md §2.4 (any non-negative rewards);
     /// order 3 and above need integer rewards and go through the discrete
     /// reward transformation.
     fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
@@ -229,7 +230,8 @@ impl<'g, G: GraphView + ?Sized> PhaseTypeDistribution<'g, G> for DiscretePhaseTy
         }
     }
 
-    /// `Cov(Y₁, Y₂)` (ALGORITHMS §2.4, with the cross term the peer drops).
+    /// `Cov(Y₁, Y₂)` (docs/ALGORITHMS.md §2.4, with the cross term the
+    /// Python/C phasic 0.32.1 drops).
     fn covariance(&self, r1: &[f64], r2: &[f64]) -> Result<f64> {
         let a = self.program.rewards_to_positions(Some(r1))?;
         let b = self.program.rewards_to_positions(Some(r2))?;

@@ -1,5 +1,6 @@
-//! The peer's discretised continuous distribution (ALGORITHMS §5.2): the
-//! chain is stepped in micro-steps of length `1/g`.
+//! The discretised continuous distribution of the Python/C phasic 0.32.1
+//! (docs/ALGORITHMS.md §5.2): the chain is stepped in micro-steps of
+//! length `1/g`.
 //!
 //! Accurate to `O(λ_max/g)` only; [`Uniformization`](crate::distribution::Uniformization)
 //! is exact. Kept for compatibility and for time-inhomogeneous stepping.
@@ -8,7 +9,8 @@ use crate::distribution::stepping::{Forward, at_step_counts};
 use crate::error::{Error, Result};
 use crate::graph::view::GraphView;
 
-/// The peer's default granularity: `⌊2·max(512, max_v λ_v)⌋`.
+/// The default granularity of the Python/C phasic 0.32.1:
+/// `⌊2·max(512, max_v λ_v)⌋`.
 pub fn default_granularity<G: GraphView + ?Sized>(graph: &G) -> f64 {
     let max_rate = (0..graph.vertex_count())
         .map(|v| graph.rate(v))
@@ -37,8 +39,8 @@ fn check_granularity<G: GraphView + ?Sized>(graph: &G, g: f64) -> Result<()> {
     Ok(())
 }
 
-/// A continuous distribution stepped in micro-steps of `1/g` (the peer's
-/// "distribution context").
+/// A continuous distribution stepped in micro-steps of `1/g` (the
+/// "distribution context" of the Python/C phasic 0.32.1).
 ///
 /// ```
 /// use phasic_core::{Graph, distribution::GranularityContext, Initial};

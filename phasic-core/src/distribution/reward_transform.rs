@@ -1,4 +1,4 @@
-//! Reward transformation (ALGORITHMS §4): a new graph whose absorption
+//! Reward transformation (docs/ALGORITHMS.md §4): a new graph whose absorption
 //! time has the law of the accumulated reward.
 
 use crate::elimination::bypass::{PlainArithmetic, bypass};
@@ -19,7 +19,7 @@ pub struct RewardTransformed {
     pub original: Vec<Option<usize>>,
 }
 
-/// The graph of `Y = ∫₀^τ r(X_t) dt` (continuous, ALGORITHMS §4.1).
+/// The graph of `Y = ∫₀^τ r(X_t) dt` (continuous, docs/ALGORITHMS.md §4.1).
 ///
 /// Vertices with reward 0 are bypassed exactly; a positive reward divides
 /// the vertex's out-rates. Rewards of the start and absorbing vertices are
@@ -28,7 +28,7 @@ pub struct RewardTransformed {
 ///
 /// ```
 /// use phasic_core::{distribution::reward_transform, GraphBuilder, PhaseType, START, PhaseTypeDistribution};
-/// // ALGORITHMS §9.6: S→A 1, A→B 2, A→D 1, B→A 3, B→C 1, C→D 4
+/// // docs/ALGORITHMS.md §9.6: S→A 1, A→B 2, A→D 1, B→A 3, B→C 1, C→D 4
 /// let mut b = GraphBuilder::new(1);
 /// let v: Vec<usize> = (1..=4).map(|s| b.find_or_create(&[s]).unwrap()).collect();
 /// let (a, bb, c, d) = (v[0], v[1], v[2], v[3]);
@@ -57,7 +57,7 @@ pub fn reward_transform<G: GraphView + ?Sized>(
 }
 
 /// The graph of `Y = Σ_k r(X_k)` for a discrete graph and integer rewards
-/// (ALGORITHMS §4.2): zero rewards are bypassed, a reward `k > 1` becomes a
+/// (docs/ALGORITHMS.md §4.2): zero rewards are bypassed, a reward `k > 1` becomes a
 /// chain of `k − 1` auxiliary vertices after the vertex.
 ///
 /// Fails with [`Error::NotDiscrete`] if a rewarded vertex has

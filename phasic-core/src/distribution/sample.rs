@@ -1,5 +1,5 @@
 //! Random sampling of absorption times, rewards and absorbing vertices
-//! (ALGORITHMS §5.5), with any seeded generator.
+//! (docs/ALGORITHMS.md §5.5), with any seeded generator.
 
 use rand::{Rng, RngExt};
 

@@ -1,5 +1,5 @@
 //! The forward recursion of state probabilities shared by the discrete
-//! context and the granularity context (ALGORITHMS §5.1, §5.2).
+//! context and the granularity context (docs/ALGORITHMS.md §5.1, §5.2).
 
 use crate::error::{Error, Result};
 use crate::graph::csr::START;

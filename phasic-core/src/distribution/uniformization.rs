@@ -1,5 +1,5 @@
 //! Exact density and distribution function by uniformization
-//! (ALGORITHMS §5.3, done right).
+//! (docs/ALGORITHMS.md §5.3, done right).
 //!
 //! With `Λ ≥ max λ_v` and `P = I + S/Λ`, the state distribution at time `t`
 //! is `Σ_k Pois(k; Λt)·α Pᵏ`. One forward pass over `k` serves every time
@@ -27,7 +27,7 @@ pub const DEFAULT_TOLERANCE: f64 = 1e-12;
 ///
 /// ```
 /// use phasic_core::{Graph, Initial, distribution::Uniformization};
-/// // Erlang(3, 2) (ALGORITHMS §9.2): f(1) = 0.5413411329…, F(1) = 0.3233235838…
+/// // Erlang(3, 2) (docs/ALGORITHMS.md §9.2): f(1) = 0.5413411329…, F(1) = 0.3233235838…
 /// let g = Graph::from_rule(&Initial::state(&[3]), |s, out| {
 ///     if s[0] > 0 { out.add(&[s[0] - 1], 2.0) }
 /// }).unwrap();

@@ -1,5 +1,5 @@
 //! Where and whether the chain is absorbed: defect, absorption
-//! probabilities, and transforms by killing (ALGORITHMS §2.6).
+//! probabilities, and transforms by killing (docs/ALGORITHMS.md §2.6).
 
 use crate::error::Result;
 use crate::graph::builder::GraphBuilder;

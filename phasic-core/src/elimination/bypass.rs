@@ -1,5 +1,5 @@
-//! The one step shared by graph elimination (ALGORITHMS §3.3) and reward
-//! transformation (§4.1): remove the edge `u → v` and let `u` inherit
+//! The one step shared by graph elimination (docs/ALGORITHMS.md §3.3) and
+//! reward transformation (§4.1): remove the edge `u → v` and let `u` inherit
 //! `v`'s out-edges.
 //!
 //! It is written over [`Arith`], so the same code computes with numbers

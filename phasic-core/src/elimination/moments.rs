@@ -1,5 +1,5 @@
 //! Moment recursions shared by the continuous and discrete distributions
-//! (ALGORITHMS §2.3–§2.4): everything here re-runs one [`Program`].
+//! (docs/ALGORITHMS.md §2.3–§2.4): everything here re-runs one [`Program`].
 
 use crate::elimination::program::Program;
 use crate::error::{Error, Result};
@@ -58,7 +58,7 @@ pub(crate) fn mixed<G: GraphView + ?Sized>(
 }
 
 /// Marginal means and mixed second moments of a multivariate reward
-/// (ALGORITHMS §2.3, MPH*).
+/// (docs/ALGORITHMS.md §2.3, MPH*).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MultivariateMoments {
     /// `E[Y_i]`.

@@ -1,4 +1,4 @@
-//! Graph elimination into a reusable command program (ALGORITHMS §3).
+//! Graph elimination into a reusable command program (docs/ALGORITHMS.md §3).
 //!
 //! The program works in *position space*: vertices are renumbered in
 //! elimination order (strongly connected components in topological order,
@@ -394,7 +394,7 @@ impl Program {
     }
 
     /// Expected accumulated reward until absorption from every vertex
-    /// (`r = 1` if `None`); entry 0 is the expectation (ALGORITHMS §2.1).
+    /// (`r = 1` if `None`); entry 0 is the expectation (docs/ALGORITHMS.md §2.1).
     /// Vertices from which absorption is not certain get NaN.
     pub fn expected_waiting_time<G: GraphView + ?Sized>(
         &self,
@@ -407,7 +407,7 @@ impl Program {
         Ok(self.to_vertices(&x))
     }
 
-    /// Expected total time spent in every vertex (`αU`, ALGORITHMS §2.5), by
+    /// Expected total time spent in every vertex (`αU`, docs/ALGORITHMS.md §2.5), by
     /// one backward pass. For a discrete graph: expected number of steps.
     pub fn sojourn_times<G: GraphView + ?Sized>(&self, view: &G) -> Result<Vec<f64>> {
         self.check_view(view)?;
@@ -457,7 +457,7 @@ fn dot_split(targets: &[u32], weights: &[f64], x: &[f64]) -> f64 {
     s
 }
 
-/// The elimination order (§3.2): the non-absorbing components in
+/// The elimination order (docs/ALGORITHMS.md §3.2): the non-absorbing components in
 /// topological order, then the absorbing vertices. Returns position →
 /// vertex, vertex → position (`EXCLUDED` outside the support), and the
 /// position range of every non-absorbing component.
@@ -487,7 +487,7 @@ pub(crate) fn elimination_order<G: GraphView + ?Sized>(
     (order, pos, comps)
 }
 
-/// The elimination sweep (§3.3) over the component at positions `a..b`.
+/// The elimination sweep (docs/ALGORITHMS.md §3.3) over the component at positions `a..b`.
 /// `children[i - a]` holds position `i`'s normalised out-edges sorted by
 /// target position; on return it holds the final forward edges.
 /// `closed(u)` is the error for position `u` left with no way out.

@@ -1,5 +1,5 @@
 //! Which vertices carry probability, and whether absorption is certain
-//! (ALGORITHMS §8.3), together with the component order every
+//! (docs/ALGORITHMS.md §8.3), together with the component order every
 //! elimination uses.
 
 use rayon::prelude::*;

@@ -1,4 +1,5 @@
-//! Conversion between graphs and `(α, S)` / `(α, T)` matrices (ALGORITHMS §1.7).
+//! Conversion between graphs and `(α, S)` / `(α, T)` matrices
+//! (docs/ALGORITHMS.md §1.7).
 
 use crate::error::{Error, Result};
 use crate::graph::builder::GraphBuilder;

@@ -1,4 +1,5 @@
-//! Growing a state space from a transition rule (breadth-first, ALGORITHMS §1.6).
+//! Growing a state space from a transition rule (breadth-first,
+//! docs/ALGORITHMS.md §1.6).
 
 use crate::error::{Error, Result};
 use crate::graph::builder::GraphBuilder;

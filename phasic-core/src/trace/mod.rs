@@ -1,4 +1,4 @@
-//! Traces (ALGORITHMS §3.8, §6): the elimination of a
+//! Traces (docs/ALGORITHMS.md §3.8, §6): the elimination of a
 //! parameterized graph, recorded once and evaluated for any θ without
 //! redoing the sweep.
 //!

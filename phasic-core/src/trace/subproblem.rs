@@ -1,4 +1,4 @@
-//! SCC subproblems (ALGORITHMS §3.8): one strongly connected component of
+//! SCC subproblems (docs/ALGORITHMS.md §3.8): one strongly connected component of
 //! a graph, cut out with its fan-out, in a form that depends on nothing
 //! else — the unit of work whose elimination is recorded once as a
 //! [`ComponentTrace`](crate::trace::ComponentTrace), stored by content and shared

@@ -18,8 +18,8 @@
 //! rates) follows from the others' and needs no dual component: a pass
 //! carries one derivative less (none at all for a single parameter).
 //!
-//! Observed accumulated rewards use the reward transform (ALGORITHMS
-//! §4.1): with rewards `r_v > 0`, the reward accumulated until absorption
+//! Observed accumulated rewards use the reward transform
+//! (docs/ALGORITHMS.md §4.1): with rewards `r_v > 0`, the reward accumulated until absorption
 //! is the absorption time of the chain whose rates out of `v` are divided
 //! by `r_v` — still linear in θ, so the same code gives value and gradient.
 //!

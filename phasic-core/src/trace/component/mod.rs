@@ -1,4 +1,4 @@
-//! The recorded elimination of one [`Subproblem`] (ALGORITHMS §6.3): a
+//! The recorded elimination of one [`Subproblem`] (docs/ALGORITHMS.md §6.3): a
 //! straight-line program of operations on the subproblem's edge weights
 //! whose results are the multipliers of its elimination commands and the
 //! probabilities of its final edges (to later local vertices and to the
@@ -7,7 +7,8 @@
 //! The recorder is the elimination itself (the same sweep and bypass code
 //! as [`Program`](crate::elimination::Program), run over [`Arith`](crate::elimination::bypass::Arith) with operations
 //! instead of numbers), so it is correct on cyclic graphs in any vertex
-//! order — unlike the peer's (§6.2).
+//! order — unlike the trace recorders of the Python/C phasic 0.32.1
+//! (docs/ALGORITHMS.md §6.2).
 //!
 //! Evaluation works on `L` values of θ at once (structure of arrays: each
 //! operation holds `L` consecutive values, so the inner loops vectorize).
