@@ -1,5 +1,5 @@
-//! Random graphs cross-checked against dense linear algebra (ALGORITHMS
-//! §2, §4, §5, §9.11).
+//! Random graphs cross-checked against dense linear algebra
+//! (docs/ALGORITHMS.md §2, §4, §5, §9.11).
 //!
 //! Every random graph is built twice: once through the library
 //! (`GraphBuilder`, or `Graph::from_*matrices`) and once as dense matrices
@@ -9,6 +9,12 @@
 //! covariances are measured against the size of the terms that cancel),
 //! absolute 1e-10 for probabilities.
 
+mod common;
+
+use common::dense::{Dense, MFactor};
+use common::random_graph::{Layout, MAX_ABSORBING, RandomGraph};
+use common::rng::Rng;
+use common::{close, close_all, config, rel, rel_all};
 use nalgebra::{DMatrix, DVector};
 use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
@@ -17,166 +23,17 @@ use phasic_core::{
     distribution::reward_transform, distribution::reward_transform_discrete, graph::to_matrices,
 };
 use proptest::prelude::*;
-use proptest::sample::Index;
-use proptest::test_runner::Config;
 
 const REL: f64 = 1e-9;
 const ABS_P: f64 = 1e-10;
 /// Largest number of transient vertices of a random graph.
 const MAX_TRANSIENT: usize = 30;
-/// Largest number of absorbing vertices of a random graph.
-const MAX_ABSORBING: usize = 3;
-/// Length of the generated value arrays that [`Layout::place`] spreads over
+/// Length of the generated value arrays that [`place`] spreads over
 /// vertices: transient values first, absorbing and start junk at the end.
 const VALS: usize = MAX_TRANSIENT + MAX_ABSORBING + 1;
-/// Marks the start vertex in a logical edge list.
-const FROM_START: usize = usize::MAX;
-
-fn config(cases: u32) -> Config {
-    Config {
-        failure_persistence: None,
-        ..Config::with_cases(cases)
-    }
-}
 
 // ---------------------------------------------------------------------------
-// Comparisons
-
-/// `|got − want| ≤ tol · max(|want|, scale)`.
-#[track_caller]
-fn close(got: f64, want: f64, tol: f64, scale: f64, what: &str) {
-    let bound = tol * want.abs().max(scale);
-    assert!(
-        (got - want).abs() <= bound,
-        "{what}: got {got:e}, want {want:e}, diff {:e} > {bound:e}",
-        (got - want).abs()
-    );
-}
-
-#[track_caller]
-fn rel(got: f64, want: f64, what: &str) {
-    close(got, want, REL, 0.0, what);
-}
-
-#[track_caller]
-fn prob(got: f64, want: f64, what: &str) {
-    close(got, want, ABS_P, 1.0, what);
-}
-
-#[track_caller]
-fn rel_all(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        rel(*g, *w, &format!("{what}[{i}]"));
-    }
-}
-
-#[track_caller]
-fn prob_all(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        prob(*g, *w, &format!("{what}[{i}]"));
-    }
-}
-
-fn factorial(k: usize) -> f64 {
-    (1..=k).map(|i| i as f64).product()
-}
-
-// ---------------------------------------------------------------------------
-// Random graph specification
-
-/// A random graph in logical numbering: transient nodes `0..m`, absorbing
-/// nodes `m..m + k`; node `l` becomes vertex `perm[l]`.
-#[derive(Debug, Clone)]
-struct Spec {
-    m: usize,
-    k: usize,
-    perm: Vec<usize>,
-    /// `(from, to, weight)`; `from == FROM_START` for the start vertex.
-    /// Contains parallel edges and zero weights.
-    edges: Vec<(usize, usize, f64)>,
-    /// Total out-probability of every transient node in the discrete reading.
-    row_total: Vec<f64>,
-}
-
-/// Log-uniform on `[e⁻⁴, e⁴]`: rates spanning more than three orders of
-/// magnitude.
-fn weight() -> impl Strategy<Value = f64> + Clone {
-    (-4.0f64..4.0).prop_map(f64::exp)
-}
-
-/// Random graphs with up to `max_m` transient states: every transient node
-/// has an "anchor" edge to a later transient node or to an absorbing one (so
-/// absorption is reachable from everywhere), plus random extra edges
-/// (cycles unless `acyclic`), parallel copies, zero-weight edges, start
-/// edges (possibly into absorbing nodes: a defect; their weights need not
-/// sum to 1), and either the identity or a shuffled vertex numbering.
-fn spec_strategy(max_m: usize) -> impl Strategy<Value = Spec> {
-    (1..=max_m, 1..=MAX_ABSORBING, any::<bool>(), any::<bool>()).prop_flat_map(
-        move |(m, k, acyclic, shuffle)| {
-            let n = m + k;
-            let ids: Vec<usize> = (1..=n).collect();
-            let perm = if shuffle {
-                Just(ids).prop_shuffle().boxed()
-            } else {
-                Just(ids).boxed()
-            };
-            (
-                proptest::collection::vec((any::<Index>(), 0.5f64..10.0), m),
-                proptest::collection::vec((0..m, 0..n, weight()), 0..=3 * m),
-                proptest::collection::vec((any::<Index>(), weight()), 0..=m),
-                proptest::collection::vec((0..m, 0..n), 0..=2),
-                (0..m, weight()),
-                proptest::collection::vec((0..n, weight()), 0..=2),
-                proptest::option::of((0..k, 0.05f64..3.0)),
-                perm,
-                proptest::collection::vec(prop_oneof![Just(1.0), 0.3f64..1.0], m),
-            )
-                .prop_map(
-                    move |(anchors, extras, dups, zeros, first, starts, defect, perm, rows)| {
-                        let mut edges = Vec::new();
-                        edges.push((FROM_START, first.0, first.1));
-                        for (t, w) in starts {
-                            edges.push((FROM_START, t, w));
-                        }
-                        if let Some((a, w)) = defect {
-                            edges.push((FROM_START, m + a, w));
-                        }
-                        let first_inner = edges.len();
-                        for (i, (ix, w)) in anchors.into_iter().enumerate() {
-                            let later = m - i - 1;
-                            let c = ix.index(later + k);
-                            let t = if c < later { i + 1 + c } else { m + c - later };
-                            edges.push((i, t, w));
-                        }
-                        for (f, t, w) in extras {
-                            if f != t && (!acyclic || f < t) {
-                                edges.push((f, t, w));
-                            }
-                        }
-                        let inner = edges.len() - first_inner;
-                        for (ix, w) in dups {
-                            let (f, t, _) = edges[first_inner + ix.index(inner)];
-                            edges.push((f, t, w));
-                        }
-                        for (f, t) in zeros {
-                            if f != t && (!acyclic || f < t) {
-                                edges.push((f, t, 0.0));
-                            }
-                        }
-                        Spec {
-                            m,
-                            k,
-                            perm,
-                            edges,
-                            row_total: rows,
-                        }
-                    },
-                )
-        },
-    )
-}
+// Rewards
 
 /// Transient rewards: zero about a third of the time.
 fn real_rewards() -> impl Strategy<Value = Vec<f64>> {
@@ -187,272 +44,15 @@ fn int_rewards() -> impl Strategy<Value = Vec<f64>> {
     proptest::collection::vec((0u32..=3).prop_map(f64::from), VALS)
 }
 
-impl Spec {
-    fn n(&self) -> usize {
-        self.m + self.k
-    }
-
-    /// Edges as continuous rates.
-    fn continuous(&self) -> Vec<(usize, usize, f64)> {
-        self.edges.clone()
-    }
-
-    /// Edges as probabilities: every transient row scaled to `row_total`.
-    fn discrete(&self) -> Vec<(usize, usize, f64)> {
-        let mut sum = vec![0.0; self.m];
-        for &(f, _, w) in &self.edges {
-            if f != FROM_START {
-                sum[f] += w;
-            }
-        }
-        self.edges
-            .iter()
-            .map(|&(f, t, w)| {
-                if f == FROM_START {
-                    (f, t, w)
-                } else {
-                    (f, t, w * self.row_total[f] / sum[f])
-                }
-            })
-            .collect()
-    }
-
-    fn vertex(&self, l: usize) -> usize {
-        if l == FROM_START { START } else { self.perm[l] }
-    }
-
-    fn build(&self, edges: &[(usize, usize, f64)]) -> Graph {
-        let mut b = GraphBuilder::new(1);
-        for v in 1..=self.n() {
-            assert_eq!(b.find_or_create(&[v as i32]).unwrap(), v);
-        }
-        for &(f, t, w) in edges {
-            b.add_edge(self.vertex(f), self.vertex(t), w).unwrap();
-        }
-        b.build()
-    }
-
-    fn layout(&self) -> Layout {
-        Layout {
-            n: self.n() + 1,
-            trans: self.perm[..self.m].to_vec(),
-            abs: self.perm[self.m..].to_vec(),
-        }
-    }
-
-    /// The dense form, computed from the edge list alone.
-    fn dense(&self, edges: &[(usize, usize, f64)]) -> Dense {
-        let (m, k) = (self.m, self.k);
-        let mut w = DMatrix::zeros(m, m);
-        let mut exit = DMatrix::zeros(m, k);
-        let mut start = vec![0.0; m + k];
-        for &(f, t, wt) in edges {
-            if f == FROM_START {
-                start[t] += wt;
-                continue;
-            }
-            if t < m {
-                w[(f, t)] += wt;
-            } else {
-                exit[(f, t - m)] += wt;
-            }
-        }
-        let total: f64 = start.iter().sum();
-        Dense {
-            alpha: DVector::from_iterator(m, start[..m].iter().map(|w| w / total)),
-            alpha_abs: start[m..].iter().map(|w| w / total).collect(),
-            w,
-            exit,
-        }
-    }
-}
-
-/// Where the logical nodes of a dense model sit in a graph.
-struct Layout {
-    /// Vertex count, including the start.
-    n: usize,
-    trans: Vec<usize>,
-    /// Absorbing node → vertex (several nodes may share one vertex).
-    abs: Vec<usize>,
-}
-
-impl Layout {
-    /// A vertex-indexed vector: transient node `l` gets `vals[l]`; the start
-    /// and absorbing vertices get other entries of `vals` (junk the library
-    /// must ignore).
-    fn place(&self, vals: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.n];
-        out[START] = vals[VALS - 1];
-        for (a, &v) in self.abs.iter().enumerate() {
-            out[v] = vals[VALS - 2 - a];
-        }
-        for (l, &v) in self.trans.iter().enumerate() {
-            out[v] = vals[l];
-        }
-        out
-    }
-
-    /// The transient entries of a vertex-indexed vector, in logical order.
-    fn logical(&self, r: &[f64]) -> DVector<f64> {
-        DVector::from_iterator(self.trans.len(), self.trans.iter().map(|&v| r[v]))
-    }
-
-    /// A vertex-indexed vector from transient and absorbing parts.
-    fn to_vertices(&self, start: f64, trans: &DVector<f64>, abs: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; self.n];
-        out[START] = start;
-        for (a, &v) in self.abs.iter().enumerate() {
-            out[v] += abs[a];
-        }
-        for (l, &v) in self.trans.iter().enumerate() {
-            out[v] = trans[l];
-        }
-        out
-    }
+/// A vertex-indexed vector: transient node `l` gets `vals[l]`; the start
+/// and absorbing vertices get other entries of `vals`, from its end (junk
+/// the library must ignore).
+fn place(lay: &Layout, vals: &[f64]) -> Vec<f64> {
+    lay.place(vals, |i| vals[VALS - 1 - i])
 }
 
 // ---------------------------------------------------------------------------
-// Dense reference
-
-/// A model in dense form: `α`, the rates (or probabilities) `W` between
-/// transient nodes and the exits split by absorbing node. `S = W − Δ(We +
-/// exit)`; for a discrete model `T = I + S`, and `U = (−S)⁻¹` serves both.
-struct Dense {
-    alpha: DVector<f64>,
-    alpha_abs: Vec<f64>,
-    w: DMatrix<f64>,
-    exit: DMatrix<f64>,
-}
-
-impl Dense {
-    fn m(&self) -> usize {
-        self.alpha.len()
-    }
-
-    fn defect(&self) -> f64 {
-        self.alpha_abs.iter().sum()
-    }
-
-    fn exit_total(&self) -> DVector<f64> {
-        DVector::from_iterator(self.m(), self.exit.row_iter().map(|r| r.sum()))
-    }
-
-    /// The sub-intensity matrix `S`.
-    fn s(&self) -> DMatrix<f64> {
-        let exit = self.exit_total();
-        let mut s = self.w.clone();
-        for i in 0..self.m() {
-            s[(i, i)] = -(self.w.row(i).sum() + exit[i]);
-        }
-        s
-    }
-
-    /// The sub-transition matrix `T = I + S` of a discrete model.
-    fn t(&self) -> DMatrix<f64> {
-        self.s() + DMatrix::identity(self.m(), self.m())
-    }
-
-    /// `−S = (sI − S)` at `shift = 0`, factored; `shift > 0` for the
-    /// Laplace transform.
-    fn green(&self, shift: f64) -> MFactor {
-        let exit = self.exit_total();
-        MFactor::new(&self.w, exit.iter().map(|x| x + shift).collect())
-    }
-
-    /// `α M` as a column vector.
-    fn alpha_times(&self, mat: &DMatrix<f64>) -> DVector<f64> {
-        mat.tr_mul(&self.alpha)
-    }
-
-    /// `k!·α(UΔ(r))^k e`, `k = 1..=order`.
-    fn moments(&self, u: &MFactor, r: &DVector<f64>, order: usize) -> Vec<f64> {
-        let mut y = DVector::from_element(self.m(), 1.0);
-        (1..=order)
-            .map(|k| {
-                y = u.solve(&y.component_mul(r));
-                factorial(k) * self.alpha.dot(&y)
-            })
-            .collect()
-    }
-
-    /// `α_a + αU s_a` per absorbing node.
-    fn absorption(&self, u: &MFactor) -> Vec<f64> {
-        let occ = u.solve_left(&self.alpha);
-        let via = self.exit.tr_mul(&occ);
-        (0..self.alpha_abs.len())
-            .map(|a| self.alpha_abs[a] + via[a])
-            .collect()
-    }
-}
-
-/// LU factors of the M-matrix `A = Δ(We + s) − W` (`W ≥ 0` off the
-/// diagonal, `s ≥ 0` the row sums of `A`), by Gaussian elimination that
-/// tracks the row sums of the Schur complements and so only ever adds
-/// non-negative numbers (the GTH / Alfa–Xue–Ye trick). Solves with `A`
-/// are then accurate entry by entry, also for tiny entries (an ordinary
-/// LU inverse is only accurate relative to the norm), and entries that
-/// are zero in exact arithmetic come out as exact zeros.
-struct MFactor {
-    /// Strictly below the diagonal: `−L ≥ 0`; above: `−U ≥ 0`.
-    neg: DMatrix<f64>,
-    /// Diagonal of `U`.
-    diag: Vec<f64>,
-}
-
-impl MFactor {
-    fn new(w: &DMatrix<f64>, mut sums: Vec<f64>) -> MFactor {
-        let n = w.nrows();
-        let mut a = w.clone();
-        a.fill_diagonal(0.0);
-        let mut diag = vec![0.0; n];
-        for k in 0..n {
-            let d = sums[k] + (k + 1..n).map(|j| a[(k, j)]).sum::<f64>();
-            assert!(d > 0.0, "singular M-matrix");
-            diag[k] = d;
-            for i in k + 1..n {
-                let l = a[(i, k)] / d;
-                a[(i, k)] = l;
-                if l == 0.0 {
-                    continue;
-                }
-                for j in k + 1..n {
-                    if j != i {
-                        let akj = a[(k, j)];
-                        a[(i, j)] += l * akj;
-                    }
-                }
-                sums[i] += l * sums[k];
-            }
-        }
-        MFactor { neg: a, diag }
-    }
-
-    /// `A⁻¹b`.
-    fn solve(&self, b: &DVector<f64>) -> DVector<f64> {
-        let n = self.diag.len();
-        let mut x = b.clone();
-        for i in 0..n {
-            x[i] += (0..i).map(|j| self.neg[(i, j)] * x[j]).sum::<f64>();
-        }
-        for i in (0..n).rev() {
-            x[i] = (x[i] + (i + 1..n).map(|j| self.neg[(i, j)] * x[j]).sum::<f64>()) / self.diag[i];
-        }
-        x
-    }
-
-    /// `(cᵀA⁻¹)ᵀ`.
-    fn solve_left(&self, c: &DVector<f64>) -> DVector<f64> {
-        let n = self.diag.len();
-        let mut y = c.clone();
-        for j in 0..n {
-            y[j] = (y[j] + (0..j).map(|i| y[i] * self.neg[(i, j)]).sum::<f64>()) / self.diag[j];
-        }
-        for j in (0..n).rev() {
-            y[j] += (j + 1..n).map(|i| y[i] * self.neg[(i, j)]).sum::<f64>();
-        }
-        y
-    }
-}
+// Dense series
 
 /// `Σ_k p_k·k^j`, `j = 1..=4`, for a pmf produced term by term:
 /// `next(k)` returns `p_k` and an upper bound on `P(X > k)`. Stops once
@@ -575,7 +175,7 @@ fn reward_dp(d: &Dense, r: &[usize]) -> (Vec<f64>, [f64; 4]) {
 // ---------------------------------------------------------------------------
 // Continuous checks
 
-fn check_matrices(g: &Graph, spec: &Spec, d: &Dense) {
+fn check_matrices(g: &Graph, spec: &RandomGraph, d: &Dense) {
     let mats = to_matrices(g);
     let ds = d.s();
     let mut verts: Vec<usize> = spec.perm[..spec.m].to_vec();
@@ -603,10 +203,9 @@ fn check_matrices(g: &Graph, spec: &Spec, d: &Dense) {
     }
 }
 
-fn check_continuous_moments(spec: &Spec, r1: &[f64], r2: &[f64], r3: &[f64]) {
-    let edges = spec.continuous();
-    let g = spec.build(&edges);
-    let d = spec.dense(&edges);
+fn check_continuous_moments(spec: &RandomGraph, r1: &[f64], r2: &[f64], r3: &[f64]) {
+    let g = spec.graph();
+    let d = spec.dense(&[]);
     let lay = spec.layout();
     check_matrices(&g, spec, &d);
     let u = d.green(0.0);
@@ -615,8 +214,8 @@ fn check_continuous_moments(spec: &Spec, r1: &[f64], r2: &[f64], r3: &[f64]) {
 
     // moments without and with rewards
     let want = d.moments(&u, &ones, 4);
-    rel_all(&ph.moments(4, None).unwrap(), &want, "moments");
-    rel(ph.expectation(None).unwrap(), want[0], "expectation");
+    rel_all(&ph.moments(4, None).unwrap(), &want, REL, "moments");
+    rel(ph.expectation(None).unwrap(), want[0], REL, "expectation");
     close(
         ph.variance(None).unwrap(),
         want[1] - want[0] * want[0],
@@ -624,12 +223,13 @@ fn check_continuous_moments(spec: &Spec, r1: &[f64], r2: &[f64], r3: &[f64]) {
         want[1],
         "variance",
     );
-    let (v1, v2, v3) = (lay.place(r1), lay.place(r2), lay.place(r3));
+    let (v1, v2, v3) = (place(&lay, r1), place(&lay, r2), place(&lay, r3));
     let (l1, l2, l3) = (lay.logical(&v1), lay.logical(&v2), lay.logical(&v3));
     let want1 = d.moments(&u, &l1, 4);
     rel_all(
         &ph.moments(4, Some(&v1)).unwrap(),
         &want1,
+        REL,
         "rewarded moments",
     );
     close(
@@ -661,11 +261,11 @@ fn check_continuous_moments(spec: &Spec, r1: &[f64], r2: &[f64], r3: &[f64]) {
     let mv = ph.multivariate(&[&v1, &v2, &v3]).unwrap();
     for i in 0..3 {
         let ei = mean(cols[i]);
-        rel(mv.mean[i], ei, "multivariate mean");
+        rel(mv.mean[i], ei, REL, "multivariate mean");
         for j in 0..3 {
             let ej = mean(cols[j]);
             let second = cross(cols[i], cols[j]);
-            rel(mv.second[i][j], second, "multivariate second");
+            rel(mv.second[i][j], second, REL, "multivariate second");
             close(
                 mv.covariance[i][j],
                 second - ei * ej,
@@ -680,23 +280,29 @@ fn check_continuous_moments(spec: &Spec, r1: &[f64], r2: &[f64], r3: &[f64]) {
     for (r, lr) in [(None, &ones), (Some(&v1[..]), &l1)] {
         let x = u.solve(lr);
         let want = lay.to_vertices(d.alpha.dot(&x), &x, &vec![0.0; spec.k]);
-        rel_all(&ph.expected_waiting_time(r).unwrap(), &want, "ewt");
+        rel_all(&ph.expected_waiting_time(r).unwrap(), &want, REL, "ewt");
     }
 
     // sojourn αU, absorption α_a + αU s_a
     let occ = u.solve_left(&d.alpha);
     let want = lay.to_vertices(0.0, &occ, &vec![0.0; spec.k]);
-    rel_all(&ph.sojourn_times(), &want, "sojourn");
+    rel_all(&ph.sojourn_times(), &want, REL, "sojourn");
     close(ph.defect(), d.defect(), 1e-14, 1.0, "defect");
     let zero = DVector::zeros(d.m());
     let want = lay.to_vertices(0.0, &zero, &d.absorption(&u));
-    prob_all(&ph.absorption_probabilities(), &want, "absorption");
+    close_all(
+        &ph.absorption_probabilities(),
+        &want,
+        ABS_P,
+        1.0,
+        "absorption",
+    );
 
     // reward transformation: unrewarded moments of the transform
     for (v, want) in [(&v1, &want1), (&v2, &d.moments(&u, &l2, 4))] {
         let t = reward_transform(&g, v).unwrap();
         let got = PhaseType::new(&t.graph).unwrap().moments(4, None).unwrap();
-        rel_all(&got, want, "moments of reward_transform");
+        rel_all(&got, want, REL, "moments of reward_transform");
     }
 
     // the same model through Graph::from_matrices
@@ -708,13 +314,12 @@ fn check_continuous_moments(spec: &Spec, r1: &[f64], r2: &[f64], r3: &[f64]) {
     let alpha: Vec<f64> = d.alpha.iter().copied().collect();
     let gm = Graph::from_matrices(&alpha, &s_rows).unwrap();
     let got = PhaseType::new(&gm).unwrap().moments(4, None).unwrap();
-    rel_all(&got, &d.moments(&u, &ones, 4), "from_matrices moments");
+    rel_all(&got, &d.moments(&u, &ones, 4), REL, "from_matrices moments");
 }
 
-fn check_continuous_transforms(spec: &Spec) {
-    let edges = spec.continuous();
-    let g = spec.build(&edges);
-    let d = spec.dense(&edges);
+fn check_continuous_transforms(spec: &RandomGraph) {
+    let g = spec.graph();
+    let d = spec.dense(&[]);
     let lay = spec.layout();
     let ph = PhaseType::new(&g).unwrap();
     let m = d.m();
@@ -724,7 +329,13 @@ fn check_continuous_transforms(spec: &Spec) {
     // Laplace transform α(sI − S)⁻¹s_exit + defect
     for s in [0.0, 0.3, 2.5, 40.0] {
         let want = d.alpha.dot(&d.green(s).solve(&exit)) + d.defect();
-        prob(ph.laplace_transform(s).unwrap(), want, "laplace");
+        close(
+            ph.laplace_transform(s).unwrap(),
+            want,
+            ABS_P,
+            1.0,
+            "laplace",
+        );
     }
 
     // pdf/cdf, state probabilities and accumulated visiting time
@@ -739,8 +350,8 @@ fn check_continuous_transforms(spec: &Spec) {
         let p = d.alpha_times(&e); // α exp(St)
         let want_pdf = p.dot(&exit);
         let want_cdf = 1.0 - p.sum();
-        prob(pdf[i], want_pdf, &format!("pdf({t})"));
-        prob(cdf[i], want_cdf, &format!("cdf({t})"));
+        close(pdf[i], want_pdf, ABS_P, 1.0, &format!("pdf({t})"));
+        close(cdf[i], want_cdf, ABS_P, 1.0, &format!("cdf({t})"));
         assert_eq!(
             (upd[i], ucd[i]),
             (pdf[i], cdf[i]),
@@ -748,9 +359,11 @@ fn check_continuous_transforms(spec: &Spec) {
         );
         let zeros = vec![0.0; spec.k];
         let want = lay.to_vertices(0.0, &p, &zeros);
-        prob_all(
+        close_all(
             &unif.state_probabilities(t).unwrap(),
             &want,
+            ABS_P,
+            1.0,
             &format!("state_probabilities({t})"),
         );
         // α(exp(St) − I)S⁻¹ = (α − α exp(St))(−S)⁻¹
@@ -762,7 +375,7 @@ fn check_continuous_transforms(spec: &Spec) {
         }
     }
 
-    // the discretisation: 1 − α(I + S/g)^{⌊gt⌋} e (ALGORITHMS §5.2)
+    // the discretisation: 1 − α(I + S/g)^{⌊gt⌋} e (docs/ALGORITHMS.md §5.2)
     let max_rate = (0..m).map(|i| -ds[(i, i)]).fold(0.0, f64::max);
     let gran = (max_rate * 2.0).max(256.0).log2().ceil().exp2();
     let times = [0.0, 0.25, 1.0];
@@ -777,9 +390,11 @@ fn check_continuous_transforms(spec: &Spec) {
             std::mem::swap(&mut v, &mut next);
             k += 1;
         }
-        prob(
+        close(
             cdf[i],
             1.0 - v.iter().sum::<f64>(),
+            ABS_P,
+            1.0,
             &format!("granularity cdf({t})"),
         );
     }
@@ -808,6 +423,7 @@ fn check_discrete_graph(
     rel_all(
         &dp.moments(4, None).unwrap(),
         &mom,
+        REL,
         &format!("{what}: moments"),
     );
     close(
@@ -830,10 +446,16 @@ fn check_discrete_graph(
         } else {
             d.alpha_times(&t.pow(k as u32 - 1)).dot(&exit)
         };
-        prob(pmf[i], want_pmf, &format!("{what}: pmf({k})"));
+        close(pmf[i], want_pmf, ABS_P, 1.0, &format!("{what}: pmf({k})"));
         let series_pmf = pmf_ref.get(k as usize).copied().unwrap_or(0.0);
-        prob(pmf[i], series_pmf, &format!("{what}: pmf({k}) series"));
-        prob(cdf[i], 1.0 - surv, &format!("{what}: cdf({k})"));
+        close(
+            pmf[i],
+            series_pmf,
+            ABS_P,
+            1.0,
+            &format!("{what}: pmf({k}) series"),
+        );
+        close(cdf[i], 1.0 - surv, ABS_P, 1.0, &format!("{what}: cdf({k})"));
     }
 
     // stepping context: state probabilities αT^k, visits Σ_{j≤k} αT^j
@@ -847,9 +469,11 @@ fn check_discrete_graph(
             acc += &p;
         }
         let zeros = vec![0.0; lay.abs.len()];
-        prob_all(
+        close_all(
             ctx.stop_probabilities(),
             &lay.to_vertices(0.0, &p, &zeros),
+            ABS_P,
+            1.0,
             &format!("{what}: stop probabilities at {k}"),
         );
         let want = lay.to_vertices(0.0, &acc, &zeros);
@@ -871,9 +495,11 @@ fn check_discrete_graph(
             .enumerate()
             .map(|(k, p)| p * z.powi(k as i32))
             .sum();
-        prob(
+        close(
             dp.generating_function(z).unwrap(),
             want,
+            ABS_P,
+            1.0,
             &format!("{what}: pgf({z})"),
         );
     }
@@ -884,11 +510,14 @@ fn check_discrete_graph(
     rel_all(
         &dp.sojourn_times(),
         &lay.to_vertices(0.0, &occ, &zeros),
+        REL,
         &format!("{what}: sojourn"),
     );
-    prob_all(
+    close_all(
         &dp.absorption_probabilities(),
         &lay.to_vertices(0.0, &DVector::zeros(m), &d.absorption(&u)),
+        ABS_P,
+        1.0,
         &format!("{what}: absorption"),
     );
     close(
@@ -899,9 +528,9 @@ fn check_discrete_graph(
         &format!("{what}: defect"),
     );
 
-    // rewarded moments (ALGORITHMS §2.4), written as sums over step pairs:
+    // rewarded moments (docs/ALGORITHMS.md §2.4), written as sums over step pairs:
     // E[Y₁Y₂] = αUΔ(r₁r₂)e + αUΔ(r₁)TUΔ(r₂)e + αUΔ(r₂)TUΔ(r₁)e
-    let vr: Vec<Vec<f64>> = rr.iter().map(|r| lay.place(r)).collect();
+    let vr: Vec<Vec<f64>> = rr.iter().map(|r| place(lay, r)).collect();
     let lr: Vec<DVector<f64>> = vr.iter().map(|v| lay.logical(v)).collect();
     let mean = |r: &DVector<f64>| d.alpha.dot(&u.solve(r));
     let second = |a: &DVector<f64>, b: &DVector<f64>| {
@@ -913,17 +542,20 @@ fn check_discrete_graph(
     rel_all(
         &dp.expected_waiting_time(Some(&vr[0])).unwrap(),
         &lay.to_vertices(mean(&lr[0]), &x, &zeros),
+        REL,
         &format!("{what}: ewt"),
     );
     let (e1, s11) = (mean(&lr[0]), second(&lr[0], &lr[0]));
     rel(
         dp.expectation(Some(&vr[0])).unwrap(),
         e1,
+        REL,
         &format!("{what}: rewarded mean"),
     );
     rel_all(
         &dp.moments(2, Some(&vr[0])).unwrap(),
         &[e1, s11],
+        REL,
         &format!("{what}: rewarded moments"),
     );
     close(
@@ -947,13 +579,14 @@ fn check_discrete_graph(
         .unwrap();
     for i in 0..3 {
         let ei = mean(&lr[i]);
-        rel(mv.mean[i], ei, &format!("{what}: multivariate mean"));
+        rel(mv.mean[i], ei, REL, &format!("{what}: multivariate mean"));
         for j in 0..3 {
             let ej = mean(&lr[j]);
             let sij = second(&lr[i], &lr[j]);
             rel(
                 mv.second[i][j],
                 sij,
+                REL,
                 &format!("{what}: multivariate second[{i}][{j}]"),
             );
             close(
@@ -967,12 +600,13 @@ fn check_discrete_graph(
     }
 
     // integer rewards: distribution by dynamic programming
-    let vi = lay.place(ri);
+    let vi = place(lay, ri);
     let r_int: Vec<usize> = lay.logical(&vi).iter().map(|&x| x as usize).collect();
     let (pmf_y, mom_y) = reward_dp(d, &r_int);
     rel_all(
         &dp.moments(4, Some(&vi)).unwrap(),
         &mom_y,
+        REL,
         &format!("{what}: integer-rewarded moments"),
     );
     let int: Vec<u32> = vi.iter().map(|&x| x as u32).collect();
@@ -983,20 +617,27 @@ fn check_discrete_graph(
     let mut c = 0.0;
     for (y, (p, cd)) in pmf.iter().zip(&cdf).enumerate() {
         c += pmf_y[y];
-        prob(*p, pmf_y[y], &format!("{what}: transformed pmf({y})"));
-        prob(*cd, c, &format!("{what}: transformed cdf({y})"));
+        close(
+            *p,
+            pmf_y[y],
+            ABS_P,
+            1.0,
+            &format!("{what}: transformed pmf({y})"),
+        );
+        close(*cd, c, ABS_P, 1.0, &format!("{what}: transformed cdf({y})"));
     }
     rel_all(
         &dt.moments(4, None).unwrap(),
         &mom_y,
+        REL,
         &format!("{what}: moments of reward_transform_discrete"),
     );
 }
 
-fn check_discrete(spec: &Spec, rr: [&[f64]; 3], ri: &[f64]) {
-    let edges = spec.discrete();
-    let g = spec.build(&edges);
-    let d = spec.dense(&edges);
+fn check_discrete(spec: &RandomGraph, rr: [&[f64]; 3], ri: &[f64]) {
+    let discrete = spec.discrete();
+    let g = discrete.graph();
+    let d = discrete.dense(&[]);
     check_discrete_graph(&g, &d, &spec.layout(), rr, ri, "builder");
 
     // the same model through Graph::from_discrete_matrices: row i is vertex
@@ -1023,7 +664,7 @@ proptest! {
 
     #[test]
     fn continuous_moments_match_dense(
-        spec in spec_strategy(MAX_TRANSIENT),
+        spec in RandomGraph::constant(MAX_TRANSIENT),
         r1 in real_rewards(),
         r2 in real_rewards(),
         r3 in real_rewards(),
@@ -1032,13 +673,13 @@ proptest! {
     }
 
     #[test]
-    fn continuous_transforms_match_dense(spec in spec_strategy(MAX_TRANSIENT)) {
+    fn continuous_transforms_match_dense(spec in RandomGraph::constant(MAX_TRANSIENT)) {
         check_continuous_transforms(&spec);
     }
 
     #[test]
     fn discrete_matches_dense(
-        spec in spec_strategy(MAX_TRANSIENT),
+        spec in RandomGraph::constant(MAX_TRANSIENT),
         r1 in real_rewards(),
         r2 in real_rewards(),
         r3 in real_rewards(),
@@ -1051,25 +692,6 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Thread-count invariance
 
-/// SplitMix64, for a reproducible large graph.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A few thousand transient states: forward edges within a window, local
 /// backward edges (long cyclic components), sparse exits to three
 /// absorbing vertices, a defect, vertex numbers shuffled.
@@ -1077,9 +699,7 @@ fn large_graph(n: usize) -> Graph {
     let mut rng = Rng(0x5eed);
     let total = n + 3;
     let mut perm: Vec<usize> = (1..=total).collect();
-    for i in (1..perm.len()).rev() {
-        perm.swap(i, rng.below(i + 1));
-    }
+    rng.shuffle(&mut perm);
     let mut b = GraphBuilder::new(1);
     for v in 1..=total {
         b.find_or_create(&[v as i32]).unwrap();

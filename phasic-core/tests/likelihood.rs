@@ -1,5 +1,5 @@
-//! Likelihoods of parameterized graphs, their gradients, and the fits
-//! built on them (maximum likelihood, SVGD, priors).
+//! Likelihoods of parameterized graphs and their gradients (the fits built
+//! on them are in `fit.rs`).
 //!
 //! Random parameterized graphs are generated as logical edge lists
 //! (`base + c·θ` per edge) and built twice: through `GraphBuilder` in a
@@ -8,58 +8,26 @@
 //! (`α e^{St} s`), pmfs against dense matrix powers (`α T^{k−1} t`), and
 //! gradients against central finite differences of `log_likelihood`.
 
-use nalgebra::{DMatrix, DVector};
-use phasic_core::inference::no_progress;
+mod common;
+
+use common::random_graph::{D_THETA_HI, D_THETA_LO, FROM_START, RandomGraph, THETA_HI, THETA_LO};
+use common::{close, config, erlang, rel};
 use phasic_core::{
     DiscretePhaseType, Error, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
-    distribution::Sampler, distribution::reward_transform, inference::Adam, inference::Likelihood,
-    inference::MleOptions, inference::Observations, inference::Posterior, inference::Prior,
-    inference::SvgdOptions, inference::maximum_likelihood, inference::svgd,
+    distribution::reward_transform, inference::Likelihood, inference::Observations,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, TestRunner};
-use rand::SeedableRng;
+use proptest::test_runner::TestRunner;
 
-/// Marks the start vertex in a logical edge list.
-const FROM_START: usize = usize::MAX;
-/// θ of the continuous property tests lies in `[THETA_LO, THETA_HI]`.
-const THETA_LO: f64 = 0.2;
-const THETA_HI: f64 = 3.0;
-/// θ of the discrete property tests lies in `[D_THETA_LO, D_THETA_HI]`;
-/// the row totals are at most 0.95 at `D_THETA_HI`.
-const D_THETA_LO: f64 = 0.05;
-const D_THETA_HI: f64 = 1.0;
 /// Relative agreement of densities / pmfs with the dense reference.
 const REL: f64 = 1e-9;
 /// Finite differences: step `FD_STEP·θ_i`, tolerance `FD_TOL·max(|g|, 1)`.
 const FD_STEP: f64 = 1e-6;
 const FD_TOL: f64 = 1e-5;
 
-fn config(cases: u32) -> Config {
-    Config {
-        failure_persistence: None,
-        ..Config::with_cases(cases)
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Comparisons
-
-#[track_caller]
-fn close(got: f64, want: f64, tol: f64, scale: f64, what: &str) {
-    let bound = tol * want.abs().max(scale);
-    assert!(
-        (got - want).abs() <= bound,
-        "{what}: got {got:e}, want {want:e}, diff {:e} > {bound:e}",
-        (got - want).abs()
-    );
-}
-
-#[track_caller]
-fn rel(got: f64, want: f64, tol: f64, what: &str) {
-    close(got, want, tol, 0.0, what);
-}
 
 /// The gradient of `lik` at θ against central differences of
 /// `log_likelihood`, and its value against `log_likelihood`.
@@ -110,267 +78,7 @@ fn single_densities(
 }
 
 // ---------------------------------------------------------------------------
-// Random parameterized graphs
-
-#[derive(Debug, Clone)]
-struct Edge {
-    /// Logical source (`FROM_START` for the start vertex).
-    from: usize,
-    /// Logical target: transient `0..k`, absorbing `k..k + a`.
-    to: usize,
-    base: f64,
-    coeffs: Vec<f64>,
-}
-
-impl Edge {
-    fn weight(&self, theta: &[f64]) -> f64 {
-        self.coeffs
-            .iter()
-            .zip(theta)
-            .fold(self.base, |s, (c, t)| s + c * t)
-    }
-}
-
-/// A parameterized graph in logical numbering: transient nodes `0..k`,
-/// absorbing nodes `k..k + a`; node `l` is vertex `perm[l]`.
-#[derive(Debug, Clone)]
-struct Model {
-    p: usize,
-    k: usize,
-    a: usize,
-    perm: Vec<usize>,
-    edges: Vec<Edge>,
-    /// Whether θ enters the start's edges.
-    param_start: bool,
-}
-
-/// The dense form at θ: `α` (normalised by the start's total weight, so
-/// it sums to 1 − defect), `S` and the exit rates (probabilities) `s`.
-struct Dense {
-    alpha: DVector<f64>,
-    s: DMatrix<f64>,
-    exit: DVector<f64>,
-}
-
-impl Model {
-    fn n(&self) -> usize {
-        self.k + self.a
-    }
-
-    fn vertex(&self, l: usize) -> usize {
-        if l == FROM_START { START } else { self.perm[l] }
-    }
-
-    fn graph(&self) -> Graph {
-        let mut b = GraphBuilder::with_params(1, self.p);
-        for v in 1..=self.n() {
-            assert_eq!(b.find_or_create(&[v as i32]).unwrap(), v);
-        }
-        for e in &self.edges {
-            b.add_param_edge(self.vertex(e.from), self.vertex(e.to), e.base, &e.coeffs)
-                .unwrap();
-        }
-        b.build()
-    }
-
-    fn dense(&self, theta: &[f64]) -> Dense {
-        let k = self.k;
-        let mut s = DMatrix::zeros(k, k);
-        let mut exit = DVector::zeros(k);
-        let mut start = vec![0.0; self.n()];
-        for e in &self.edges {
-            let w = e.weight(theta);
-            assert!(w >= 0.0, "generator made a negative weight {w}");
-            if e.from == FROM_START {
-                start[e.to] += w;
-                continue;
-            }
-            if e.to < k {
-                s[(e.from, e.to)] += w;
-            } else {
-                exit[e.from] += w;
-            }
-            s[(e.from, e.from)] -= w;
-        }
-        let total: f64 = start.iter().sum();
-        Dense {
-            alpha: DVector::from_iterator(k, start[..k].iter().map(|w| w / total)),
-            s,
-            exit,
-        }
-    }
-
-    /// A vertex-indexed vector with `vals[l]` at transient node `l` and
-    /// `junk` at the start and absorbing vertices.
-    fn place(&self, vals: &[f64], junk: f64) -> Vec<f64> {
-        let mut out = vec![junk; self.n() + 1];
-        for l in 0..self.k {
-            out[self.perm[l]] = vals[l];
-        }
-        out
-    }
-}
-
-impl Dense {
-    fn m(&self) -> usize {
-        self.alpha.len()
-    }
-
-    /// `α e^{St} s`.
-    fn pdf(&self, t: f64) -> f64 {
-        let e = (&self.s * t).exp();
-        (self.alpha.transpose() * e * &self.exit)[(0, 0)]
-    }
-
-    /// `α T^{k−1} t` with `T = I + S`.
-    fn pmf(&self, k: u64) -> f64 {
-        let t = &self.s + DMatrix::identity(self.m(), self.m());
-        let mut v = self.alpha.transpose();
-        for _ in 1..k {
-            v *= &t;
-        }
-        (v * &self.exit)[(0, 0)]
-    }
-
-    /// Mean absorption time given that the start is not absorbed.
-    fn mean(&self) -> f64 {
-        let u = (-&self.s).try_inverse().unwrap();
-        let ones = DVector::from_element(self.m(), 1.0);
-        (self.alpha.transpose() * u * ones)[(0, 0)] / self.alpha.sum()
-    }
-
-    /// The reward-transformed chain: rows of `S` and exits divided by `r`.
-    fn reward_scaled(&self, r: &[f64]) -> Dense {
-        let mut s = self.s.clone();
-        let mut exit = self.exit.clone();
-        for i in 0..self.m() {
-            for j in 0..self.m() {
-                s[(i, j)] /= r[i];
-            }
-            exit[i] /= r[i];
-        }
-        Dense {
-            alpha: self.alpha.clone(),
-            s,
-            exit,
-        }
-    }
-}
-
-/// A coefficient: zero, positive, or (less often) negative.
-fn coeff() -> impl Strategy<Value = f64> {
-    prop_oneof![2 => Just(0.0), 3 => 0.0f64..3.0, 1 => -0.5f64..0.0]
-}
-
-/// Random parameterized graphs with `p` from `ps` parameters and 2–8
-/// transient nodes: a forward anchor edge out of every node (the last one
-/// into an absorbing node), an exit out of every node (so the density is
-/// positive at every t ≥ 0), random extra edges (cycles, parallel edges,
-/// exits), in a shuffled vertex numbering. The start either has one
-/// constant edge into node 0 or (`param_start`) 1–3 parameterized edges
-/// and possibly a parameterized defect edge into an absorbing node.
-///
-/// A negative coefficient `c` raises the base by `|c|·θ_max`, so every
-/// weight is non-negative for θ in `[0, θ_max]`. For a `discrete` model
-/// every transient node's edges are then scaled so that its total
-/// out-weight is at most a random target in `[0.2, 0.95]` over that range.
-fn model_strategy(ps: Vec<usize>, discrete: bool) -> impl Strategy<Value = Model> {
-    let theta_max = if discrete { D_THETA_HI } else { THETA_HI };
-    (
-        proptest::sample::select(ps),
-        2usize..=8,
-        1usize..=2,
-        any::<bool>(),
-    )
-        .prop_flat_map(move |(p, k, a, param_start)| {
-            let n = k + a;
-            let cs = move || proptest::collection::vec(coeff(), p);
-            (
-                Just((1..=n).collect::<Vec<usize>>()).prop_shuffle(),
-                proptest::collection::vec((0.1f64..2.0, cs()), k),
-                proptest::collection::vec((0..a, 0.05f64..1.0, cs()), k),
-                proptest::collection::vec((0..k, 0..n, 0.0f64..2.0, cs()), 0..=2 * k),
-                proptest::collection::vec((0..k, 0.05f64..1.0, cs()), 1..=3),
-                proptest::option::of((0..a, 0.0f64..0.5, cs())),
-                proptest::collection::vec(0.2f64..0.95, k),
-            )
-                .prop_map(
-                    move |(perm, anchors, exits, extras, starts, defect, targets)| {
-                        let mut edges = Vec::new();
-                        let mut push = |from: usize, to: usize, base: f64, coeffs: Vec<f64>| {
-                            let lift: f64 = coeffs.iter().map(|c| (-c).max(0.0) * theta_max).sum();
-                            edges.push(Edge {
-                                from,
-                                to,
-                                base: base + lift,
-                                coeffs,
-                            });
-                        };
-                        if param_start {
-                            for (t, b, c) in starts {
-                                push(FROM_START, t, b, c);
-                            }
-                            if let Some((x, b, c)) = defect {
-                                push(FROM_START, k + x, b, c);
-                            }
-                        } else {
-                            push(FROM_START, 0, 1.0, vec![0.0; p]);
-                        }
-                        for (i, (b, c)) in anchors.into_iter().enumerate() {
-                            push(i, if i + 1 < k { i + 1 } else { k }, b, c);
-                        }
-                        for (i, (x, b, c)) in exits.into_iter().enumerate() {
-                            push(i, k + x, b, c);
-                        }
-                        for (f, t, b, c) in extras {
-                            if f != t {
-                                push(f, t, b, c);
-                            }
-                        }
-                        if discrete {
-                            let mut max_total = vec![0.0; k];
-                            for e in edges.iter().filter(|e| e.from != FROM_START) {
-                                max_total[e.from] += e.base
-                                    + e.coeffs.iter().map(|c| c.max(0.0) * theta_max).sum::<f64>();
-                            }
-                            for e in edges.iter_mut().filter(|e| e.from != FROM_START) {
-                                let scale = targets[e.from] / max_total[e.from];
-                                e.base *= scale;
-                                e.coeffs.iter_mut().for_each(|c| *c *= scale);
-                            }
-                        }
-                        Model {
-                            p,
-                            k,
-                            a,
-                            perm,
-                            edges,
-                            param_start,
-                        }
-                    },
-                )
-        })
-}
-
-/// [`model_strategy`]'s continuous graphs made homogeneous (every rate
-/// linear in θ with no fixed part, so the likelihood takes Euler's
-/// identity for one score): each edge's base moves into one of its
-/// coefficients and negative coefficients flip sign; a fixed start stays
-/// fixed, a parameterized one becomes linear too.
-fn homogeneous_strategy(ps: Vec<usize>) -> impl Strategy<Value = Model> {
-    model_strategy(ps, false).prop_map(|mut m| {
-        let p = m.p;
-        for (i, e) in m.edges.iter_mut().enumerate() {
-            if e.coeffs.iter().all(|&c| c == 0.0) && e.from == FROM_START && !m.param_start {
-                continue;
-            }
-            e.coeffs.iter_mut().for_each(|c| *c = c.abs());
-            e.coeffs[i % p] += e.base;
-            e.base = 0.0;
-        }
-        m
-    })
-}
+// Random parameterized graphs (common::random_graph)
 
 /// One deterministic draw of `strategy` (for the non-property tests).
 fn draw<S: Strategy>(strategy: S, skip: usize) -> S::Value {
@@ -388,7 +96,7 @@ fn theta_in(unit: &[f64], p: usize, lo: f64, hi: f64) -> Vec<f64> {
 // ---------------------------------------------------------------------------
 // 1. Continuous densities and gradients
 
-fn check_continuous(model: &Model, unit: &[f64], mult: &[f64]) {
+fn check_continuous(model: &RandomGraph, unit: &[f64], mult: &[f64]) {
     let theta = theta_in(unit, model.p, THETA_LO, THETA_HI);
     let g = model.graph();
     let d = model.dense(&theta);
@@ -434,7 +142,7 @@ proptest! {
 
     #[test]
     fn continuous_log_likelihood_and_gradient_match_dense(
-        model in model_strategy(vec![2, 3], false),
+        model in RandomGraph::parameterized(vec![2, 3], false),
         unit in proptest::collection::vec(0.0f64..1.0, 3),
         mult in proptest::collection::vec(0.1f64..3.0, 1..=6),
     ) {
@@ -444,7 +152,7 @@ proptest! {
     /// More parameters than one derivative pass carries (7).
     #[test]
     fn continuous_gradient_with_many_parameters(
-        model in model_strategy(vec![8, 10, 15], false),
+        model in RandomGraph::parameterized(vec![8, 10, 15], false),
         unit in proptest::collection::vec(0.0f64..1.0, 15),
         mult in proptest::collection::vec(0.1f64..3.0, 1..=4),
     ) {
@@ -455,7 +163,7 @@ proptest! {
     /// more than a pass of parameters.
     #[test]
     fn homogeneous_log_likelihood_and_gradient_match_dense(
-        model in homogeneous_strategy(vec![1, 2, 3, 8, 9]),
+        model in RandomGraph::homogeneous(vec![1, 2, 3, 8, 9]),
         unit in proptest::collection::vec(0.0f64..1.0, 9),
         mult in proptest::collection::vec(0.1f64..3.0, 1..=6),
     ) {
@@ -466,7 +174,7 @@ proptest! {
 #[test]
 fn homogeneous_generator_has_no_fixed_rates() {
     let mut runner = TestRunner::deterministic();
-    let strategy = homogeneous_strategy(vec![1, 3]);
+    let strategy = RandomGraph::homogeneous(vec![1, 3]);
     let mut starts = [false; 2];
     for _ in 0..32 {
         let m = strategy.new_tree(&mut runner).unwrap().current();
@@ -485,7 +193,7 @@ fn generator_covers_parameterized_starts() {
     // the property tests above see both kinds of start
     let mut seen = [false; 2];
     let mut runner = TestRunner::deterministic();
-    let strategy = model_strategy(vec![2, 3], false);
+    let strategy = RandomGraph::parameterized(vec![2, 3], false);
     for _ in 0..32 {
         let m = strategy.new_tree(&mut runner).unwrap().current();
         seen[m.param_start as usize] = true;
@@ -544,7 +252,7 @@ fn parameterized_initial_distribution() {
 // ---------------------------------------------------------------------------
 // 2. Discrete pmfs and gradients
 
-fn check_discrete(model: &Model, unit: &[f64], steps: &[u64]) {
+fn check_discrete(model: &RandomGraph, unit: &[f64], steps: &[u64]) {
     let theta = theta_in(unit, model.p, D_THETA_LO, D_THETA_HI);
     let mut g = model.graph();
     let d = model.dense(&theta);
@@ -584,7 +292,7 @@ proptest! {
 
     #[test]
     fn discrete_log_likelihood_and_gradient_match_dense(
-        model in model_strategy(vec![2, 3], true),
+        model in RandomGraph::parameterized(vec![2, 3], true),
         unit in proptest::collection::vec(0.0f64..1.0, 3),
         steps in proptest::collection::vec(1u64..=25, 1..=6),
     ) {
@@ -693,7 +401,7 @@ fn discrete_closed_form_and_errors() {
 // ---------------------------------------------------------------------------
 // 3. Rewards
 
-fn check_rewards(model: &Model, unit: &[f64], r: &[f64], mult: &[f64], junk: f64) {
+fn check_rewards(model: &RandomGraph, unit: &[f64], r: &[f64], mult: &[f64], junk: f64) {
     let theta = theta_in(unit, model.p, THETA_LO, THETA_HI);
     let g = model.graph();
     let rewards = model.place(r, junk);
@@ -742,7 +450,7 @@ proptest! {
 
     #[test]
     fn reward_likelihood_matches_reward_transform(
-        model in model_strategy(vec![2, 3], false),
+        model in RandomGraph::parameterized(vec![2, 3], false),
         unit in proptest::collection::vec(0.0f64..1.0, 3),
         r in proptest::collection::vec(0.2f64..3.0, 8),
         mult in proptest::collection::vec(0.1f64..3.0, 1..=5),
@@ -753,7 +461,7 @@ proptest! {
 
     #[test]
     fn homogeneous_reward_likelihood_matches_reward_transform(
-        model in homogeneous_strategy(vec![1, 3]),
+        model in RandomGraph::homogeneous(vec![1, 3]),
         unit in proptest::collection::vec(0.0f64..1.0, 3),
         r in proptest::collection::vec(0.2f64..3.0, 8),
         mult in proptest::collection::vec(0.1f64..3.0, 1..=5),
@@ -764,7 +472,7 @@ proptest! {
 
 #[test]
 fn reward_errors_name_the_vertex() {
-    let model = draw(model_strategy(vec![2], false), 3);
+    let model = draw(RandomGraph::parameterized(vec![2], false), 3);
     let g = model.graph();
     let mut r = model.place(&[1.5; 8], 0.0);
     let bad = model.perm[1];
@@ -833,19 +541,9 @@ fn reward_closed_form() {
 // ---------------------------------------------------------------------------
 // 4. Errors
 
-/// Erlang(k, θ): `[k] → [k − 1] → … → [0]`, every rate θ.
-fn erlang(k: i32) -> Graph {
-    Graph::from_rule_with_params(&Initial::state(&[k]), 1, |s, out| {
-        if s[0] > 0 {
-            out.add_param(&[s[0] - 1], 0.0, &[1.0])
-        }
-    })
-    .unwrap()
-}
-
 #[test]
 fn invalid_inputs_are_errors() {
-    let model = draw(model_strategy(vec![3], false), 0);
+    let model = draw(RandomGraph::parameterized(vec![3], false), 0);
     let g = model.graph();
     let lik = Likelihood::new(&g, Observations::Times(vec![0.5, 1.0])).unwrap();
     // θ of the wrong length
@@ -1126,7 +824,7 @@ fn batches_are_bit_identical_for_any_thread_count() {
         (3, 5, Observations::Times(vec![0.05, 0.4, 1.3, 2.2, 5.0])),
         (10, 2, Observations::Times(vec![0.3, 1.7])),
     ] {
-        let model = draw(model_strategy(vec![p], false), skip);
+        let model = draw(RandomGraph::parameterized(vec![p], false), skip);
         let g = model.graph();
         let lik = Likelihood::new(&g, times).unwrap();
         // θs of very different sizes, so groups are reordered by cost
@@ -1170,418 +868,5 @@ fn batches_are_bit_identical_for_any_thread_count() {
             }
         }
         assert_eq!(lik.log_likelihoods(&[]).unwrap(), Vec::<f64>::new());
-    }
-}
-
-// ---------------------------------------------------------------------------
-// 6. Maximum likelihood
-
-#[test]
-fn mle_reaches_closed_forms() {
-    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(11);
-    for (k, true_rate, n) in [(1, 2.0, 40), (3, 0.7, 30)] {
-        let mut g = erlang(k);
-        g.update_weights(&[true_rate]).unwrap();
-        let sampler = Sampler::continuous(&g).unwrap();
-        let data = sampler.times(&mut rng, n);
-        let sum: f64 = data.iter().sum();
-        let mle = k as f64 * n as f64 / sum;
-        let lik = Likelihood::new(&g, Observations::Times(data.clone())).unwrap();
-        let fit = maximum_likelihood(
-            &lik,
-            &MleOptions {
-                start: vec![true_rate * 3.0],
-                iterations: 100,
-                tolerance: 1e-9,
-            },
-            &no_progress,
-        )
-        .unwrap();
-        // the score n·k − θ·Σt in log θ is within 1e-9 of 0
-        let tol = 1e-9 / (k as f64 * n as f64) + 1e-14;
-        rel(fit.theta[0], mle, tol, &format!("Erlang({k}) MLE"));
-        assert!(fit.converged, "{fit:?}");
-        assert!(fit.iterations >= 2 && fit.iterations <= 30, "{fit:?}");
-        assert!(fit.evaluations > fit.iterations);
-        // ln L at the optimum: Σ [k ln θ + (k − 1) ln t − ln (k − 1)! − θ t]
-        let ln_fact: f64 = (1..k).map(|i| (i as f64).ln()).sum();
-        let best: f64 = data
-            .iter()
-            .map(|&t| k as f64 * mle.ln() + (k - 1) as f64 * t.ln() - ln_fact - mle * t)
-            .sum();
-        close(fit.log_likelihood, best, 1e-9, 1.0, "ln L at the MLE");
-        close(
-            fit.log_likelihood,
-            lik.log_likelihood(&fit.theta).unwrap(),
-            1e-12,
-            1.0,
-            "reported ln L",
-        );
-        assert!(fit.log_likelihood <= best + 1e-9);
-    }
-}
-
-/// Exp data with one observation in the tail of a poor starting θ: the
-/// start is a valid θ with a finite log-likelihood (3 ln 9 − 9·6.5), so
-/// the fit must proceed to the MLE 3/6.5.
-#[test]
-fn mle_from_a_distant_start() {
-    let lik = Likelihood::new(&erlang(1), Observations::Times(vec![0.5, 1.0, 5.0])).unwrap();
-    close(
-        lik.log_likelihood(&[9.0]).unwrap(),
-        3.0 * 9f64.ln() - 9.0 * 6.5,
-        1e-9,
-        1.0,
-        "ln L at the start",
-    );
-    let fit = maximum_likelihood(
-        &lik,
-        &MleOptions {
-            start: vec![9.0],
-            iterations: 100,
-            tolerance: 1e-10,
-        },
-        &no_progress,
-    )
-    .unwrap();
-    assert!(fit.converged, "{fit:?}");
-    rel(fit.theta[0], 3.0 / 6.5, 1e-10, "Exp MLE from θ = 9");
-}
-
-#[test]
-fn mle_rejects_bad_starts() {
-    let lik = Likelihood::new(&erlang(1), Observations::Times(vec![1.0])).unwrap();
-    let opts = |start: Vec<f64>| MleOptions {
-        start,
-        iterations: 10,
-        tolerance: 1e-12,
-    };
-    assert!(matches!(
-        maximum_likelihood(&lik, &opts(vec![0.0]), &no_progress),
-        Err(Error::InvalidParam { index: 0, .. })
-    ));
-    assert!(matches!(
-        maximum_likelihood(&lik, &opts(vec![-1.0]), &no_progress),
-        Err(Error::InvalidParam { index: 0, .. })
-    ));
-    assert!(matches!(
-        maximum_likelihood(&lik, &opts(vec![1.0, 1.0]), &no_progress),
-        Err(Error::ParamLength {
-            expected: 1,
-            got: 2
-        })
-    ));
-    for tolerance in [f64::NAN, -1e-9] {
-        let options = MleOptions {
-            tolerance,
-            ..opts(vec![1.0])
-        };
-        assert!(matches!(
-            maximum_likelihood(&lik, &options, &no_progress),
-            Err(Error::InvalidSetting {
-                name: "tolerance",
-                ..
-            })
-        ));
-    }
-    // a start far from the data's time scale (Λ·t_max = 1e300) is an
-    // error, not a series of 1e300 steps
-    match maximum_likelihood(&lik, &opts(vec![1e300]), &no_progress) {
-        Err(e @ Error::InvalidSetting { value, .. }) => {
-            assert!((value / 1e300 - 1.0).abs() < 1e-12, "{value}"); // via ln θ
-            assert!(e.to_string().contains("more than a million steps"), "{e}");
-        }
-        other => panic!("expected InvalidSetting, got {other:?}"),
-    }
-}
-
-#[test]
-fn adam_first_step_is_the_rate_along_the_sign() {
-    // bias-corrected m/√v of the first step is g/|g|
-    let mut adam = Adam::new(0.1, 3);
-    let mut x = [1.0, 2.0, 3.0];
-    adam.ascend(&mut x, &[4.0, -0.25, 0.0]);
-    close(x[0], 1.0 + 0.1 * 4.0 / (4.0 + 1e-8), 1e-15, 1.0, "x0");
-    close(x[1], 2.0 - 0.1 * 0.25 / (0.25 + 1e-8), 1e-15, 1.0, "x1");
-    assert_eq!(x[2], 3.0);
-}
-
-// ---------------------------------------------------------------------------
-// 7. SVGD and priors
-
-/// Quantiles of Exp(2): deterministic "data" with mean ≈ 1/2.
-fn exp_quantiles(n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| -(1.0 - (i as f64 + 0.5) / n as f64).ln() / 2.0)
-        .collect()
-}
-
-fn svgd_run(
-    lik: &Likelihood,
-    prior: Prior,
-    particles: usize,
-    iterations: usize,
-    seed: u64,
-) -> Posterior {
-    svgd(
-        lik,
-        &SvgdOptions {
-            particles,
-            iterations,
-            rate: 0.05,
-            priors: vec![prior],
-            center: vec![1.0],
-            seed,
-        },
-        &no_progress,
-    )
-    .unwrap()
-}
-
-/// Mean and sd of the density `exp(log_p)` on `(0, hi]`, by Simpson's rule.
-fn quadrature(log_p: impl Fn(f64) -> f64, hi: f64) -> (f64, f64) {
-    let n = 20_000;
-    let h = hi / n as f64;
-    let xs: Vec<f64> = (0..=n).map(|i| (i as f64 * h).max(1e-300)).collect();
-    let lp: Vec<f64> = xs.iter().map(|&x| log_p(x)).collect();
-    let top = lp.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let mut m = [0.0; 3];
-    for (i, (&x, &l)) in xs.iter().zip(&lp).enumerate() {
-        let w = if i == 0 || i == n {
-            1.0
-        } else if i % 2 == 1 {
-            4.0
-        } else {
-            2.0
-        };
-        let d = w * (l - top).exp();
-        m[0] += d;
-        m[1] += d * x;
-        m[2] += d * x * x;
-    }
-    let mean = m[1] / m[0];
-    (mean, (m[2] / m[0] - mean * mean).sqrt())
-}
-
-fn check_summaries(post: &Posterior) {
-    let v: Vec<f64> = post.particles.iter().map(|p| p[0]).collect();
-    let n = v.len() as f64;
-    let mean = v.iter().sum::<f64>() / n;
-    let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    close(post.mean[0], mean, 1e-12, 0.0, "posterior mean field");
-    close(post.sd[0], sd, 1e-12, 0.0, "posterior sd field");
-    let mut s = v.clone();
-    s.sort_by(f64::total_cmp);
-    assert_eq!(post.quantile(0, 0.0), s[0]);
-    assert_eq!(post.quantile(0, 1.0), s[s.len() - 1]);
-    // q = 0.5 over 60 particles: halfway between the 30th and 31st
-    let half = post.quantile(0, 0.5);
-    let x = 0.5 * (s.len() - 1) as f64;
-    let (i, f) = (x.floor() as usize, x.fract());
-    close(half, s[i] * (1.0 - f) + s[i + 1] * f, 1e-15, 0.0, "median");
-    assert!(s.iter().all(|&t| t > 0.0 && t.is_finite()));
-}
-
-#[test]
-fn svgd_flat_prior_matches_gamma_posterior() {
-    let data = exp_quantiles(50);
-    let sum: f64 = data.iter().sum();
-    let lik = Likelihood::new(&erlang(1), Observations::Times(data)).unwrap();
-    // flat prior on θ: θ | data ~ Gamma(n + 1, Σt)
-    let (mean, sd) = (51.0 / sum, 51f64.sqrt() / sum);
-    let post = svgd_run(&lik, Prior::Flat, 60, 600, 3);
-    assert_eq!(post.particles.len(), 60);
-    check_summaries(&post);
-    rel(post.mean[0], mean, 0.03, "SVGD mean vs Gamma(n + 1, Σt)");
-    rel(post.sd[0], sd, 0.1, "SVGD sd vs Gamma(n + 1, Σt)");
-    // the median of Gamma(51, Σt) is ≈ (51 − 1/3)/Σt
-    rel(
-        post.quantile(0, 0.5),
-        (51.0 - 1.0 / 3.0) / sum,
-        0.03,
-        "SVGD median",
-    );
-
-    // the same seed gives the same particles with any thread count
-    let run = |threads: usize, seed: u64| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| svgd_run(&lik, Prior::Flat, 60, 100, seed))
-    };
-    let bits = |p: &Posterior| -> Vec<u64> { p.particles.iter().map(|x| x[0].to_bits()).collect() };
-    let (one, two) = (run(1, 9), run(2, 9));
-    assert_eq!(bits(&one), bits(&two));
-    assert_eq!(one, two);
-    let other = run(2, 10);
-    assert_ne!(bits(&one), bits(&other));
-}
-
-#[test]
-fn svgd_with_priors_matches_quadrature() {
-    let data = exp_quantiles(5);
-    let sum: f64 = data.iter().sum();
-    let lik = Likelihood::new(&erlang(1), Observations::Times(data)).unwrap();
-    for prior in [
-        Prior::Normal { mean: 1.0, sd: 0.3 },
-        Prior::LogNormal {
-            mu: 0.5,
-            sigma: 0.4,
-        },
-        Prior::HalfCauchy { scale: 0.5 },
-    ] {
-        // posterior in θ: θ⁵ e^{−θΣt} p(θ)
-        let (mean, sd) = quadrature(|t| 5.0 * t.ln() - t * sum + prior.log_density(t).0, 30.0);
-        let post = svgd_run(&lik, prior, 60, 600, 5);
-        check_summaries(&post);
-        rel(post.mean[0], mean, 0.03, &format!("{prior:?}: SVGD mean"));
-        rel(post.sd[0], sd, 0.1, &format!("{prior:?}: SVGD sd"));
-    }
-}
-
-#[test]
-fn svgd_rejects_bad_settings() {
-    let lik = Likelihood::new(&erlang(1), Observations::Times(vec![1.0])).unwrap();
-    let opts = |particles, priors: Vec<Prior>, center: Vec<f64>| SvgdOptions {
-        particles,
-        iterations: 5,
-        rate: 0.05,
-        priors,
-        center,
-        seed: 1,
-    };
-    assert!(matches!(
-        svgd(&lik, &opts(1, vec![Prior::Flat], vec![1.0]), &no_progress),
-        Err(Error::InvalidSetting {
-            name: "particles",
-            ..
-        })
-    ));
-    assert!(matches!(
-        svgd(
-            &lik,
-            &opts(4, vec![Prior::Flat, Prior::Flat], vec![1.0]),
-            &no_progress
-        ),
-        Err(Error::ParamLength {
-            expected: 1,
-            got: 2
-        })
-    ));
-    assert!(matches!(
-        svgd(
-            &lik,
-            &opts(4, vec![Prior::HalfCauchy { scale: 0.0 }], vec![1.0]),
-            &no_progress
-        ),
-        Err(Error::InvalidSetting { .. })
-    ));
-    assert!(matches!(
-        svgd(&lik, &opts(4, vec![Prior::Flat], vec![-1.0]), &no_progress),
-        Err(Error::InvalidParam { index: 0, .. })
-    ));
-    for rate in [0.0, -0.1, f64::NAN, f64::INFINITY] {
-        let options = SvgdOptions {
-            rate,
-            ..opts(4, vec![Prior::Flat], vec![1.0])
-        };
-        assert!(matches!(
-            svgd(&lik, &options, &no_progress),
-            Err(Error::InvalidSetting { name: "rate", .. })
-        ));
-    }
-    assert!(svgd(&lik, &opts(4, vec![Prior::Flat], vec![1.0]), &no_progress).is_ok());
-}
-
-#[test]
-fn prior_log_densities_and_derivatives() {
-    let priors = [
-        Prior::Normal { mean: 1.3, sd: 0.7 },
-        Prior::LogNormal {
-            mu: -0.2,
-            sigma: 0.6,
-        },
-        Prior::HalfCauchy { scale: 2.5 },
-    ];
-    for prior in priors {
-        prior.check().unwrap();
-        for theta in [0.05, 0.4, 1.0, 2.7, 9.0] {
-            let (_, d) = prior.log_density(theta);
-            let h = 1e-6 * theta;
-            let fd = (prior.log_density(theta + h).0 - prior.log_density(theta - h).0) / (2.0 * h);
-            close(
-                d,
-                fd,
-                1e-6,
-                1.0,
-                &format!("{prior:?} at {theta}: derivative"),
-            );
-        }
-        // log-density differences against the normalised densities
-        let density = |t: f64| -> f64 {
-            use std::f64::consts::PI;
-            match prior {
-                Prior::Normal { mean, sd } => {
-                    (-(t - mean).powi(2) / (2.0 * sd * sd)).exp() / (sd * (2.0 * PI).sqrt())
-                }
-                Prior::LogNormal { mu, sigma } => {
-                    (-(t.ln() - mu).powi(2) / (2.0 * sigma * sigma)).exp()
-                        / (t * sigma * (2.0 * PI).sqrt())
-                }
-                Prior::HalfCauchy { scale } => 2.0 / (PI * scale * (1.0 + (t / scale).powi(2))),
-                Prior::Flat => 1.0,
-            }
-        };
-        for (a, b) in [(0.3, 1.1), (2.0, 0.9), (5.0, 0.2)] {
-            close(
-                prior.log_density(a).0 - prior.log_density(b).0,
-                (density(a) / density(b)).ln(),
-                1e-12,
-                1.0,
-                &format!("{prior:?}: ln p({a}) − ln p({b})"),
-            );
-        }
-    }
-    assert_eq!(Prior::Flat.log_density(3.0), (0.0, 0.0));
-    Prior::Flat.check().unwrap();
-    // invalid scales and locations
-    for bad in [
-        Prior::Normal { mean: 1.0, sd: 0.0 },
-        Prior::Normal {
-            mean: 1.0,
-            sd: -1.0,
-        },
-        Prior::Normal {
-            mean: 1.0,
-            sd: f64::NAN,
-        },
-        Prior::Normal {
-            mean: f64::INFINITY,
-            sd: 1.0,
-        },
-        Prior::LogNormal {
-            mu: 0.0,
-            sigma: 0.0,
-        },
-        Prior::LogNormal {
-            mu: 0.0,
-            sigma: f64::INFINITY,
-        },
-        Prior::LogNormal {
-            mu: f64::NAN,
-            sigma: 1.0,
-        },
-        Prior::HalfCauchy { scale: 0.0 },
-        Prior::HalfCauchy { scale: -2.0 },
-        Prior::HalfCauchy {
-            scale: f64::INFINITY,
-        },
-        Prior::HalfCauchy { scale: f64::NAN },
-    ] {
-        assert!(
-            matches!(bad.check(), Err(Error::InvalidSetting { .. })),
-            "{bad:?} accepted"
-        );
     }
 }

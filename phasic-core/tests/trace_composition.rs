@@ -5,6 +5,11 @@
 //! recorded once and share their key across models; decoding bad bytes
 //! never panics; errors at θ name the offending vertex.
 
+mod common;
+
+use common::is_close;
+use common::random_graph::Edge;
+use common::rng::Rng;
 use phasic_core::PhaseTypeDistribution;
 use std::collections::HashSet;
 use std::ops::Range;
@@ -19,62 +24,12 @@ use proptest::prelude::*;
 // ---------------------------------------------------------------------------
 // Helpers
 
-/// `|a − b| ≤ tol·max(|a|, |b|)` (so two exact zeros are close, NaN never).
-fn close(a: f64, b: f64, tol: f64) -> bool {
-    (a - b).abs() <= tol * a.abs().max(b.abs())
-}
-
 const REL: f64 = 1e-12;
 
 const COMPOSED: TraceOptions = TraceOptions { min_subproblem: 2 };
 const MONOLITHIC: TraceOptions = TraceOptions {
     min_subproblem: usize::MAX,
 };
-
-/// splitmix64: a small deterministic generator for the random models.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn range(&mut self, a: f64, b: f64) -> f64 {
-        a + (b - a) * self.unit()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
-    }
-}
-
-/// An edge between slots (`0..transient` transient, then the absorbing ones).
-#[derive(Debug, Clone)]
-struct Edge {
-    from: usize,
-    to: usize,
-    base: f64,
-    coeffs: Vec<f64>,
-}
-
-impl Edge {
-    fn live(&self) -> bool {
-        self.base != 0.0 || self.coeffs.iter().any(|&c| c != 0.0)
-    }
-}
 
 /// A random parameterized graph with many strongly connected components.
 struct Model {
@@ -324,9 +279,9 @@ proptest! {
                 let c = comp.expectation(&theta, rw).unwrap();
                 let o = mono.expectation(&theta, rw).unwrap();
                 prop_assert!(d.is_finite() && d >= 0.0);
-                prop_assert!(close(c, o, REL), "composed {c} vs monolithic {o} at {theta:?}");
-                prop_assert!(close(c, d, REL), "composed {c} vs direct {d} at {theta:?}");
-                prop_assert!(close(o, d, REL), "monolithic {o} vs direct {d} at {theta:?}");
+                prop_assert!(is_close(c, o, REL, 0.0), "composed {c} vs monolithic {o} at {theta:?}");
+                prop_assert!(is_close(c, d, REL, 0.0), "composed {c} vs direct {d} at {theta:?}");
+                prop_assert!(is_close(o, d, REL, 0.0), "monolithic {o} vs direct {d} at {theta:?}");
             }
             let d = ph.expected_waiting_time(Some(&r)).unwrap();
             let c = comp.program(&theta).unwrap().expected_waiting_time(&g, Some(&r)).unwrap();
@@ -336,12 +291,12 @@ proptest! {
             prop_assert_eq!(o.len(), d.len());
             for v in 0..d.len() {
                 prop_assert!(d[v].is_finite(), "direct EWT of vertex {v} is {}", d[v]);
-                prop_assert!(close(c[v], o[v], REL), "EWT[{v}] composed {} vs monolithic {}", c[v], o[v]);
-                prop_assert!(close(c[v], d[v], REL), "EWT[{v}] composed {} vs direct {}", c[v], d[v]);
-                prop_assert!(close(o[v], d[v], REL), "EWT[{v}] monolithic {} vs direct {}", o[v], d[v]);
+                prop_assert!(is_close(c[v], o[v], REL, 0.0), "EWT[{v}] composed {} vs monolithic {}", c[v], o[v]);
+                prop_assert!(is_close(c[v], d[v], REL, 0.0), "EWT[{v}] composed {} vs direct {}", c[v], d[v]);
+                prop_assert!(is_close(o[v], d[v], REL, 0.0), "EWT[{v}] monolithic {} vs direct {}", o[v], d[v]);
             }
             // the start's entry is the expectation
-            prop_assert!(close(c[START], ph.expectation(Some(&r)).unwrap(), REL));
+            prop_assert!(is_close(c[START], ph.expectation(Some(&r)).unwrap(), REL, 0.0));
         }
     }
 }
@@ -403,9 +358,12 @@ fn identical_components_are_computed_once() {
             let d = ph.expectation(rw).unwrap();
             let t = trace.expectation(&theta, rw).unwrap();
             let o = mono.expectation(&theta, rw).unwrap();
-            assert!(close(t, d, REL), "θ {theta:?}: trace {t} vs direct {d}");
             assert!(
-                close(o, d, REL),
+                is_close(t, d, REL, 0.0),
+                "θ {theta:?}: trace {t} vs direct {d}"
+            );
+            assert!(
+                is_close(o, d, REL, 0.0),
                 "θ {theta:?}: monolithic {o} vs direct {d}"
             );
         }
@@ -417,7 +375,7 @@ fn identical_components_are_computed_once() {
             .unwrap();
         for v in 0..d.len() {
             assert!(
-                close(t[v], d[v], REL),
+                is_close(t[v], d[v], REL, 0.0),
                 "θ {theta:?} vertex {v}: {} vs {}",
                 t[v],
                 d[v]
@@ -578,7 +536,7 @@ fn the_same_component_in_two_models_has_the_same_key() {
         g2.update_weights(&theta).unwrap();
         let d = PhaseType::new(&g2).unwrap().expectation(None).unwrap();
         let t = t2.expectation(&theta, None).unwrap();
-        assert!(close(t, d, REL), "θ {theta:?}: {t} vs {d}");
+        assert!(is_close(t, d, REL, 0.0), "θ {theta:?}: {t} vs {d}");
     }
 
     // an edge that can never carry weight is not part of the content
@@ -764,7 +722,7 @@ fn damaged_subproblem(
                 gt.update_weights(&theta).unwrap();
                 let want = PhaseType::new(&gt).unwrap().expectation(None).unwrap();
                 let got = trace.expectation(&theta, None).unwrap();
-                prop_assert!(close(got, want, REL), "{got} vs {want}");
+                prop_assert!(is_close(got, want, REL, 0.0), "{got} vs {want}");
             }
         }
     }
@@ -899,7 +857,7 @@ fn a_damaged_trace_never_gives_wrong_values() {
             let plan = Trace::plan(&g, COMPOSED).unwrap();
             if let Ok(trace) = plan.complete(vec![Arc::new(d)])
                 && let Ok(e) = trace.expectation(&theta, None)
-                && !close(e, want, REL)
+                && !is_close(e, want, REL, 0.0)
             {
                 wrong.push((i, bit, e));
             }
@@ -947,7 +905,7 @@ fn at_theta_equals_the_reweighted_graph() {
                 for (x, y) in a.iter().zip(b) {
                     assert!(x.is_finite(), "seed {seed} {what}: {x}");
                     assert!(
-                        close(*x, *y, REL),
+                        is_close(*x, *y, REL, 0.0),
                         "seed {seed} θ {theta:?} {what}: {x} vs {y}"
                     );
                 }
@@ -1101,7 +1059,12 @@ fn errors_at_theta_name_the_vertex() {
         let mut gt = g.clone();
         gt.update_weights(&good).unwrap();
         let d = PhaseType::new(&gt).unwrap().expectation(None).unwrap();
-        assert!(close(trace.expectation(&good, None).unwrap(), d, REL));
+        assert!(is_close(
+            trace.expectation(&good, None).unwrap(),
+            d,
+            REL,
+            0.0
+        ));
 
         // a single vertex whose only edge is θ₀·1
         let theta = [0.0, 1.0, 1.0];
@@ -1321,7 +1284,7 @@ fn batches_equal_single_evaluations_bit_for_bit() {
         for (t, e) in thetas.iter().zip(&single) {
             gt.update_weights(t).unwrap();
             let d = PhaseType::new(&gt).unwrap().expectation(rw).unwrap();
-            assert!(close(*e, d, REL), "{e} vs {d}");
+            assert!(is_close(*e, d, REL, 0.0), "{e} vs {d}");
         }
     }
     assert_eq!(trace.expectations(&[], None).unwrap(), Vec::<f64>::new());

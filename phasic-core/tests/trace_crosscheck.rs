@@ -3,6 +3,9 @@
 //! gives the same expected waiting times, moments and sojourn times as a
 //! fresh elimination of the graph re-weighted to θ.
 
+mod common;
+
+use common::is_close;
 use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
     Error, Graph, GraphBuilder, GraphView, PhaseType, START, trace::Trace, trace::TraceOptions,
@@ -37,10 +40,6 @@ fn graph(k: usize, extra: &[(usize, usize, f64, [f64; 3])], perm: &[usize]) -> G
     b.build()
 }
 
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-11 * a.abs().max(b.abs()).max(1e-300)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
     #[test]
@@ -64,7 +63,7 @@ proptest! {
         for (theta, e) in thetas.iter().zip(&expectations) {
             g.update_weights(theta).unwrap();
             let direct = PhaseType::new(&g).unwrap().expectation(Some(&rewards)).unwrap();
-            prop_assert!(close(direct, *e), "batch E {direct} vs {e}");
+            prop_assert!(is_close(direct, *e, 1e-11, 1e-300), "batch E {direct} vs {e}");
         }
         for theta in thetas {
             g.update_weights(&theta).unwrap();
@@ -73,12 +72,12 @@ proptest! {
             let direct = ph.expected_waiting_time(Some(&rewards)).unwrap();
             let replayed = program.expected_waiting_time(&g, Some(&rewards)).unwrap();
             for (a, b) in direct.iter().zip(&replayed) {
-                prop_assert!(close(*a, *b), "EWT {a} vs {b}");
+                prop_assert!(is_close(*a, *b, 1e-11, 1e-300), "EWT {a} vs {b}");
             }
             let sd = ph.sojourn_times();
             let sr = program.sojourn_times(&g).unwrap();
             for (a, b) in sd.iter().zip(&sr) {
-                prop_assert!(close(*a, *b), "sojourn {a} vs {b}");
+                prop_assert!(is_close(*a, *b, 1e-11, 1e-300), "sojourn {a} vs {b}");
             }
         }
     }

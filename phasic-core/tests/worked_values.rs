@@ -1,5 +1,5 @@
-//! Reference values: every worked example of ALGORITHMS.md §9 and the
-//! models of MODELS.md §1–3 and §7, built here from rules or by hand.
+//! Reference values: every worked example of docs/ALGORITHMS.md §9 and the
+//! models of docs/MODELS.md §1–3 and §7, built here from rules or by hand.
 //!
 //! Tolerances: relative 1e-12 for moments and other expectations, absolute
 //! 1e-12 for probabilities and densities computed by exact uniformization
@@ -7,6 +7,9 @@
 //! exact (dyadic probabilities of the geometric DPH, counts, states).
 //! Sampling checks allow four standard errors with a fixed seed.
 
+mod common;
+
+use common::{rel, rel_all};
 use phasic_core::PhaseTypeDistribution;
 use phasic_core::{
     DiscretePhaseType, Graph, GraphBuilder, GraphView, Initial, Method, PhaseType, START,
@@ -21,32 +24,6 @@ const REL: f64 = 1e-12;
 
 // ---------------------------------------------------------------------------
 // Comparisons
-
-/// `|got − want| ≤ tol·|want|` (exact when `want` is 0).
-#[track_caller]
-fn close(got: f64, want: f64, tol: f64, what: &str) {
-    let bound = tol * want.abs();
-    assert!(
-        (got - want).abs() <= bound,
-        "{what}: got {got:e}, want {want:e}, diff {:e} > {bound:e}",
-        (got - want).abs()
-    );
-}
-
-/// Relative 1e-12.
-#[track_caller]
-fn rel(got: f64, want: f64, what: &str) {
-    close(got, want, REL, what);
-}
-
-/// Relative 1e-12, element by element.
-#[track_caller]
-fn rel_all(got: &[f64], want: &[f64], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        rel(*g, *w, &format!("{what}[{i}]"));
-    }
-}
 
 /// `|got − want| ≤ tol`.
 #[track_caller]
@@ -101,12 +78,12 @@ fn erlang(k: i32, rate: f64) -> Graph {
     .unwrap()
 }
 
-/// ALGORITHMS §9.3: `S→v₁ (1)`, `v₁→v₂ (4)`, `v₂→a (10)`.
+/// docs/ALGORITHMS.md §9.3: `S→v₁ (1)`, `v₁→v₂ (4)`, `v₂→a (10)`.
 fn hypoexponential() -> Graph {
     graph_from_edges(3, &[(START, 1, 1.0), (1, 2, 4.0), (2, 3, 10.0)])
 }
 
-/// ALGORITHMS §3.5 / §9.4 (paper Fig. 3): A=1, B=2, C=3, D=4.
+/// docs/ALGORITHMS.md §3.5 / §9.4 (paper Fig. 3): A=1, B=2, C=3, D=4.
 fn fig3() -> Graph {
     graph_from_edges(
         4,
@@ -121,7 +98,7 @@ fn fig3() -> Graph {
     )
 }
 
-/// ALGORITHMS §9.6: A=1, B=2, C=3, D=4.
+/// docs/ALGORITHMS.md §9.6: A=1, B=2, C=3, D=4.
 fn reward_loop() -> Graph {
     graph_from_edges(
         4,
@@ -151,7 +128,7 @@ fn two_exits() -> Graph {
     )
 }
 
-/// MODELS §1: `[k] → [k−1]` at rate `C(k, 2)`.
+/// docs/MODELS.md §1: `[k] → [k−1]` at rate `C(k, 2)`.
 fn kingman(n: i32) -> Graph {
     Graph::from_rule(&Initial::state(&[n]), |s, out| {
         let k = s[0];
@@ -162,7 +139,7 @@ fn kingman(n: i32) -> Graph {
     .unwrap()
 }
 
-/// MODELS §2: the block-counting coalescent, emission order `i ≤ j` upward.
+/// docs/MODELS.md §2: the block-counting coalescent, emission order `i ≤ j` upward.
 fn block_counting(n: usize) -> Graph {
     let mut init = vec![0; n];
     init[0] = n as i32;
@@ -188,7 +165,7 @@ fn block_counting(n: usize) -> Graph {
     .unwrap()
 }
 
-/// MODELS §3 with J = 1, F_L = 2, F_R = 4.
+/// docs/MODELS.md §3 with J = 1, F_L = 2, F_R = 4.
 fn rabbits(k: i32) -> Graph {
     Graph::from_rule(&Initial::state(&[k, 0]), |s, out| {
         let (l, r) = (s[0], s[1]);
@@ -204,7 +181,7 @@ fn rabbits(k: i32) -> Graph {
     .unwrap()
 }
 
-/// MODELS §7: the Kingman graph with one auxiliary (mutation) vertex per
+/// docs/MODELS.md §7: the Kingman graph with one auxiliary (mutation) vertex per
 /// transient vertex, appended in index order, every vertex's out-weights
 /// normalised to probabilities. Returns the DPH and the reward vector
 /// (1 on auxiliaries).
@@ -293,21 +270,27 @@ fn segregating_sites_pmf(n: i32, theta: f64, kmax: usize) -> Vec<f64> {
 }
 
 // ===========================================================================
-// ALGORITHMS §9.1 — exponential
+// docs/ALGORITHMS.md §9.1 — exponential
 
 #[test]
 fn exponential_moments_and_vectors() {
     let g = exponential(2.0);
     let ph = PhaseType::new(&g).unwrap();
-    rel_all(&ph.moments(3, None).unwrap(), &[0.5, 0.5, 0.75], "moments");
-    rel(ph.expectation(None).unwrap(), 0.5, "E");
-    rel(ph.variance(None).unwrap(), 0.25, "Var");
+    rel_all(
+        &ph.moments(3, None).unwrap(),
+        &[0.5, 0.5, 0.75],
+        REL,
+        "moments",
+    );
+    rel(ph.expectation(None).unwrap(), 0.5, REL, "E");
+    rel(ph.variance(None).unwrap(), 0.25, REL, "Var");
     rel_all(
         &ph.expected_waiting_time(None).unwrap(),
         &[0.5, 0.5, 0.0],
+        REL,
         "expected_waiting_time",
     );
-    rel_all(&ph.sojourn_times(), &[0.0, 0.5, 0.0], "sojourn");
+    rel_all(&ph.sojourn_times(), &[0.0, 0.5, 0.0], REL, "sojourn");
     // general λ
     for lambda in [0.5, 1.0, 3.0, 10.0] {
         let g = exponential(lambda);
@@ -316,6 +299,7 @@ fn exponential_moments_and_vectors() {
         rel_all(
             &m,
             &[1.0 / l, 2.0 / l.powi(2), 6.0 / l.powi(3)],
+            REL,
             "moments(λ)",
         );
     }
@@ -347,12 +331,12 @@ fn exponential_granularity_table() {
     let (pdf, cdf) = ph
         .pdf_cdf(&[0.0, 0.5, 1.0], Method::Granularity(1024.0))
         .unwrap();
-    rel(pdf[0], 1.0, "pdf(0)");
+    rel(pdf[0], 1.0, REL, "pdf(0)");
     assert_eq!(cdf[0], 0.0, "cdf(0)");
-    rel(pdf[1], q(511.0), "pdf(0.5)");
-    rel(cdf[1], 1.0 - q(512.0), "cdf(0.5)");
-    rel(pdf[2], q(1023.0), "pdf(1)");
-    rel(cdf[2], 1.0 - q(1024.0), "cdf(1)");
+    rel(pdf[1], q(511.0), REL, "pdf(0.5)");
+    rel(cdf[1], 1.0 - q(512.0), REL, "cdf(0.5)");
+    rel(pdf[2], q(1023.0), REL, "pdf(1)");
+    rel(cdf[2], 1.0 - q(1024.0), REL, "cdf(1)");
     // the truncated decimals of the table
     abs(pdf[1], 0.6069752518296, 1e-12, "pdf(0.5) table");
     abs(cdf[1], 0.3936174974397, 1e-12, "cdf(0.5) table");
@@ -366,11 +350,13 @@ fn exponential_granularity_table() {
         rel(
             pdf[0],
             decay(gran, gran - 1.0),
+            REL,
             &format!("pdf(1), g = {gran}"),
         );
         rel(
             cdf[0],
             1.0 - decay(gran, gran),
+            REL,
             &format!("cdf(1), g = {gran}"),
         );
         abs(pdf[0], pdf1, 1e-10, &format!("pdf(1) table, g = {gran}"));
@@ -384,7 +370,7 @@ fn exponential_granularity_context() {
     let mut ctx = GranularityContext::new(&g, 1024.0).unwrap();
     assert_eq!(ctx.time(), 0.0);
     assert_eq!(ctx.steps(), 0);
-    rel(ctx.pdf(), 1.0, "pdf at 0");
+    rel(ctx.pdf(), 1.0, REL, "pdf at 0");
     assert_eq!(ctx.cdf(), 0.0);
     assert_eq!(ctx.stop_probabilities(), &[0.0, 1.0, 0.0]);
     while ctx.time() < 1.0 {
@@ -394,7 +380,7 @@ fn exponential_granularity_context() {
     assert_eq!(ctx.time(), 1.0);
     let q = decay(1024.0, 1024.0);
     let stop = ctx.stop_probabilities();
-    rel(stop[1], q, "stop probability at v");
+    rel(stop[1], q, REL, "stop probability at v");
     abs(stop[1], 0.3676997394, 1e-10, "stop probability table");
     assert_eq!(stop[START], 0.0);
     assert_eq!(stop[2], 0.0);
@@ -403,6 +389,7 @@ fn exponential_granularity_context() {
     rel(
         acc[1],
         1.0 - decay(1024.0, 1025.0),
+        REL,
         "accumulated visiting time",
     );
     abs(
@@ -412,19 +399,24 @@ fn exponential_granularity_context() {
         "accumulated visiting time table",
     );
     assert_eq!(acc[START], 0.0);
-    rel(ctx.cdf(), 1.0 - q, "cdf(1)");
-    rel(ctx.pdf(), decay(1024.0, 1023.0), "pdf(1)");
+    rel(ctx.cdf(), 1.0 - q, REL, "cdf(1)");
+    rel(ctx.pdf(), decay(1024.0, 1023.0), REL, "pdf(1)");
 }
 
 // ===========================================================================
-// ALGORITHMS §9.2 — Erlang
+// docs/ALGORITHMS.md §9.2 — Erlang
 
 #[test]
 fn erlang_moments() {
     let g = erlang(3, 2.0);
     let ph = PhaseType::new(&g).unwrap();
-    rel_all(&ph.moments(3, None).unwrap(), &[1.5, 3.0, 7.5], "moments");
-    rel(ph.variance(None).unwrap(), 0.75, "Var");
+    rel_all(
+        &ph.moments(3, None).unwrap(),
+        &[1.5, 3.0, 7.5],
+        REL,
+        "moments",
+    );
+    rel(ph.variance(None).unwrap(), 0.75, REL, "Var");
     for (k, l) in [(1, 1.0), (2, 0.5), (5, 3.0)] {
         let g = erlang(k, l);
         let ph = PhaseType::new(&g).unwrap();
@@ -437,9 +429,10 @@ fn erlang_moments() {
                 k * (k + 1.0) / (l * l),
                 k * (k + 1.0) * (k + 2.0) / (l * l * l),
             ],
+            REL,
             "moments(k, λ)",
         );
-        rel(ph.variance(None).unwrap(), k / (l * l), "Var(k, λ)");
+        rel(ph.variance(None).unwrap(), k / (l * l), REL, "Var(k, λ)");
     }
 }
 
@@ -532,7 +525,7 @@ fn erlang_1000_exact_pdf_cdf_at_large_means() {
         9.989_406_767_460_7e-1,
     ];
     for i in 0..3 {
-        close(pdf[i], want_pdf[i], 1e-13, &format!("pdf {i}"));
+        rel(pdf[i], want_pdf[i], 1e-13, &format!("pdf {i}"));
         abs(cdf[i], want_cdf[i], 1e-14, &format!("cdf {i}"));
     }
 }
@@ -548,14 +541,14 @@ fn erlang_granularity() {
     let q = |m: f64| (m * (-p).ln_1p()).exp();
     let pmf = (k - 1.0) * (k - 2.0) / 2.0 * p.powi(3) * q(k - 3.0);
     let survive = q(k) + k * p * q(k - 1.0) + k * (k - 1.0) / 2.0 * p * p * q(k - 2.0);
-    rel(pdf[0], 1024.0 * pmf, "pdf(1), g = 1024");
-    rel(cdf[0], 1.0 - survive, "cdf(1), g = 1024");
+    rel(pdf[0], 1024.0 * pmf, REL, "pdf(1), g = 1024");
+    rel(cdf[0], 1.0 - survive, REL, "cdf(1), g = 1024");
     abs(pdf[0], 0.54187, 1e-5, "pdf(1) table");
     abs(cdf[0], 0.32332350, 1e-8, "cdf(1) table");
 }
 
 // ===========================================================================
-// ALGORITHMS §9.3 — two-stage hypoexponential
+// docs/ALGORITHMS.md §9.3 — two-stage hypoexponential
 
 #[test]
 fn hypoexponential_values() {
@@ -565,33 +558,43 @@ fn hypoexponential_values() {
     rel_all(
         &ph.expected_waiting_time(None).unwrap(),
         &[0.35, 0.35, 0.1, 0.0],
+        REL,
         "expected_waiting_time()",
     );
     rel_all(
         &ph.expected_waiting_time(Some(&r)).unwrap(),
         &[0.6, 0.6, 0.1, 0.0],
+        REL,
         "expected_waiting_time(r)",
     );
     rel_all(
         &ph.moments(3, None).unwrap(),
         &[0.35, 0.195, 0.15225],
+        REL,
         "moments",
     );
-    rel(ph.variance(None).unwrap(), 0.0725, "Var");
+    rel(ph.variance(None).unwrap(), 0.0725, REL, "Var");
     rel_all(
         &ph.moments(3, Some(&r)).unwrap(),
         &[0.6, 0.62, 0.936],
+        REL,
         "moments(r)",
     );
-    rel(ph.variance(Some(&r)).unwrap(), 0.26, "Var(r)");
-    rel(ph.expectation(Some(&r)).unwrap(), 0.6, "E(r)");
+    rel(ph.variance(Some(&r)).unwrap(), 0.26, REL, "Var(r)");
+    rel(ph.expectation(Some(&r)).unwrap(), 0.6, REL, "E(r)");
     rel(
         ph.covariance(&r, &[0.0, 5.0, 2.0, 0.0]).unwrap(),
         0.645,
+        REL,
         "covariance",
     );
-    rel(0.645, 10.0 / 16.0 + 2.0 / 100.0, "covariance closed form");
-    rel_all(&ph.sojourn_times(), &[0.0, 0.25, 0.1, 0.0], "sojourn");
+    rel(
+        0.645,
+        10.0 / 16.0 + 2.0 / 100.0,
+        REL,
+        "covariance closed form",
+    );
+    rel_all(&ph.sojourn_times(), &[0.0, 0.25, 0.1, 0.0], REL, "sojourn");
     assert_eq!(ph.defect(), 0.0);
 }
 
@@ -615,37 +618,40 @@ fn hypoexponential_exact_cdf() {
 }
 
 // ===========================================================================
-// ALGORITHMS §9.4 — cyclic graph of paper Fig. 3
+// docs/ALGORITHMS.md §9.4 — cyclic graph of paper Fig. 3
 
 #[test]
 fn fig3_values() {
     let g = fig3();
     let ph = PhaseType::new(&g).unwrap();
-    rel(ph.expectation(None).unwrap(), 19.0 / 7.0, "E");
+    rel(ph.expectation(None).unwrap(), 19.0 / 7.0, REL, "E");
     rel_all(
         &ph.expected_waiting_time(None).unwrap(),
         &[19.0 / 7.0, 19.0 / 7.0, 20.0 / 7.0, 26.0 / 7.0, 0.0],
+        REL,
         "x",
     );
     let m = ph.moments(2, None).unwrap();
-    rel(m[1], 776.0 / 49.0, "E[T²]");
-    close(m[1], 15.836734693877, 1e-12, "E[T²] decimals");
-    rel(ph.variance(None).unwrap(), 415.0 / 49.0, "Var");
+    rel(m[1], 776.0 / 49.0, REL, "E[T²]");
+    rel(m[1], 15.836734693877, 1e-12, "E[T²] decimals");
+    rel(ph.variance(None).unwrap(), 415.0 / 49.0, REL, "Var");
     rel_all(
         &ph.sojourn_times(),
         &[0.0, 10.0 / 7.0, 6.0 / 7.0, 3.0 / 7.0, 0.0],
+        REL,
         "sojourn",
     );
     rel_all(
         &ph.expected_waiting_time(Some(&[0.0, 5.0, 2.0, 5.0, 0.0]))
             .unwrap(),
         &[11.0, 11.0, 10.0, 16.0, 0.0],
+        REL,
         "x(r)",
     );
 }
 
 // ===========================================================================
-// ALGORITHMS §9.5 — defect
+// docs/ALGORITHMS.md §9.5 — defect
 
 /// `S→v (0.7)`, `S→a (0.3)`, `v→a (2)`.
 fn defect_graph() -> Graph {
@@ -656,10 +662,10 @@ fn defect_graph() -> Graph {
 fn defect_values() {
     let g = defect_graph();
     let ph = PhaseType::new(&g).unwrap();
-    rel(ph.defect(), 0.3, "defect");
-    rel(ph.expectation(None).unwrap(), 0.35, "E");
-    rel(ph.moments(2, None).unwrap()[1], 0.35, "E[T²]");
-    rel(ph.variance(None).unwrap(), 0.2275, "Var");
+    rel(ph.defect(), 0.3, REL, "defect");
+    rel(ph.expectation(None).unwrap(), 0.35, REL, "E");
+    rel(ph.moments(2, None).unwrap()[1], 0.35, REL, "E[T²]");
+    rel(ph.variance(None).unwrap(), 0.2275, REL, "Var");
 
     let (pdf, cdf) = ph.pdf_cdf(&[0.0, 1.0], Method::default()).unwrap();
     abs(cdf[0], 0.3, 1e-12, "F(0)");
@@ -670,15 +676,15 @@ fn defect_values() {
     abs(pdf[1], 1.4 * (-2.0f64).exp(), 1e-12, "f(1)");
 
     let mut ctx = GranularityContext::new(&g, 1024.0).unwrap();
-    rel(ctx.cdf(), 0.3, "granularity cdf(0)");
+    rel(ctx.cdf(), 0.3, REL, "granularity cdf(0)");
     abs(ctx.pdf(), 1.4, 2e-3, "granularity pdf(0)");
     while ctx.time() < 1.0 {
         ctx.step(&g).unwrap();
     }
     let (_, cdf) = ph.pdf_cdf(&[1.0], Method::Granularity(1024.0)).unwrap();
     let want = 0.3 + 0.7 * (1.0 - (1024.0 * (-2.0f64 / 1024.0).ln_1p()).exp());
-    rel(cdf[0], want, "granularity F(1)");
-    rel(ctx.cdf(), want, "granularity context F(1)");
+    rel(cdf[0], want, REL, "granularity F(1)");
+    rel(ctx.cdf(), want, REL, "granularity context F(1)");
     abs(want, 0.9054503907, 1e-10, "granularity F(1) table");
 }
 
@@ -687,7 +693,7 @@ fn defect_from_initial_distribution() {
     // the same law through Initial::weighted: the defect edge goes to a
     // dedicated absorbing vertex created last
     let init = Initial::weighted([(vec![1], 0.7)]).unwrap();
-    rel(init.defect(), 0.3, "Initial::defect");
+    rel(init.defect(), 0.3, REL, "Initial::defect");
     let g = Graph::from_rule(&init, |s, out| {
         if s[0] == 1 {
             out.add(&[2], 2.0)
@@ -697,12 +703,13 @@ fn defect_from_initial_distribution() {
     assert_eq!(states(&g), vec![vec![1], vec![2], vec![0]]);
     assert!(g.find_vertex(&[0]).is_none());
     let ph = PhaseType::new(&g).unwrap();
-    rel(ph.defect(), 0.3, "defect");
-    rel(ph.expectation(None).unwrap(), 0.35, "E");
-    rel(ph.variance(None).unwrap(), 0.2275, "Var");
+    rel(ph.defect(), 0.3, REL, "defect");
+    rel(ph.expectation(None).unwrap(), 0.35, REL, "E");
+    rel(ph.variance(None).unwrap(), 0.2275, REL, "Var");
     rel_all(
         &ph.absorption_probabilities(),
         &[0.0, 0.0, 0.7, 0.3],
+        REL,
         "absorption",
     );
     let (_, cdf) = ph.pdf_cdf(&[0.0], Method::default()).unwrap();
@@ -711,12 +718,13 @@ fn defect_from_initial_distribution() {
     rel(
         ph.laplace_transform(1.0).unwrap(),
         0.3 + 0.7 * 2.0 / 3.0,
+        REL,
         "L(1)",
     );
 }
 
 // ===========================================================================
-// ALGORITHMS §9.6 — reward transformation with a zero reward and a loop
+// docs/ALGORITHMS.md §9.6 — reward transformation with a zero reward and a loop
 
 #[test]
 fn reward_transform_zero_reward_loop() {
@@ -724,8 +732,13 @@ fn reward_transform_zero_reward_loop() {
     let r = [0.0, 1.0, 0.0, 2.0, 0.0];
     let want = [5.0 / 6.0, 23.0 / 18.0, 101.0 / 36.0];
     let ph = PhaseType::new(&g).unwrap();
-    rel_all(&ph.moments(3, Some(&r)).unwrap(), &want, "moments(g, r)");
-    rel(ph.variance(Some(&r)).unwrap(), 7.0 / 12.0, "Var Y");
+    rel_all(
+        &ph.moments(3, Some(&r)).unwrap(),
+        &want,
+        REL,
+        "moments(g, r)",
+    );
+    rel(ph.variance(Some(&r)).unwrap(), 7.0 / 12.0, REL, "Var Y");
     abs(want[2], 2.80555, 1e-5, "E[Y³] table");
 
     let t = reward_transform(&g, &r).unwrap();
@@ -736,33 +749,40 @@ fn reward_transform_zero_reward_loop() {
     assert_eq!(t.original, vec![Some(START), Some(1), Some(3), Some(4)]);
     assert_eq!(tg.find_vertex(&[2]), None, "B is removed");
     let (a, c, d) = ([1], [3], [4]);
-    rel(edge(tg, None, &a).unwrap(), 1.0, "S→A");
-    rel(edge(tg, Some(&a), &d).unwrap(), 1.0, "A→D");
-    rel(edge(tg, Some(&a), &c).unwrap(), 0.5, "A→C");
-    rel(edge(tg, Some(&c), &d).unwrap(), 2.0, "C→D");
+    rel(edge(tg, None, &a).unwrap(), 1.0, REL, "S→A");
+    rel(edge(tg, Some(&a), &d).unwrap(), 1.0, REL, "A→D");
+    rel(edge(tg, Some(&a), &c).unwrap(), 0.5, REL, "A→C");
+    rel(edge(tg, Some(&c), &d).unwrap(), 2.0, REL, "C→D");
     assert!(tg.is_absorbing(tg.find_vertex(&d).unwrap()));
 
     let tph = PhaseType::new(tg).unwrap();
     rel_all(
         &tph.moments(3, None).unwrap(),
         &want,
+        REL,
         "moments(transform(g, r))",
     );
-    rel(tph.variance(None).unwrap(), 7.0 / 12.0, "Var of transform");
+    rel(
+        tph.variance(None).unwrap(),
+        7.0 / 12.0,
+        REL,
+        "Var of transform",
+    );
 
     // the input is untouched; unrewarded values of the original
     assert_eq!(g.vertex_count(), 5);
-    rel(ph.expectation(None).unwrap(), 13.0 / 12.0, "E[τ]");
-    rel(ph.variance(None).unwrap(), 17.0 / 16.0, "Var τ");
+    rel(ph.expectation(None).unwrap(), 13.0 / 12.0, REL, "E[τ]");
+    rel(ph.variance(None).unwrap(), 17.0 / 16.0, REL, "Var τ");
     rel_all(
         &ph.sojourn_times(),
         &[0.0, 2.0 / 3.0, 1.0 / 3.0, 1.0 / 12.0, 0.0],
+        REL,
         "sojourn",
     );
 }
 
 // ===========================================================================
-// ALGORITHMS §9.7, MODELS §3 — rabbit islands
+// docs/ALGORITHMS.md §9.7, docs/MODELS.md §3 — rabbit islands
 
 #[test]
 fn rabbits_two() {
@@ -787,11 +807,12 @@ fn rabbits_two() {
     rel_all(
         &m,
         &[395.0 / 784.0, 21087.0 / 43904.0, 3225273.0 / 4917248.0],
+        REL,
         "moments",
     );
-    rel(m[2], 0.6559101757731152, "E[T³] (peer)");
-    rel(ph.variance(None).unwrap(), 139193.0 / 614656.0, "Var");
-    close(
+    rel(m[2], 0.6559101757731152, REL, "E[T³] (peer)");
+    rel(ph.variance(None).unwrap(), 139193.0 / 614656.0, REL, "Var");
+    rel(
         ph.variance(None).unwrap(),
         0.22645674979,
         1e-10,
@@ -803,16 +824,19 @@ fn rabbits_two() {
     rel(
         ph.expectation(Some(&right)).unwrap(),
         37.0 / 392.0,
+        REL,
         "E right island",
     );
     rel(
         ph.variance(Some(&right)).unwrap(),
         3561.0 / 76832.0,
+        REL,
         "Var right island",
     );
     rel(
         ph.variance(Some(&right)).unwrap(),
         0.04634787588504791,
+        REL,
         "Var right island (peer)",
     );
 }
@@ -834,6 +858,7 @@ fn rabbits_other_sizes() {
         rel(
             PhaseType::new(&g).unwrap().expectation(None).unwrap(),
             e,
+            REL,
             &format!("E, k = {k}"),
         );
     }
@@ -841,12 +866,13 @@ fn rabbits_other_sizes() {
     rel(
         PhaseType::new(&g).unwrap().expectation(None).unwrap(),
         0.5356455582764069,
+        REL,
         "E, k = 5 (peer)",
     );
 }
 
 // ===========================================================================
-// ALGORITHMS §9.8, MODELS §2 — block-counting Kingman coalescent
+// docs/ALGORITHMS.md §9.8, docs/MODELS.md §2 — block-counting Kingman coalescent
 
 #[test]
 fn block_counting_four_structure() {
@@ -885,15 +911,22 @@ fn block_counting_four_moments() {
     rel_all(
         &ph.moments(3, None).unwrap(),
         &[1.5, 61.0 / 18.0, 127.0 / 12.0],
+        REL,
         "moments",
     );
-    rel(ph.variance(None).unwrap(), 41.0 / 36.0, "Var");
+    rel(ph.variance(None).unwrap(), 41.0 / 36.0, REL, "Var");
     let total = state_rewards(&g, |s| f64::from(s.iter().sum::<i32>()));
-    rel(ph.expectation(Some(&total)).unwrap(), 11.0 / 3.0, "E[L]");
-    rel(ph.variance(Some(&total)).unwrap(), 49.0 / 9.0, "Var L");
+    rel(
+        ph.expectation(Some(&total)).unwrap(),
+        11.0 / 3.0,
+        REL,
+        "E[L]",
+    );
+    rel(ph.variance(Some(&total)).unwrap(), 49.0 / 9.0, REL, "Var L");
     rel_all(
         &ph.sojourn_times(),
         &[0.0, 1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 2.0 / 3.0, 0.0],
+        REL,
         "sojourn",
     );
 
@@ -904,44 +937,59 @@ fn block_counting_four_moments() {
         .iter()
         .map(|r| ph.expectation(Some(r)).unwrap())
         .collect();
-    rel_all(&e, &[2.0, 1.0, 2.0 / 3.0], "SFS");
+    rel_all(&e, &[2.0, 1.0, 2.0 / 3.0], REL, "SFS");
     let var: Vec<f64> = sfs.iter().map(|r| ph.variance(Some(r)).unwrap()).collect();
-    rel_all(&var, &[16.0 / 9.0, 7.0 / 3.0, 8.0 / 9.0], "Var ξ");
+    rel_all(&var, &[16.0 / 9.0, 7.0 / 3.0, 8.0 / 9.0], REL, "Var ξ");
     rel(
         ph.covariance(&sfs[0], &sfs[1]).unwrap(),
         -2.0 / 9.0,
+        REL,
         "Cov(ξ₁, ξ₂)",
     );
     rel(
         ph.covariance(&sfs[0], &sfs[2]).unwrap(),
         8.0 / 9.0,
+        REL,
         "Cov(ξ₁, ξ₃)",
     );
 
     let cols: Vec<&[f64]> = sfs.iter().map(Vec::as_slice).collect();
     let mv = ph.multivariate(&cols).unwrap();
-    rel_all(&mv.mean, &[2.0, 1.0, 2.0 / 3.0], "multivariate mean");
+    rel_all(&mv.mean, &[2.0, 1.0, 2.0 / 3.0], REL, "multivariate mean");
     for i in 0..3 {
         rel(
             mv.covariance[i][i],
             var[i],
+            REL,
             &format!("multivariate Var ξ{}", i + 1),
         );
         rel(
             mv.second[i][i],
             var[i] + e[i] * e[i],
+            REL,
             &format!("multivariate E[ξ{}²]", i + 1),
         );
         for j in 0..3 {
             rel(
                 mv.covariance[i][j],
                 mv.covariance[j][i],
+                REL,
                 "multivariate symmetry",
             );
         }
     }
-    rel(mv.covariance[0][1], -2.0 / 9.0, "multivariate Cov(ξ₁, ξ₂)");
-    rel(mv.covariance[0][2], 8.0 / 9.0, "multivariate Cov(ξ₁, ξ₃)");
+    rel(
+        mv.covariance[0][1],
+        -2.0 / 9.0,
+        REL,
+        "multivariate Cov(ξ₁, ξ₂)",
+    );
+    rel(
+        mv.covariance[0][2],
+        8.0 / 9.0,
+        REL,
+        "multivariate Cov(ξ₁, ξ₃)",
+    );
 }
 
 #[test]
@@ -962,17 +1010,19 @@ fn block_counting_six_order_and_sfs() {
         .collect();
     let cols: Vec<&[f64]> = sfs.iter().map(Vec::as_slice).collect();
     let mv = ph.multivariate(&cols).unwrap();
-    rel_all(&mv.mean, &[2.0, 1.0, 2.0 / 3.0, 0.5, 0.4], "SFS");
-    rel(mv.covariance[0][0], 1.48, "Var ξ₁");
+    rel_all(&mv.mean, &[2.0, 1.0, 2.0 / 3.0, 0.5, 0.4], REL, "SFS");
+    rel(mv.covariance[0][0], 1.48, REL, "Var ξ₁");
     rel(
         ph.variance(Some(&sfs[0])).unwrap(),
         1.48,
+        REL,
         "Var ξ₁ (variance)",
     );
-    rel(mv.covariance[0][1], -13.0 / 75.0, "Cov(ξ₁, ξ₂)");
+    rel(mv.covariance[0][1], -13.0 / 75.0, REL, "Cov(ξ₁, ξ₂)");
     rel(
         ph.covariance(&sfs[0], &sfs[1]).unwrap(),
         -13.0 / 75.0,
+        REL,
         "Cov(ξ₁, ξ₂) (covariance)",
     );
     abs(mv.covariance[0][1], -0.1733333, 1e-7, "Cov docs");
@@ -987,23 +1037,36 @@ fn block_counting_ten() {
         rel(
             ph.expectation(Some(&r)).unwrap(),
             2.0 / i as f64,
+            REL,
             &format!("E[ξ{i}]"),
         );
     }
     let r1 = state_rewards(&g, |s| f64::from(s[0]));
-    rel(ph.variance(Some(&r1)).unwrap(), 2593.0 / 2268.0, "Var ξ₁");
+    rel(
+        ph.variance(Some(&r1)).unwrap(),
+        2593.0 / 2268.0,
+        REL,
+        "Var ξ₁",
+    );
     rel(
         ph.variance(Some(&r1)).unwrap(),
         1.1432980599647253,
+        REL,
         "Var ξ₁ (peer)",
     );
-    rel(ph.variance(None).unwrap(), 919333.0 / 793800.0, "Var T");
+    rel(
+        ph.variance(None).unwrap(),
+        919333.0 / 793800.0,
+        REL,
+        "Var T",
+    );
     rel(
         ph.variance(None).unwrap(),
         1.158141849332325,
+        REL,
         "Var T (peer)",
     );
-    rel(ph.expectation(None).unwrap(), 1.8, "E[T]");
+    rel(ph.expectation(None).unwrap(), 1.8, REL, "E[T]");
 }
 
 #[test]
@@ -1025,13 +1088,13 @@ fn block_counting_sizes() {
         );
         if n == 30 {
             let e = PhaseType::new(&g).unwrap().expectation(None).unwrap();
-            rel(e, 2.0 * (1.0 - 1.0 / 30.0), "E[T_MRCA], n = 30");
+            rel(e, 2.0 * (1.0 - 1.0 / 30.0), REL, "E[T_MRCA], n = 30");
         }
     }
 }
 
 // ===========================================================================
-// MODELS §1 — Kingman coalescent, state [k]
+// docs/MODELS.md §1 — Kingman coalescent, state [k]
 
 #[test]
 fn kingman_table() {
@@ -1055,11 +1118,22 @@ fn kingman_table() {
         assert_eq!(g.vertex_count(), n as usize + 1);
         assert_eq!(g.edge_count(), n as usize);
         let ph = PhaseType::new(&g).unwrap();
-        rel(ph.expectation(None).unwrap(), e, &format!("E[T], n = {n}"));
-        rel(ph.variance(None).unwrap(), var, &format!("Var T, n = {n}"));
+        rel(
+            ph.expectation(None).unwrap(),
+            e,
+            REL,
+            &format!("E[T], n = {n}"),
+        );
+        rel(
+            ph.variance(None).unwrap(),
+            var,
+            REL,
+            &format!("Var T, n = {n}"),
+        );
         rel(
             ph.variance(None).unwrap(),
             var_t(n),
+            REL,
             &format!("Var T closed, n = {n}"),
         );
         let l = state_rewards(&g, |s| f64::from(s[0]));
@@ -1068,11 +1142,16 @@ fn kingman_table() {
             ph.expectation(Some(&l)).unwrap(),
             ph.variance(Some(&l)).unwrap(),
         );
-        rel(el, 2.0 * harmonic(m), &format!("E[L] closed, n = {n}"));
-        rel(vl, 4.0 * sum_inv_sq(m), &format!("Var L closed, n = {n}"));
+        rel(el, 2.0 * harmonic(m), REL, &format!("E[L] closed, n = {n}"));
+        rel(
+            vl,
+            4.0 * sum_inv_sq(m),
+            REL,
+            &format!("Var L closed, n = {n}"),
+        );
         if let (Some(e_l), Some(var_l)) = (e_l, var_l) {
-            rel(el, e_l, &format!("E[L], n = {n}"));
-            rel(vl, var_l, &format!("Var L, n = {n}"));
+            rel(el, e_l, REL, &format!("E[L], n = {n}"));
+            rel(vl, var_l, REL, &format!("Var L, n = {n}"));
         }
     }
 }
@@ -1087,21 +1166,23 @@ fn kingman_five_moments_and_numbering() {
     let ph = PhaseType::new(&g).unwrap();
     let want = [1.6, 1669.0 / 450.0, 1462.0 / 125.0, 1606021.0 / 33750.0];
     let m = ph.moments(4, None).unwrap();
-    rel_all(&m, &want, "moments");
+    rel_all(&m, &want, REL, "moments");
     rel_all(
         &m,
         &[1.6, 3.7088888888888882, 11.696, 47.5858074074074],
+        REL,
         "moments (peer)",
     );
     rel_all(
         &ph.expected_waiting_time(None).unwrap(),
         &[1.6, 1.6, 1.5, 4.0 / 3.0, 1.0, 0.0],
+        REL,
         "expected remaining time",
     );
 }
 
 // ===========================================================================
-// ALGORITHMS §9.9 — geometric DPH
+// docs/ALGORITHMS.md §9.9 — geometric DPH
 
 #[test]
 fn geometric_dph() {
@@ -1134,51 +1215,72 @@ fn geometric_dph() {
     assert_eq!(ctx.accumulated_visits(), &[0.0, 3.2880859375, 0.0]);
     assert_eq!(ctx.stop_probabilities(), &[0.0, 0.2373046875, 0.0]);
 
-    rel_all(&d.moments(3, None).unwrap(), &[4.0, 28.0, 292.0], "moments");
-    rel(d.expectation(None).unwrap(), 4.0, "E");
-    rel(d.variance(None).unwrap(), 12.0, "Var");
+    rel_all(
+        &d.moments(3, None).unwrap(),
+        &[4.0, 28.0, 292.0],
+        REL,
+        "moments",
+    );
+    rel(d.expectation(None).unwrap(), 4.0, REL, "E");
+    rel(d.variance(None).unwrap(), 12.0, REL, "Var");
     let unit = [0.0, 1.0, 0.0];
     rel(
         d.covariance(&unit, &unit).unwrap(),
         12.0,
+        REL,
         "covariance(1, 1)",
     );
-    rel(d.variance(Some(&unit)).unwrap(), 12.0, "Var(unit rewards)");
+    rel(
+        d.variance(Some(&unit)).unwrap(),
+        12.0,
+        REL,
+        "Var(unit rewards)",
+    );
     rel_all(
         &d.moments(2, Some(&unit)).unwrap(),
         &[4.0, 28.0],
+        REL,
         "moments(unit)",
     );
     // the reward of the start (and of absorbing vertices) is ignored
     rel(
         d.variance(Some(&[1.0, 1.0, 1.0])).unwrap(),
         12.0,
+        REL,
         "Var(all ones)",
     );
     rel_all(
         &d.expected_waiting_time(None).unwrap(),
         &[4.0, 4.0, 0.0],
+        REL,
         "x",
     );
-    rel_all(&d.sojourn_times(), &[0.0, 4.0, 0.0], "sojourn");
+    rel_all(&d.sojourn_times(), &[0.0, 4.0, 0.0], REL, "sojourn");
     assert_eq!(d.defect(), 0.0);
     rel_all(
         &d.absorption_probabilities(),
         &[0.0, 0.0, 1.0],
+        REL,
         "absorption",
     );
     let mv = d.multivariate(&[&unit, &unit]).unwrap();
-    rel_all(&mv.mean, &[4.0, 4.0], "multivariate mean");
-    rel(mv.covariance[0][1], 12.0, "multivariate covariance");
+    rel_all(&mv.mean, &[4.0, 4.0], REL, "multivariate mean");
+    rel(mv.covariance[0][1], 12.0, REL, "multivariate covariance");
     // E[τ] for p general: 1/p, Var (1−p)/p²
     for p in [0.1, 0.5, 0.9] {
         let g = exponential(p);
         let d = DiscretePhaseType::new(&g).unwrap();
-        rel(d.expectation(None).unwrap(), 1.0 / p, "E(p)");
-        rel(d.variance(None).unwrap(), (1.0 - p) / (p * p), "Var(p)");
+        rel(d.expectation(None).unwrap(), 1.0 / p, REL, "E(p)");
+        rel(
+            d.variance(None).unwrap(),
+            (1.0 - p) / (p * p),
+            REL,
+            "Var(p)",
+        );
         rel(
             d.moments(2, None).unwrap()[1],
             (2.0 - p) / (p * p),
+            REL,
             "E[τ²](p)",
         );
     }
@@ -1193,6 +1295,7 @@ fn geometric_generating_function() {
         rel(
             d.generating_function(z).unwrap(),
             p * z / (1.0 - (1.0 - p) * z),
+            REL,
             &format!("G({z})"),
         );
     }
@@ -1200,14 +1303,14 @@ fn geometric_generating_function() {
 }
 
 // ===========================================================================
-// ALGORITHMS §9.10 — Laplace transform, absorption probabilities
+// docs/ALGORITHMS.md §9.10 — Laplace transform, absorption probabilities
 
 #[test]
 fn laplace_transform_values() {
     let g = exponential(2.0);
     let ph = PhaseType::new(&g).unwrap();
-    rel(ph.laplace_transform(0.5).unwrap(), 0.8, "L(0.5)");
-    rel(ph.laplace_transform(0.0).unwrap(), 1.0, "L(0)");
+    rel(ph.laplace_transform(0.5).unwrap(), 0.8, REL, "L(0.5)");
+    rel(ph.laplace_transform(0.0).unwrap(), 1.0, REL, "L(0)");
     for lambda in [0.5, 2.0, 7.0] {
         let g = exponential(lambda);
         let ph = PhaseType::new(&g).unwrap();
@@ -1215,6 +1318,7 @@ fn laplace_transform_values() {
             rel(
                 ph.laplace_transform(s).unwrap(),
                 lambda / (lambda + s),
+                REL,
                 &format!("L({s}), λ = {lambda}"),
             );
         }
@@ -1225,6 +1329,7 @@ fn laplace_transform_values() {
         rel(
             ph.laplace_transform(s).unwrap(),
             4.0 / (4.0 + s) * 10.0 / (10.0 + s),
+            REL,
             &format!("hypoexponential L({s})"),
         );
     }
@@ -1234,27 +1339,32 @@ fn laplace_transform_values() {
 fn absorption_probability_values() {
     let g = hypoexponential();
     let p = PhaseType::new(&g).unwrap().absorption_probabilities();
-    rel_all(&p, &[0.0, 0.0, 0.0, 1.0], "single absorbing vertex");
+    rel_all(&p, &[0.0, 0.0, 0.0, 1.0], REL, "single absorbing vertex");
 
     let g = two_exits();
     let p = PhaseType::new(&g).unwrap().absorption_probabilities();
-    rel_all(&p, &[0.0, 0.0, 0.0, 0.4, 0.6], "two absorbing vertices");
+    rel_all(
+        &p,
+        &[0.0, 0.0, 0.0, 0.4, 0.6],
+        REL,
+        "two absorbing vertices",
+    );
 
     // no cycle: split by rates
     let g = graph_from_edges(3, &[(START, 1, 1.0), (1, 2, 1.0), (1, 3, 3.0)]);
     let p = PhaseType::new(&g).unwrap().absorption_probabilities();
-    rel_all(&p, &[0.0, 0.0, 0.25, 0.75], "rate split");
+    rel_all(&p, &[0.0, 0.0, 0.25, 0.75], REL, "rate split");
     let d = DiscretePhaseType::new(&graph_from_edges(
         3,
         &[(START, 1, 1.0), (1, 2, 0.1), (1, 3, 0.3)],
     ))
     .unwrap()
     .absorption_probabilities();
-    rel_all(&d, &[0.0, 0.0, 0.25, 0.75], "discrete split");
+    rel_all(&d, &[0.0, 0.0, 0.25, 0.75], REL, "discrete split");
 }
 
 // ===========================================================================
-// MODELS §7 — segregating sites
+// docs/MODELS.md §7 — segregating sites
 
 #[test]
 fn segregating_sites_structure() {
@@ -1274,10 +1384,11 @@ fn segregating_sites_structure() {
         rel(
             edge(&g, Some(&[k]), &[k - 1]).unwrap(),
             kf / (kf + 1.0),
+            REL,
             "to [k−1]",
         );
         let i = g.out_targets(v).iter().position(|&t| t >= 6).unwrap();
-        rel(g.out_weights(v)[i], 1.0 / (kf + 1.0), "to a_[k]");
+        rel(g.out_weights(v)[i], 1.0 / (kf + 1.0), REL, "to a_[k]");
     }
     assert_eq!(r, vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]);
     assert_eq!(segregating_sites(2, 1.0).0.vertex_count(), 4);
@@ -1302,10 +1413,11 @@ fn segregating_sites_values() {
         let theta = 1.0;
         let (g, r) = segregating_sites(n, theta);
         let m = (n - 1) as u32;
-        rel(e, theta * harmonic(m), "E closed form");
+        rel(e, theta * harmonic(m), REL, "E closed form");
         rel(
             var,
             theta * harmonic(m) + theta * theta * sum_inv_sq(m),
+            REL,
             "Var closed form",
         );
 
@@ -1313,11 +1425,13 @@ fn segregating_sites_values() {
         rel(
             d.expectation(Some(&r)).unwrap(),
             e,
+            REL,
             &format!("E[S], n = {n}"),
         );
         rel(
             d.variance(Some(&r)).unwrap(),
             var,
+            REL,
             &format!("Var S, n = {n}"),
         );
 
@@ -1330,20 +1444,25 @@ fn segregating_sites_values() {
         let mut acc = 0.0;
         for k in 0..=6 {
             acc += want[k];
-            rel(pmf[k], want[k], &format!("P(S = {k}), n = {n}"));
-            rel(cdf[k], acc, &format!("P(S ≤ {k}), n = {n}"));
+            rel(pmf[k], want[k], REL, &format!("P(S = {k}), n = {n}"));
+            rel(cdf[k], acc, REL, &format!("P(S ≤ {k}), n = {n}"));
         }
-        rel_all(&pmf[..docs.len()], docs, &format!("P(S = k) docs, n = {n}"));
-        rel(pmf[0], 1.0 / f64::from(n), "P(S = 0) = 1/n");
+        rel_all(
+            &pmf[..docs.len()],
+            docs,
+            REL,
+            &format!("P(S = k) docs, n = {n}"),
+        );
+        rel(pmf[0], 1.0 / f64::from(n), REL, "P(S = 0) = 1/n");
         let p1 = pmf[0]
             * theta
             * (2..=n)
                 .map(|k| 1.0 / (f64::from(k - 1) + theta))
                 .sum::<f64>();
-        rel(pmf[1], p1, "P(S = 1) closed form");
-        rel(td.defect(), pmf[0], "defect = P(S = 0)");
-        rel(td.expectation(None).unwrap(), e, "E of transform");
-        rel(td.variance(None).unwrap(), var, "Var of transform");
+        rel(pmf[1], p1, REL, "P(S = 1) closed form");
+        rel(td.defect(), pmf[0], REL, "defect = P(S = 0)");
+        rel(td.expectation(None).unwrap(), e, REL, "E of transform");
+        rel(td.variance(None).unwrap(), var, REL, "Var of transform");
     }
 }
 
@@ -1354,9 +1473,9 @@ fn segregating_sites_steps_and_third_moment() {
     // τ counts every transient visit: P(τ = 4 + 2g) = P(S = g)
     let (pmf, _) = d.pmf_cdf(&[3, 4, 5, 6, 7, 8]).unwrap();
     let want = segregating_sites_pmf(5, 1.0, 2);
-    rel(pmf[1], 0.2, "P(τ = 4)");
-    rel(pmf[3], want[1], "P(τ = 6)");
-    rel(pmf[5], want[2], "P(τ = 8)");
+    rel(pmf[1], 0.2, REL, "P(τ = 4)");
+    rel(pmf[3], want[1], REL, "P(τ = 6)");
+    rel(pmf[5], want[2], REL, "P(τ = 8)");
     for i in [0, 2, 4] {
         assert!(pmf[i].abs() < 1e-15, "odd/too few steps: {}", pmf[i]);
     }
@@ -1369,6 +1488,7 @@ fn segregating_sites_steps_and_third_moment() {
             505.0 / 144.0 + (25.0f64 / 12.0).powi(2),
             11425.0 / 288.0,
         ],
+        REL,
         "moments(r)",
     );
 }
