@@ -1,7 +1,8 @@
 //! The figures of the graph-cache issue: a cache hit of block counting
 //! n = 50 including its expectation (compare with `build/block_counting_50`
 //! of the `core` bench), and a hit of n = 30 alone. Also prints the entry
-//! sizes.
+//! sizes. And what a key costs: the key of a model with struct and enum
+//! parameters (issue 14: keys must stay negligible beside a build).
 //!
 //! `cargo bench --bench cache`
 
@@ -9,7 +10,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use phasic::cache::{CacheMode, CacheOptions, CacheStatus, GraphStore, build_graph};
-use phasic::models::block_counting;
+use phasic::models::{Recombination, TwoLocus, block_counting, two_locus_two_island};
 use phasic::prelude::*;
 
 fn options(dir: &tempfile::TempDir) -> CacheOptions {
@@ -53,5 +54,18 @@ fn hits(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, hits);
+fn keys(c: &mut Criterion) {
+    let params = TwoLocus {
+        n1: 1.0,
+        n2: 2.0,
+        m1: 0.5,
+        m2: 0.25,
+        r: 1.5,
+    };
+    c.bench_function("key_two_locus_two_island", |b| {
+        b.iter(|| two_locus_two_island.key(black_box(&(2, params, Recombination::PerLineage))))
+    });
+}
+
+criterion_group!(benches, hits, keys);
 criterion_main!(benches);

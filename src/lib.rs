@@ -19,7 +19,7 @@ pub mod models;
 pub mod __private {
     pub use phasic_core::{
         Callback, Initial, Key, KeyHasher, ModelKey, Result, Transitions, key::IntoInitial,
-        key::Pure, key::Visited, key::tag,
+        key::Plain, key::Pure, key::Visited, key::tag,
     };
 
     /// Imported into every generated model module.

@@ -446,3 +446,154 @@ fn refresh_rebuilds_and_replaces_the_entry() {
         .collect();
     assert_eq!(names, [path.file_name().unwrap()]);
 }
+
+/// Two versions of one parameter enum, as an edit between builds would
+/// leave them: the same name, other discriminants or variant order.
+mod modes {
+    pub mod v1 {
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Slow = 1,
+            Fast = 3,
+        }
+    }
+    /// `Fast`'s discriminant edited.
+    pub mod discriminant {
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Slow = 1,
+            Fast = 4,
+        }
+    }
+    /// Variants reordered (the discriminants stay explicit and equal).
+    pub mod order {
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Fast = 3,
+            Slow = 1,
+        }
+    }
+    /// Implicit discriminants: reordering changes them.
+    pub mod implicit {
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Slow,
+            Fast,
+        }
+    }
+    pub mod implicit_swapped {
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Fast,
+            Slow,
+        }
+    }
+    /// A discriminant computed from a const defined outside the type:
+    /// the same tokens, another value.
+    pub mod computed_one {
+        const BASE: isize = 1;
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Slow = 1,
+            Fast = BASE + 2,
+        }
+    }
+    pub mod computed_two {
+        const BASE: isize = 2;
+        #[derive(phasic::Key, Clone, Copy, Debug)]
+        pub enum Mode {
+            Slow = 1,
+            Fast = BASE + 2,
+        }
+    }
+    /// A field type edited in a variant the value does not use.
+    pub mod other_field {
+        #[derive(phasic::Key, Clone, Debug)]
+        pub enum Scale {
+            Unit,
+            Times(f32),
+        }
+    }
+    /// An enum with fields, variants reordered (`PartialOrd` on what the
+    /// body sees follows the order).
+    pub mod fields {
+        #[derive(phasic::Key, Clone, Debug)]
+        pub enum Scale {
+            Unit,
+            Times(f64),
+        }
+    }
+    pub mod fields_swapped {
+        #[derive(phasic::Key, Clone, Debug)]
+        pub enum Scale {
+            Times(f64),
+            Unit,
+        }
+    }
+}
+
+fn value_key<T: phasic::Key>(v: &T) -> phasic::ModelKey {
+    let mut h = phasic::KeyHasher::new("test");
+    v.key(&mut h);
+    h.finish()
+}
+
+/// What `x as i32` reads of a parameter enum (its discriminants) and what
+/// its derived order follows (the variants' positions) are in its key, not
+/// only its variant names (issue 14, kind 1).
+#[test]
+fn discriminants_and_variant_order_are_keyed() {
+    use modes::*;
+    let fast = value_key(&v1::Mode::Fast);
+    assert_eq!(fast, value_key(&v1::Mode::Fast));
+    assert_ne!(fast, value_key(&discriminant::Mode::Fast));
+    assert_ne!(fast, value_key(&order::Mode::Fast));
+    assert_ne!(
+        value_key(&implicit::Mode::Fast),
+        value_key(&implicit_swapped::Mode::Fast)
+    );
+    assert_ne!(
+        value_key(&fields::Scale::Times(2.0)),
+        value_key(&fields_swapped::Scale::Times(2.0))
+    );
+    assert_ne!(
+        value_key(&fields::Scale::Unit),
+        value_key(&fields_swapped::Scale::Unit)
+    );
+    // the key of a value covers the whole type: a body may read
+    // `Mode::Fast as i32` or compare with another variant while it holds
+    // `Slow`
+    let slow = value_key(&v1::Mode::Slow);
+    assert_ne!(slow, fast);
+    assert_ne!(slow, value_key(&discriminant::Mode::Slow));
+    assert_ne!(slow, value_key(&order::Mode::Slow));
+    assert_ne!(
+        value_key(&implicit::Mode::Slow),
+        value_key(&implicit_swapped::Mode::Slow)
+    );
+    assert_ne!(
+        value_key(&computed_one::Mode::Slow),
+        value_key(&computed_two::Mode::Slow)
+    );
+    assert_eq!(computed_one::Mode::Fast as i32, 3);
+    assert_eq!(computed_two::Mode::Fast as i32, 4);
+    assert_ne!(
+        value_key(&fields::Scale::Unit),
+        value_key(&other_field::Scale::Unit)
+    );
+    assert!(matches!(
+        other_field::Scale::Times(1.0),
+        other_field::Scale::Times(_)
+    ));
+    // and the discriminant a body reads is the type's own
+    assert_eq!(discriminant::Mode::Fast as i32, 4);
+    assert_eq!(implicit_swapped::Mode::Slow as i32, 1);
+}
+
+/// −0.0 and 0.0 parameters build different graphs (`1/x`) and have
+/// different keys; every NaN keys alike (issue 14, kind 5).
+#[test]
+fn the_sign_of_a_zero_parameter_is_keyed() {
+    assert_ne!(value_key(&0.0_f64), value_key(&-0.0_f64));
+    assert_eq!(value_key(&f64::NAN), value_key(&-f64::NAN));
+}

@@ -594,8 +594,9 @@ fn the_same_component_in_two_models_has_the_same_key() {
 
 #[test]
 fn a_negative_zero_weight_is_the_same_content() {
-    // `Key for f64` (the library's own convention for content keys)
-    // treats 0.0 and −0.0 alike; equal subproblems must have equal keys
+    // a subproblem's content is its elimination, for which a zero weight
+    // is a zero weight whatever its sign: equal subproblems (compared
+    // with `==`) must have equal keys
     let comp = component();
     let mut neg = comp.clone();
     // live edge (coefficient 2) whose base is −0.0, as arithmetic in a

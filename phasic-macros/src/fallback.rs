@@ -60,12 +60,18 @@ fn callback_stub(f: &Function) -> TokenStream {
             const NAME: &'static str = #name_str;
             const TOKEN_KEY: ::phasic::__private::ModelKey = ::phasic::__private::ModelKey([0; 32]);
             const THETA_DIM: usize = 0;
-            fn initial(&self, #unused: &Self::Params)
+            fn initial(&self, #unused: &<Self::Params as ::phasic::__private::Plain>::Mirror)
                 -> ::phasic::__private::Result<::phasic::__private::Initial>
             {
                 ::core::unreachable!()
             }
-            fn expand(&self, _: &[i32], _: &mut ::phasic::__private::Transitions, _: &Self::Params) {}
+            fn expand(
+                &self,
+                _: &[i32],
+                _: &mut ::phasic::__private::Transitions,
+                _: &<Self::Params as ::phasic::__private::Plain>::Mirror,
+            ) {
+            }
             fn dependencies(
                 &self,
                 _: &mut ::phasic::__private::KeyHasher,

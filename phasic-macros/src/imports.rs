@@ -5,9 +5,56 @@ use proc_macro2::{Ident, Span, TokenStream};
 use syn::visit::{self, Visit};
 use syn::{Signature, Type};
 
-/// The types a generated module imports from its parent: the
-/// single-segment type names of the signature that neither the prelude
-/// nor the generic parameters provide.
+/// The parameter types a generated module sees, each as its plain-data
+/// mirror under its own name: `type Rates = <super::Rates as Plain>::Mirror;`
+/// for every type of the signature that neither the prelude nor the
+/// generic parameters provide. A body can then name fields, build values
+/// and match variants, but reaches no code of the type.
+pub fn mirrored_types(sig: &Signature) -> TokenStream {
+    let aliases = imported_types(sig).into_iter().map(|t| {
+        quote::quote_spanned! {t.span()=>
+            #[allow(dead_code)]
+            type #t = <super::#t as ::phasic::__private::Plain>::Mirror;
+        }
+    });
+    quote::quote!(#(#aliases)*)
+}
+
+/// Rewrites the types of `sig` (a pure helper's public wrapper, in the
+/// parent module) to their mirrors: `Rates` → `<Rates as Plain>::Mirror`,
+/// so that the wrapper takes and returns what the body sees.
+pub fn mirror_signature(sig: &mut Signature) {
+    use syn::visit_mut::{self, VisitMut};
+    struct Mirror(Vec<String>);
+    impl VisitMut for Mirror {
+        fn visit_type_mut(&mut self, t: &mut Type) {
+            if let Type::Path(p) = t
+                && p.qself.is_none()
+                && p.path.leading_colon.is_none()
+                && p.path.segments.len() == 1
+                && self.0.contains(&p.path.segments[0].ident.to_string())
+            {
+                let inner = p.clone();
+                *t = syn::parse_quote!(<#inner as ::phasic::__private::Plain>::Mirror);
+                return;
+            }
+            visit_mut::visit_type_mut(self, t);
+        }
+    }
+    let names = imported_types(sig).iter().map(Ident::to_string).collect();
+    let mut m = Mirror(names);
+    for a in sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(t) = a {
+            m.visit_type_mut(&mut t.ty);
+        }
+    }
+    if let syn::ReturnType::Type(_, t) = &mut sig.output {
+        m.visit_type_mut(t);
+    }
+}
+
+/// The single-segment type names of the signature that neither the
+/// prelude nor the generic parameters provide: the user's types.
 pub fn imported_types(sig: &Signature) -> Vec<Ident> {
     let generic: Vec<String> = sig
         .generics

@@ -12,6 +12,7 @@
 //! - `signature`: the signature checks, once for both attributes;
 //! - `rules`: "no hidden inputs", a pass over the body;
 //! - `token_hash`: the compile-time token key;
+//! - `std_macros`: allowed std macros emitted with absolute paths;
 //! - `imports`: what a generated module imports from its parent;
 //! - `expand`: runs the stages, then expands each attribute;
 //! - `fallback`: what is emitted after a mistake, so that every error is
@@ -34,6 +35,7 @@ mod ir;
 mod key_tests;
 mod rules;
 mod signature;
+mod std_macros;
 mod token_hash;
 
 /// Turns a model function into a `phasic` callback with a compile-time key.

@@ -18,7 +18,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Ident, Pat, Path, Token};
 
 use crate::imports::imported_types;
-use crate::ir::Function;
+use crate::ir::{Function, Kind};
 
 /// Names visible without declaration.
 const PRELUDE: &[&str] = &[
@@ -183,6 +183,9 @@ fn macro_reason(name: &str) -> &'static str {
         "println" | "print" | "eprintln" | "eprint" | "dbg" | "write" | "writeln" => {
             "it does I/O: print outside the model function"
         }
+        "cfg" => {
+            "its value differs between builds (debug and release, features) while the key stays the same, and builds share the cache: make the condition a parameter, or a const declared with `consts(…)`"
+        }
         _ => {
             "the key cannot see what it expands to: write the code out, or move it into a `#[phasic::pure]` helper (allowed: `vec!`, `assert!`, `assert_eq!`, `assert_ne!`, `debug_assert!`, `matches!`, `panic!`, `unreachable!`, `todo!`, `unimplemented!`, `format!`)"
         }
@@ -190,7 +193,7 @@ fn macro_reason(name: &str) -> &'static str {
 }
 
 /// Macros whose expansion depends only on their arguments.
-const PURE_MACROS: &[&str] = &[
+pub const PURE_MACROS: &[&str] = &[
     "vec",
     "assert",
     "assert_eq",
@@ -230,7 +233,8 @@ pub fn check(f: &Function) -> Vec<syn::Error> {
     let params = || f.params.iter().map(|p| p.ident.to_string());
     // `initial` comes first, so that a mistake made in both is reported
     // where it is written first
-    let mut rules = Rules::new(&declared, params());
+    let mut rules = Rules::new(f.kind, &declared, params());
+    check_signature_types(&mut rules, &f.item.sig);
     if let Some(init) = &f.args.initial {
         rules.visit_expr(init);
     }
@@ -247,21 +251,48 @@ struct Declared {
     types: HashSet<String>,
 }
 
+/// Refuses what the signature's types reach that is random: hashed
+/// collections (a parameter or a helper's result of such a type would
+/// carry their order into the body) and raw pointers.
+fn check_signature_types(rules: &mut Rules<'_>, sig: &syn::Signature) {
+    for input in &sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            rules.visit_type(&t.ty);
+            for a in &t.attrs {
+                rules.visit_attribute(a);
+            }
+        }
+    }
+    if let syn::ReturnType::Type(_, t) = &sig.output {
+        rules.visit_type(t);
+    }
+}
+
+/// Names of the hashed collections, whose iteration order is random.
+const HASHED: &[&str] = &["HashMap", "HashSet", "RandomState", "hash_map", "hash_set"];
+
 /// The pass: the names in scope and what has been reported.
 struct Rules<'d> {
+    /// "a model function" or "a pure helper", in the messages.
+    kind: Kind,
     declared: &'d Declared,
     scopes: Vec<HashSet<String>>,
     /// What has been reported: each mistake once, at its first use.
     reported: HashSet<String>,
+    /// Whether the pattern being visited is refutable (a `match` arm, an
+    /// `if let`), where a bare name matches anything.
+    refutable: bool,
     errors: Vec<syn::Error>,
 }
 
 impl<'d> Rules<'d> {
-    fn new(declared: &'d Declared, params: impl IntoIterator<Item = String>) -> Self {
+    fn new(kind: Kind, declared: &'d Declared, params: impl IntoIterator<Item = String>) -> Self {
         Rules {
+            kind,
             declared,
             scopes: vec![params.into_iter().collect()],
             reported: HashSet::new(),
+            refutable: false,
             errors: Vec::new(),
         }
     }
@@ -271,7 +302,21 @@ impl<'d> Rules<'d> {
         self.scopes = vec![params.into_iter().collect()];
     }
 
+    /// `msg` in the words of the function's kind (a pure helper is not a
+    /// model function).
+    fn words(&self, msg: impl std::fmt::Display) -> String {
+        let msg = msg.to_string();
+        match self.kind {
+            Kind::Callback => msg,
+            Kind::Pure => msg
+                .replace("a model function", "a `#[phasic::pure]` helper")
+                .replace("the model function", "the helper")
+                .replace("model functions", "pure helpers"),
+        }
+    }
+
     fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
+        let msg = self.words(msg);
         self.errors.push(syn::Error::new(span, msg));
     }
 
@@ -279,12 +324,21 @@ impl<'d> Rules<'d> {
     /// was already reported.
     fn error_once(&mut self, what: String, tokens: impl ToTokens, msg: impl std::fmt::Display) {
         if self.reported.insert(what) {
+            let msg = self.words(msg);
             self.errors.push(syn::Error::new_spanned(tokens, msg));
         }
     }
 
     fn is_local(&self, name: &str) -> bool {
         self.scopes.iter().any(|s| s.contains(name))
+    }
+
+    /// Whether a local in scope differs from `name` by one edit (a typo).
+    fn similar_local(&self, name: &str) -> bool {
+        self.scopes
+            .iter()
+            .flatten()
+            .any(|local| one_edit_apart(local, name))
     }
 
     fn bind(&mut self, pat: &Pat) {
@@ -314,6 +368,17 @@ impl<'d> Rules<'d> {
 
     fn check_path(&mut self, path: &Path) {
         let shown = path_text(path);
+        if let Some(seg) = path
+            .segments
+            .iter()
+            .find(|s| HASHED.contains(&s.ident.to_string().as_str()))
+        {
+            return self.error_once(
+                "hashed collections".to_string(),
+                path,
+                format!("`{}` iterates in a random order (randomly seeded hasher), so the same key could build graphs numbered differently: use `std::collections::BTreeMap`/`BTreeSet` or a sorted `Vec`", seg.ident),
+            );
+        }
         if path.leading_colon.is_some() {
             let krate = path
                 .segments
@@ -338,6 +403,10 @@ impl<'d> Rules<'d> {
                 || d.types.contains(&name)
                 || PRELUDE.contains(&name.as_str());
             if known {
+                return;
+            }
+            if self.similar_local(&name) {
+                // a typo of a local: rustc's own error names the local
                 return;
             }
             let fix = if is_const_name(&name) {
@@ -371,16 +440,7 @@ impl<'d> Rules<'d> {
             }
             "std" | "core" | "alloc" => {
                 let module = path.segments.get(1).map(|s| s.ident.to_string()).unwrap_or_default();
-                let hashed = path.segments.iter().any(|s| {
-                    matches!(s.ident.to_string().as_str(), "HashMap" | "HashSet" | "hash_map" | "hash_set" | "RandomState")
-                });
-                if hashed {
-                    self.error_once(
-                        "std::collections::hash".to_string(),
-                        path,
-                        format!("`{shown}` iterates in a random order (randomly seeded hasher): use `std::collections::BTreeMap`/`BTreeSet`"),
-                    );
-                } else if !PURE_STD.contains(&module.as_str()) {
+                if !PURE_STD.contains(&module.as_str()) {
                     let (why, fix) = impure_reason(&module);
                     self.error_once(
                         format!("std::{module}"),
@@ -488,6 +548,26 @@ fn matches_args(input: ParseStream) -> syn::Result<Vec<Expr>> {
     }
     let _ = input.parse::<Option<Token![,]>>()?;
     Ok(out)
+}
+
+/// Whether `a` and `b` differ by exactly one inserted, removed or
+/// replaced character, or by two swapped neighbours.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a == b {
+        return false;
+    }
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    let swapped = ra.len() == rb.len()
+        && ra.len() >= 2
+        && ra[0] == rb[1]
+        && ra[1] == rb[0]
+        && ra[2..] == rb[2..];
+    swapped
+        || (ra.len() == rb.len() && ra[1..] == rb[1..])
+        || (ra.len() + 1 == rb.len() && ra == &rb[1..])
+        || (rb.len() + 1 == ra.len() && rb == &ra[1..])
 }
 
 /// `RATE`, `N_MAX`: how consts and statics are named.
@@ -603,6 +683,7 @@ impl<'ast> Visit<'ast> for Rules<'_> {
                 _ => "nested items are not allowed in a model function: move it out and declare it with `consts(…)` or `helpers(…)`".to_string(),
             };
             let names = item_names(item);
+            let msg = self.words(msg);
             self.errors
                 .push(syn::Error::new_spanned(item_head(item, &names), msg));
             // its uses are not reported again
@@ -612,6 +693,7 @@ impl<'ast> Visit<'ast> for Rules<'_> {
     }
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
+        l.attrs.iter().for_each(|a| self.visit_attribute(a));
         if let Some(init) = &l.init {
             self.visit_local_init(init);
         }
@@ -620,6 +702,7 @@ impl<'ast> Visit<'ast> for Rules<'_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        c.attrs.iter().for_each(|a| self.visit_attribute(a));
         if let Some(a) = &c.asyncness {
             return self.error(a.span(), "`async` is not allowed in a model function");
         }
@@ -633,6 +716,7 @@ impl<'ast> Visit<'ast> for Rules<'_> {
     }
 
     fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        f.attrs.iter().for_each(|a| self.visit_attribute(a));
         self.visit_expr(&f.expr);
         self.scoped(|s| {
             s.visit_pat(&f.pat);
@@ -642,17 +726,23 @@ impl<'ast> Visit<'ast> for Rules<'_> {
     }
 
     fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        a.attrs.iter().for_each(|at| self.visit_attribute(at));
         self.scoped(|s| {
             // bind first: a guard (part of the pattern) sees the bindings
             s.bind(&a.pat);
+            s.refutable = true;
             s.visit_pat(&a.pat);
+            s.refutable = false;
             s.visit_expr(&a.body);
         });
     }
 
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        l.attrs.iter().for_each(|a| self.visit_attribute(a));
         self.visit_expr(&l.expr);
+        self.refutable = true;
         self.visit_pat(&l.pat);
+        self.refutable = false;
         self.bind(&l.pat);
     }
 
@@ -683,5 +773,36 @@ impl<'ast> Visit<'ast> for Rules<'_> {
 
     fn visit_ident(&mut self, _: &'ast Ident) {}
 
-    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+    fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
+        let path = a.path();
+        if path.is_ident("cfg") || path.is_ident("cfg_attr") {
+            self.error_once(
+                "cfg".to_string(),
+                a,
+                "conditional compilation inside a model function gives one key and several graphs (debug and release builds, or builds with other features, share the cache): make the condition a parameter, or a const declared with `consts(…)`",
+            );
+        }
+    }
+
+    fn visit_type_ptr(&mut self, t: &'ast syn::TypePtr) {
+        self.error_once(
+            "raw pointer".to_string(),
+            t,
+            "raw pointers are not allowed in a model function: their addresses change from run to run",
+        );
+    }
+
+    fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+        let name = p.ident.to_string();
+        let bare = p.subpat.is_none() && p.by_ref.is_none() && p.mutability.is_none();
+        let constant_like = name.len() > 1 && is_const_name(&name);
+        if self.refutable && bare && constant_like && !self.declared.consts.contains(&name) {
+            self.error_once(
+                format!("pattern {name}"),
+                &p.ident,
+                format!("`{name}` in a pattern binds a new variable that matches anything; if it is a constant, declare it with `consts({name})`"),
+            );
+        }
+        visit::visit_pat_ident(self, p);
+    }
 }

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::graph::csr::Graph;
 use crate::graph::rule::{Initial, Transitions};
 use crate::key::encoding::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey};
+use crate::key::plain::Plain;
 
 /// A model rule with a compile-time key, implemented by
 /// `#[phasic::callback]` on a function.
@@ -14,8 +15,9 @@ use crate::key::encoding::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey};
 /// declared helpers (transitively), [`GRAPH_FORMAT_VERSION`] and the
 /// run-time parameters ([`Callback::key`]).
 pub trait Callback {
-    /// The run-time parameters (one type, a tuple for several, `()` for none).
-    type Params: Key;
+    /// The run-time parameters (one type, a tuple for several, `()` for
+    /// none): plain data, keyed by value; the body sees their mirror.
+    type Params: Plain;
     /// Name of the function (not part of any key).
     const NAME: &'static str;
     /// SHA-256 over the normalised tokens of the function and its attribute.
@@ -23,10 +25,15 @@ pub trait Callback {
     /// Number of parameters θ of parameterized edges (0 for constant rates).
     const THETA_DIM: usize;
 
-    /// The initial distribution for these parameters.
-    fn initial(&self, params: &Self::Params) -> Result<Initial>;
-    /// The transitions out of `state`.
-    fn expand(&self, state: &[i32], out: &mut Transitions, params: &Self::Params);
+    /// The initial distribution for these parameters (their mirror).
+    fn initial(&self, params: &<Self::Params as Plain>::Mirror) -> Result<Initial>;
+    /// The transitions out of `state` (the parameters' mirror).
+    fn expand(
+        &self,
+        state: &[i32],
+        out: &mut Transitions,
+        params: &<Self::Params as Plain>::Mirror,
+    );
     /// Writes the declared consts' values and helpers' keys.
     fn dependencies(&self, h: &mut KeyHasher, seen: &mut Visited);
 
@@ -125,10 +132,12 @@ impl<S: AsRef<[i32]>> IntoInitial for Vec<(S, f64)> {
 
 impl Graph {
     /// Builds the graph of a `#[phasic::callback]` model for `params`.
+    /// The body sees the parameters' mirror, made once.
     pub fn from_callback<C: Callback>(callback: C, params: C::Params) -> Result<Graph> {
-        let initial = callback.initial(&params)?;
+        let mirror = params.mirror();
+        let initial = callback.initial(&mirror)?;
         Graph::from_rule_with_params(&initial, C::THETA_DIM, |s, out| {
-            callback.expand(s, out, &params)
+            callback.expand(s, out, &mirror)
         })
     }
 }

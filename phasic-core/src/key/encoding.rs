@@ -2,8 +2,10 @@
 //!
 //! Cache keys must never go stale and never collide: every value is
 //! written with a type tag, fixed-width little-endian numbers, lengths in
-//! front of sequences and strings, and floats by their bits with `-0.0`
-//! and NaN normalised. `Debug`/`Display` output is never hashed.
+//! front of sequences and strings, and floats by their bits with NaN
+//! normalised (every NaN keys alike; `-0.0` and `0.0` do not, since a
+//! model can read the sign: `1.0 / x`, `signum`). `Debug`/`Display`
+//! output is never hashed.
 
 use sha2::{Digest, Sha256};
 
@@ -52,7 +54,8 @@ impl std::fmt::Display for ModelKey {
 ///     key(&|h| (vec![1, 2], vec![3]).key(h)),
 ///     key(&|h| (vec![1], vec![2, 3]).key(h)),
 /// );
-/// assert_eq!(key(&|h| 0.0_f64.key(h)), key(&|h| (-0.0_f64).key(h)));
+/// assert_ne!(key(&|h| 0.0_f64.key(h)), key(&|h| (-0.0_f64).key(h)));
+/// assert_eq!(key(&|h| f64::NAN.key(h)), key(&|h| (-f64::NAN).key(h)));
 /// ```
 #[derive(Clone)]
 pub struct KeyHasher {
@@ -170,8 +173,6 @@ impl Key for f64 {
         h.tag(tag::F64);
         let bits = if self.is_nan() {
             f64::NAN.to_bits()
-        } else if *self == 0.0 {
-            0
         } else {
             self.to_bits()
         };
@@ -184,8 +185,6 @@ impl Key for f32 {
         h.tag(tag::F32);
         let bits = if self.is_nan() {
             f32::NAN.to_bits()
-        } else if *self == 0.0 {
-            0
         } else {
             self.to_bits()
         };

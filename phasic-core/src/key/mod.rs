@@ -2,6 +2,8 @@
 
 pub(crate) mod callback;
 pub(crate) mod encoding;
+pub(crate) mod plain;
 
 pub use callback::{Callback, IntoInitial, Pure, Visited};
 pub use encoding::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey, tag};
+pub use plain::Plain;

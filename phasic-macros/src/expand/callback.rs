@@ -6,8 +6,9 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{Ident, Type};
 
-use crate::imports::{body_module, helper_lookup, imported_types, pure_marker};
+use crate::imports::{body_module, helper_lookup, mirrored_types, pure_marker};
 use crate::ir::Function;
+use crate::std_macros::absolute;
 use crate::token_hash::function_key;
 
 /// The `Params` type of the model: `()`, the one stored parameter type,
@@ -47,12 +48,19 @@ pub fn expand(f: &Function) -> TokenStream {
     let item = &f.item;
     let name = &item.sig.ident;
     let vis = &item.vis;
-    let docs = item.attrs.iter().filter(|a| a.path().is_ident("doc"));
-    let other_attrs: Vec<_> = item
+    // inner attributes of the body (`//!`, `#![allow(…)]`) are emitted as
+    // outer ones: docs on the unit struct, the rest on the body's function
+    let outer: Vec<syn::Attribute> = item
         .attrs
         .iter()
-        .filter(|a| !a.path().is_ident("doc"))
+        .cloned()
+        .map(|mut a| {
+            a.style = syn::AttrStyle::Outer;
+            a
+        })
         .collect();
+    let docs = outer.iter().filter(|a| a.path().is_ident("doc"));
+    let other_attrs: Vec<_> = outer.iter().filter(|a| !a.path().is_ident("doc")).collect();
     let module = body_module(f.kind.name(), name);
     let key = function_key(f);
     let name_str = name.to_string();
@@ -64,22 +72,42 @@ pub fn expand(f: &Function) -> TokenStream {
     let args = param_args(f);
     let consts = &f.args.consts;
     let const_names = consts.iter().map(Ident::to_string);
+    // a const whose type is not `Key` is reported on its name
+    let const_keys = consts
+        .iter()
+        .map(|c| quote::quote_spanned!(c.span()=> ::phasic::__private::Key::key(&#c, h);));
     let helpers = &f.args.helpers;
     let markers = helpers.iter().map(pure_marker);
     let lookup = helper_lookup(helpers);
-    let types = imported_types(&item.sig);
+    let mirrors = mirrored_types(&item.sig);
     let inputs = &item.sig.inputs;
+    // the signature's types as written, so that the imports they need
+    // (`use phasic::prelude::Transitions;`) stay in use in the user's module
+    let written = item.sig.inputs.iter().filter_map(|a| match a {
+        syn::FnArg::Typed(t) => Some(&t.ty),
+        syn::FnArg::Receiver(_) => None,
+    });
+    let signature_alias = quote::format_ident!("__PhasicSignature_{}", name);
     let param_decls = f.params.iter().map(|p| {
         let (mutability, ident, ty) = (&p.mutability, &p.ident, &p.ty);
         quote!(#mutability #ident: #ty)
     });
-    let body = &item.block;
-    let initial = &f.args.initial;
+    let body = absolute(item.block.to_token_stream());
+    let initial = absolute(f.args.initial.to_token_stream());
     quote! {
         #(#docs)*
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
         #vis struct #name;
+
+        // the signature's types as the user wrote them: `Transitions`
+        // resolves to the user's import if there is one (which this keeps
+        // in use), else to the glob
+        #[allow(unused_imports)]
+        use ::phasic::__private::prelude::*;
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        type #signature_alias = fn(#(#written),*);
 
         #[doc(hidden)]
         #[allow(non_snake_case)]
@@ -87,7 +115,8 @@ pub fn expand(f: &Function) -> TokenStream {
             #[allow(unused_imports)]
             use ::phasic::__private::prelude::*;
             #[allow(unused_imports)]
-            use super::{#(#consts,)* #(#helpers,)* #(#types,)*};
+            use super::{#(#consts,)* #(#helpers,)*};
+            #mirrors
             #lookup
 
             /// The markers of the declared helpers.
@@ -113,7 +142,7 @@ pub fn expand(f: &Function) -> TokenStream {
             const THETA_DIM: usize = #theta_dim;
 
             #[allow(unused_variables)]
-            fn initial(&self, params: &Self::Params)
+            fn initial(&self, params: &<Self::Params as ::phasic::__private::Plain>::Mirror)
                 -> ::phasic::__private::Result<::phasic::__private::Initial>
             {
                 #module::initial(#(#args),*)
@@ -124,7 +153,7 @@ pub fn expand(f: &Function) -> TokenStream {
                 &self,
                 state: &[i32],
                 out: &mut ::phasic::__private::Transitions,
-                params: &Self::Params,
+                params: &<Self::Params as ::phasic::__private::Plain>::Mirror,
             ) {
                 #module::rule(state, out, #(#args),*)
             }
@@ -136,7 +165,7 @@ pub fn expand(f: &Function) -> TokenStream {
             ) {
                 #(
                     h.str(#const_names);
-                    ::phasic::__private::Key::key(&#consts, h);
+                    #const_keys
                 )*
                 h.len(#module::__PHASIC_HELPERS.len());
                 for helper in #module::__PHASIC_HELPERS {

@@ -3,11 +3,12 @@
 //! what the helper records (`__phasic_pure`).
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::{FnArg, Ident, Pat};
 
-use crate::imports::{helper_lookup, imported_types, pure_marker};
+use crate::imports::{helper_lookup, mirror_signature, mirrored_types, pure_marker};
 use crate::ir::Function;
+use crate::std_macros::absolute;
 use crate::token_hash::function_key;
 
 /// The module named after the helper: the body (so that it sees only
@@ -19,10 +20,14 @@ pub fn module(f: &Function, key: [u8; 32], body: Option<TokenStream>) -> TokenSt
     let name_str = name.to_string();
     let consts = &f.args.consts;
     let const_names = consts.iter().map(Ident::to_string);
+    // a const whose type is not `Key` is reported on its name
+    let const_keys = consts
+        .iter()
+        .map(|c| quote::quote_spanned!(c.span()=> ::phasic::__private::Key::key(&#c, h);));
     let helpers = &f.args.helpers;
     let helper_markers = helpers.iter().map(pure_marker);
     let lookup = helper_lookup(helpers);
-    let types = imported_types(&f.item.sig);
+    let mirrors = mirrored_types(&f.item.sig);
     quote! {
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code)]
@@ -30,7 +35,8 @@ pub fn module(f: &Function, key: [u8; 32], body: Option<TokenStream>) -> TokenSt
             #[allow(unused_imports)]
             use ::phasic::__private::prelude::*;
             #[allow(unused_imports)]
-            use super::{#name, #(#consts,)* #(#helpers,)* #(#types,)*};
+            use super::{#name, #(#consts,)* #(#helpers,)*};
+            #mirrors
             #lookup
 
             #body
@@ -41,7 +47,7 @@ pub fn module(f: &Function, key: [u8; 32], body: Option<TokenStream>) -> TokenSt
                 fn consts(h: &mut ::phasic::__private::KeyHasher) {
                     #(
                         h.str(#const_names);
-                        ::phasic::__private::Key::key(&#consts, h);
+                        #const_keys
                     )*
                 }
                 static PURE: ::phasic::__private::Pure = ::phasic::__private::Pure {
@@ -62,7 +68,7 @@ pub fn expand(f: &Function) -> TokenStream {
     let name = &item.sig.ident;
     let mut inner_sig = item.sig.clone();
     inner_sig.ident = Ident::new("__body", name.span());
-    let body = &item.block;
+    let body = absolute(item.block.to_token_stream());
     // the public wrapper: same signature without `mut` on arguments
     let mut outer = item.clone();
     for a in outer.sig.inputs.iter_mut() {
@@ -71,6 +77,10 @@ pub fn expand(f: &Function) -> TokenStream {
         {
             p.mutability = None;
         }
+    }
+    mirror_signature(&mut outer.sig);
+    for a in &mut outer.attrs {
+        a.style = syn::AttrStyle::Outer;
     }
     let outer_attrs = &outer.attrs;
     let outer_vis = &outer.vis;
