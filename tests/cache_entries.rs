@@ -10,9 +10,12 @@
 //! serve the next build as a `Hit`; in `Required` the same entry must give
 //! an `Err`.
 
+#[path = "support/verified.rs"]
+mod verified;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use verified::verified;
 
 use phasic::Callback;
 use phasic::cache::{
@@ -255,9 +258,9 @@ fn check_case(case: &Case) {
     assert_eq!(
         (
             s.entries,
-            s.counters.hits,
-            s.counters.misses,
-            s.counters.corrupt
+            s.counters.unwrap().hits,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().corrupt
         ),
         (1, 0, 2, 1),
         "{name}: stats {s:?}"
@@ -268,7 +271,11 @@ fn check_case(case: &Case) {
     assert!(matches!(again.graph, CachedGraph::Mapped(_)));
     assert_same(&again.graph, &fresh, name);
     assert!(!logs.contains("WARN"), "{name}: warning on the hit: {logs}");
-    assert_eq!(stats(root).counters.hits, 1, "{name}: hit not counted");
+    assert_eq!(
+        stats(root).counters.unwrap().hits,
+        1,
+        "{name}: hit not counted"
+    );
     drop(dir);
 
     // Required: the same bad entry is an error (and is still moved aside).
@@ -606,7 +613,10 @@ fn a_bad_entry_is_removed_when_it_cannot_be_moved_aside() {
     assert_eq!(c.status, CacheStatus::Miss);
     assert_same(&c.graph, &fresh(), "quarantine is a file");
     assert!(logs.contains("bad cache entry"), "{logs}");
-    assert!(logs.contains("cannot move the bad entry aside"), "{logs}");
+    assert!(
+        logs.contains("bad cache entry removed (it could not be moved aside); it is rebuilt"),
+        "{logs}"
+    );
     assert_eq!(fs::read(&path).unwrap(), valid);
     let (c, _) = build_ok(root, CacheMode::ReadWrite);
     assert_eq!(c.status, CacheStatus::Hit);
@@ -846,7 +856,11 @@ fn refresh_rebuilds_and_replaces() {
         .collect();
     assert_eq!(shard, [path.file_name().unwrap()], "{shard:?}");
     let s = stats(root);
-    assert_eq!((s.counters.misses, s.counters.hits), (3, 1), "{s:?}");
+    assert_eq!(
+        (s.counters.unwrap().misses, s.counters.unwrap().hits),
+        (3, 1),
+        "{s:?}"
+    );
 }
 
 #[test]
@@ -884,7 +898,11 @@ fn stats_count_entries_hits_misses_and_corrupt_entries() {
     let s = store.stats().unwrap();
     assert_eq!((s.entries, s.bytes), (0, 0));
     assert_eq!(
-        (s.counters.hits, s.counters.misses, s.counters.corrupt),
+        (
+            s.counters.unwrap().hits,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().corrupt
+        ),
         (0, 0, 0)
     );
     let o = opts(root, CacheMode::ReadWrite);
@@ -907,7 +925,11 @@ fn stats_count_entries_hits_misses_and_corrupt_entries() {
     let s = store.stats().unwrap();
     assert_eq!((s.entries, s.bytes), (3, bytes), "{s:?}");
     assert_eq!(
-        (s.counters.hits, s.counters.misses, s.counters.corrupt),
+        (
+            s.counters.unwrap().hits,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().corrupt
+        ),
         (4, 3, 0)
     );
     // a bad entry: corrupt + miss; the quarantined file is not an entry
@@ -920,7 +942,11 @@ fn stats_count_entries_hits_misses_and_corrupt_entries() {
     let s = store.stats().unwrap();
     assert_eq!((s.entries, s.bytes), (3, bytes), "{s:?}");
     assert_eq!(
-        (s.counters.hits, s.counters.misses, s.counters.corrupt),
+        (
+            s.counters.unwrap().hits,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().corrupt
+        ),
         (4, 4, 1)
     );
     // Required and Refresh count too; ReadOnly and Off do not
@@ -930,7 +956,11 @@ fn stats_count_entries_hits_misses_and_corrupt_entries() {
     build_graph(block_counting, 6, &opts(root, CacheMode::Off)).unwrap();
     let s = store.stats().unwrap();
     assert_eq!(
-        (s.counters.hits, s.counters.misses, s.counters.corrupt),
+        (
+            s.counters.unwrap().hits,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().corrupt
+        ),
         (5, 5, 1)
     );
 }
@@ -940,24 +970,28 @@ fn clear_removes_every_entry() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let store = GraphStore::new(root);
-    assert_eq!(store.clear().unwrap(), 0, "clear of a missing cache");
+    assert_eq!(
+        store.clear().unwrap().entries.count,
+        0,
+        "clear of a missing cache"
+    );
     let o = opts(root, CacheMode::ReadWrite);
     for n in [3, 4, 5] {
         build_graph(block_counting, n, &o).unwrap();
     }
     build_graph(kingman, 5, &o).unwrap();
     assert_eq!(store.stats().unwrap().entries, 4);
-    assert_eq!(store.clear().unwrap(), 4);
+    assert_eq!(store.clear().unwrap().entries.count, 4);
     let s = store.stats().unwrap();
     assert_eq!((s.entries, s.bytes), (0, 0));
     assert_eq!(
-        (s.counters.hits, s.counters.misses),
+        (s.counters.unwrap().hits, s.counters.unwrap().misses),
         (0, 0),
         "counters survive clear"
     );
     assert!(!store.dir().exists());
     assert!(root.exists(), "clear removed the root itself");
-    assert_eq!(store.clear().unwrap(), 0);
+    assert_eq!(store.clear().unwrap().entries.count, 0);
     assert_eq!(
         build_graph(block_counting, 3, &o).unwrap().status,
         CacheStatus::Miss
@@ -1012,13 +1046,13 @@ fn gc_by_age_removes_old_entries() {
     let p = |n| entry_path(root, n);
     set_age(&p(5), 10 * DAY);
     set_age(&p(6), 2 * DAY);
-    assert_eq!(store.gc(None, None).unwrap(), (0, 0));
-    assert_eq!(store.gc(None, Some(30 * DAY)).unwrap(), (0, 0));
+    assert_eq!(gc(&store, None, None), (0, 0));
+    assert_eq!(gc(&store, None, Some(30 * DAY)), (0, 0));
     let size5 = fs::metadata(p(5)).unwrap().len();
-    assert_eq!(store.gc(None, Some(5 * DAY)).unwrap(), (1, size5));
+    assert_eq!(gc(&store, None, Some(5 * DAY)), (1, size5));
     assert!(!p(5).exists() && p(6).exists() && p(7).exists());
     let size6 = fs::metadata(p(6)).unwrap().len();
-    assert_eq!(store.gc(None, Some(DAY)).unwrap(), (1, size6));
+    assert_eq!(gc(&store, None, Some(DAY)), (1, size6));
     assert!(!p(6).exists() && p(7).exists());
     assert_eq!(store.stats().unwrap().entries, 1);
     assert_eq!(
@@ -1050,17 +1084,14 @@ fn gc_by_bytes_removes_the_oldest_first() {
     let sizes: Vec<u64> = ns.iter().map(|&n| size(n)).collect();
     assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
     let total: u64 = sizes.iter().sum();
-    assert_eq!(store.gc(Some(total), None).unwrap(), (0, 0));
-    assert_eq!(store.gc(Some(total - 1), None).unwrap(), (1, sizes[0]));
+    assert_eq!(gc(&store, Some(total), None), (0, 0));
+    assert_eq!(gc(&store, Some(total - 1), None), (1, sizes[0]));
     assert!(!p(5).exists() && p(6).exists() && p(7).exists() && p(8).exists());
     // fit the newest only: the two older go, oldest first
-    assert_eq!(
-        store.gc(Some(sizes[3]), None).unwrap(),
-        (2, sizes[1] + sizes[2])
-    );
+    assert_eq!(gc(&store, Some(sizes[3]), None), (2, sizes[1] + sizes[2]));
     assert!(!p(6).exists() && !p(7).exists() && p(8).exists());
     assert_eq!(store.stats().unwrap().bytes, sizes[3]);
-    assert_eq!(store.gc(Some(0), None).unwrap(), (1, sizes[3]));
+    assert_eq!(gc(&store, Some(0), None), (1, sizes[3]));
     assert_eq!(store.stats().unwrap().entries, 0);
     // age and size together: old ones first, then by size
     for n in ns {
@@ -1069,7 +1100,7 @@ fn gc_by_bytes_removes_the_oldest_first() {
     set_age(&p(8), 3 * DAY);
     set_age(&p(5), 2 * HOUR);
     set_age(&p(6), HOUR);
-    let (removed, freed) = store.gc(Some(sizes[2]), Some(DAY)).unwrap();
+    let (removed, freed) = gc(&store, Some(sizes[2]), Some(DAY));
     // 8 (too old); then 5 and 6 (oldest remaining) until 7 alone fits
     assert_eq!((removed, freed), (3, sizes[3] + sizes[0] + sizes[1]));
     assert!(p(7).exists() && !p(5).exists() && !p(6).exists() && !p(8).exists());
@@ -1080,17 +1111,13 @@ fn verify_checks_every_entry_and_moves_bad_ones_aside() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let store = GraphStore::new(root);
-    assert_eq!(
-        store.verify().unwrap(),
-        (0, vec![]),
-        "verify of a missing cache"
-    );
+    assert_eq!(verified(&store), (0, vec![]), "verify of a missing cache");
     let o = opts(root, CacheMode::ReadWrite);
     for n in [4, 5, 6] {
         build_graph(block_counting, n, &o).unwrap();
     }
     build_graph(kingman_theta, 4, &o).unwrap();
-    let (good, bad) = store.verify().unwrap();
+    let (good, bad) = verified(&store);
     assert_eq!((good, bad.len()), (4, 0), "{bad:?}");
     // spoil two entries, and add a file whose name is not a key
     let p5 = entry_path(root, 5);
@@ -1105,7 +1132,7 @@ fn verify_checks_every_entry_and_moves_bad_ones_aside() {
     let stray = p6.parent().unwrap().join("not-a-key.graph");
     fs::write(&stray, b"?").unwrap();
     let (r, logs) = logged(|| store.verify());
-    let (good, mut bad) = r.unwrap();
+    let (good, mut bad) = r.map(|v| (v.good, v.bad)).unwrap();
     bad.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(good, 2, "{bad:?}");
     assert_eq!(bad.len(), 2, "{bad:?}");
@@ -1129,8 +1156,8 @@ fn verify_checks_every_entry_and_moves_bad_ones_aside() {
         );
     }
     assert_eq!(quarantined(root).len(), 2);
-    assert_eq!(store.stats().unwrap().counters.corrupt, 2);
-    assert_eq!(store.verify().unwrap(), (2, vec![]));
+    assert_eq!(store.stats().unwrap().counters.unwrap().corrupt, 2);
+    assert_eq!(verified(&store), (2, vec![]));
     // the good entries are still served; the bad ones are rebuilt
     assert_eq!(
         build_graph(block_counting, 4, &o).unwrap().status,
@@ -1144,5 +1171,15 @@ fn verify_checks_every_entry_and_moves_bad_ones_aside() {
         build_graph(block_counting, 6, &o).unwrap().status,
         CacheStatus::Miss
     );
-    assert_eq!(store.verify().unwrap(), (4, vec![]));
+    assert_eq!(verified(&store), (4, vec![]));
+}
+
+/// `gc` with these limits, as (entries removed, bytes freed); only
+/// entries are collected here.
+fn gc(store: &GraphStore, max_bytes: Option<u64>, max_age: Option<Duration>) -> (u64, u64) {
+    let c = store
+        .gc(&phasic::cache::Limits::new(max_bytes, max_age))
+        .unwrap();
+    assert_eq!((c.files(), c.kept), (c.entries.count, 0), "{c:?}");
+    (c.entries.count, c.entries.bytes)
 }

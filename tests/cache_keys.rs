@@ -438,7 +438,14 @@ fn refresh_rebuilds_and_replaces_the_entry() {
         CacheStatus::Hit
     );
     let s = GraphStore::new(root).stats().unwrap();
-    assert_eq!((s.entries, s.counters.misses, s.counters.hits), (1, 4, 1));
+    assert_eq!(
+        (
+            s.entries,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().hits
+        ),
+        (1, 4, 1)
+    );
     // no temporary files remain in the shard
     let names: Vec<_> = fs::read_dir(path.parent().unwrap())
         .unwrap()

@@ -186,6 +186,25 @@ pub enum Defect {
 }
 
 impl Defect {
+    /// Whether the entry could not be used because this user may not read
+    /// it (permission denied): not a bad entry, just not ours to use.
+    ///
+    /// ```
+    /// use phasic_cache::Defect;
+    /// let denied = Defect::CannotOpen { kind: std::io::ErrorKind::PermissionDenied, message: String::new() };
+    /// assert!(denied.is_access_denied() && !Defect::Checksum.is_access_denied());
+    /// ```
+    pub fn is_access_denied(&self) -> bool {
+        matches!(
+            self,
+            Defect::CannotOpen { kind, .. }
+                | Defect::CannotStat { kind, .. }
+                | Defect::CannotRead { kind, .. }
+                | Defect::CannotMap { kind, .. }
+                if *kind == io::ErrorKind::PermissionDenied
+        )
+    }
+
     pub(crate) fn cannot_open(e: io::Error) -> Defect {
         Defect::CannotOpen {
             kind: e.kind(),

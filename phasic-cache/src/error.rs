@@ -26,6 +26,14 @@ pub enum Error {
         /// Which check failed.
         reason: Defect,
     },
+    /// A cache entry this user may not read (left alone).
+    #[error("cache entry {path} cannot be read by this user: {reason}")]
+    Denied {
+        /// The entry.
+        path: PathBuf,
+        /// The refused access.
+        reason: Defect,
+    },
     /// A path below the cache root that phasic will not follow or touch:
     /// a symbolic link inside the root, or a path outside it.
     #[error("{path} is not used: {reason}")]

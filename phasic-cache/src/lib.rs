@@ -4,17 +4,23 @@
 //! crate. Graphs are cached as rkyv archives behind a 64-byte header
 //! (`docs/CACHE_FORMAT.md`), memory-mapped, validated once and used in
 //! place through `GraphView`; entries are published atomically and never
-//! modified; bad entries are moved aside and rebuilt.
+//! modified; bad entries are moved aside and rebuilt; every file the cache
+//! creates is counted by `stats` and collectable by `gc`.
 
 mod archive;
 mod atomic;
 mod cached;
 mod checksum;
+mod collect;
 mod confine;
+mod counters;
 mod defect;
 mod error;
 mod header;
+mod inflight;
+mod maintenance;
 mod mode;
+mod scan;
 mod store;
 mod trace_entry;
 mod traced;
@@ -22,10 +28,16 @@ mod work;
 
 pub use archive::MappedGraph;
 pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
+pub use collect::{Collected, Limits, TEMPORARY_GRACE};
+pub use counters::Counters;
 pub use defect::{Defect, Rejection};
 pub use error::{Error, Result};
+pub use inflight::remove_partial_writes;
+pub use maintenance::{Cache, CacheStats};
 pub use mode::{CacheMode, cache_root};
-pub use store::{Counters, GraphStore, Graphs, Kind, Lookup, Stats, Store, TraceStore, Traces};
+pub use store::{
+    After, Files, GraphStore, Graphs, Kind, Lookup, Stats, Store, TraceStore, Traces, Verified,
+};
 pub use traced::{TraceReport, record_trace};
 pub use work::{
     Executor, MANIFEST_VERSION, Processes, Session, ShardOptions, ShardReport, Slurm, Threads,

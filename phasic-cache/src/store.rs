@@ -6,7 +6,7 @@
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use std::marker::PhantomData;
 
@@ -14,10 +14,13 @@ use phasic_core::{GraphView, ModelKey, trace::ComponentTrace};
 
 use crate::archive::{MappedGraph, encode};
 use crate::atomic::write_atomic;
+use crate::collect::{Collected, Limits, collect};
 use crate::confine::{confined, is_regular_file};
+use crate::counters::{self, Counters};
 use crate::defect::{Defect, Rejection};
 use crate::error::{Error, Result};
 use crate::mode::CacheMode;
+use crate::scan::{Class, parse_hex};
 use crate::trace_entry::{encode_trace, open_trace};
 
 /// A kind of entry: where it lives and how it is opened and checked.
@@ -58,27 +61,37 @@ impl Kind for Traces {
     }
 }
 
-/// Counters kept in `<dir>/stats` (postcard), updated under a file lock.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Counters {
-    /// Loads served from an entry.
-    pub hits: u64,
-    /// Loads that had to build.
-    pub misses: u64,
-    /// Bad entries seen (and moved aside).
-    pub corrupt: u64,
+/// Files of one class: how many, and their total size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Files {
+    /// Number of files.
+    pub count: u64,
+    /// Their total size in bytes.
+    pub bytes: u64,
 }
 
-/// What `stats()` reports.
+impl Files {
+    fn add(&mut self, bytes: u64) {
+        self.count += 1;
+        self.bytes += bytes;
+    }
+}
+
+/// What `stats()` reports: every file the store holds, by class.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
     /// Number of entries.
     pub entries: u64,
     /// Their total size.
     pub bytes: u64,
-    /// Hits, misses and bad entries seen so far.
-    #[serde(flatten)]
-    pub counters: Counters,
+    /// Temporary files of writes that never finished (interrupted, or in
+    /// progress right now).
+    pub temporary: Files,
+    /// Bad entries moved aside into `quarantine/`.
+    pub quarantined: Files,
+    /// Hits, misses and bad entries seen so far; `None` if the counters
+    /// file is damaged (a warning says so; the next update restarts it).
+    pub counters: Option<Counters>,
 }
 
 /// The result of looking a key up.
@@ -95,16 +108,14 @@ pub enum Lookup<T = MappedGraph> {
         /// The failed check.
         reason: Defect,
     },
-}
-
-/// One entry found by a scan: a regular file named `<key>.<ext>` in the
-/// shard of its key's first two hex digits.
-#[derive(Debug, Clone)]
-struct Entry {
-    path: PathBuf,
-    key: [u8; 32],
-    bytes: u64,
-    modified: SystemTime,
+    /// An entry this user may not read (permission denied): not ours to
+    /// judge, so it is neither moved nor removed.
+    Denied {
+        /// The entry's path.
+        path: PathBuf,
+        /// The refused access.
+        reason: Defect,
+    },
 }
 
 /// Entries of kind `K` under `<root>/<K::DIR>`.
@@ -115,8 +126,8 @@ struct Entry {
 /// the folders is left alone.
 #[derive(Debug, Clone)]
 pub struct Store<K> {
-    root: PathBuf,
-    dir: PathBuf,
+    pub(crate) root: PathBuf,
+    pub(crate) dir: PathBuf,
     kind: PhantomData<K>,
 }
 
@@ -124,17 +135,6 @@ pub struct Store<K> {
 pub type GraphStore = Store<Graphs>;
 /// Component-trace entries under `<root>/traces`.
 pub type TraceStore = Store<Traces>;
-
-fn parse_hex(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
 
 impl<K: Kind> Store<K> {
     /// The store under `root` (nothing is created until needed).
@@ -157,11 +157,17 @@ impl<K: Kind> Store<K> {
         self.dir.join(&hex[..2]).join(format!("{hex}.{}", K::EXT))
     }
 
-    /// Looks `key` up; a bad entry is moved aside (with a warning) and reported.
+    /// The folder bad entries are moved into.
+    pub(crate) fn quarantine_dir(&self) -> PathBuf {
+        self.dir.join("quarantine")
+    }
+
+    /// Looks `key` up; a bad entry is moved aside (with a warning) and
+    /// reported, an entry this user may not read is reported and left alone.
     pub fn load(&self, key: &ModelKey) -> Lookup<K::Entry> {
         let lookup = self.peek(key);
         if let Lookup::Bad { path, reason } = &lookup {
-            self.quarantine(path, reason);
+            self.quarantine(path, reason, After::Rebuilt);
         }
         lookup
     }
@@ -170,8 +176,13 @@ impl<K: Kind> Store<K> {
     /// and left in place (the caller warns). For read-only use.
     pub fn peek(&self, key: &ModelKey) -> Lookup<K::Entry> {
         let path = self.path_of(key);
-        if fs::symlink_metadata(&path).is_err() {
-            return Lookup::Miss;
+        match fs::symlink_metadata(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                let reason = Defect::cannot_stat(e);
+                return Lookup::Denied { path, reason };
+            }
+            Err(_) => return Lookup::Miss,
         }
         let shard = path.parent().unwrap_or(&self.dir);
         if let Err(e) = confined(&self.root, shard) {
@@ -182,6 +193,7 @@ impl<K: Kind> Store<K> {
         }
         match K::open(&path, key.0) {
             Ok(g) => Lookup::Hit(g),
+            Err(reason) if reason.is_access_denied() => Lookup::Denied { path, reason },
             Err(reason) => Lookup::Bad { path, reason },
         }
     }
@@ -190,8 +202,9 @@ impl<K: Kind> Store<K> {
     /// reported and left in place), the other modes load (a bad entry is
     /// moved aside with a warning). A valid entry counts only if `fits`
     /// accepts it; otherwise it is bad too. A bad entry is an error in
-    /// `Required` mode and a miss otherwise. (`Off` and `Refresh` callers
-    /// do not look up.)
+    /// `Required` mode and a miss otherwise; so is an entry this user may
+    /// not read, which is left alone. (`Off` and `Refresh` callers do not
+    /// look up.)
     pub fn lookup(
         &self,
         key: &ModelKey,
@@ -199,49 +212,54 @@ impl<K: Kind> Store<K> {
         fits: impl FnOnce(&K::Entry) -> std::result::Result<(), Defect>,
     ) -> Result<Option<K::Entry>> {
         let read_only = mode == CacheMode::ReadOnly;
-        let lookup = if read_only {
-            self.peek(key)
-        } else {
-            self.load(key)
-        };
-        let (path, reason) = match lookup {
+        let required = mode == CacheMode::Required;
+        let (path, reason) = match self.peek(key) {
             Lookup::Miss => return Ok(None),
-            Lookup::Bad { path, reason } => (path, reason),
             Lookup::Hit(entry) => match fits(&entry) {
                 Ok(()) => return Ok(Some(entry)),
-                Err(reason) => {
-                    let path = self.path_of(key);
-                    if !read_only {
-                        self.quarantine(&path, &reason);
-                    }
-                    (path, reason)
-                }
+                Err(reason) => (self.path_of(key), reason),
             },
+            Lookup::Denied { path, reason } => {
+                if required {
+                    return Err(Error::Required(Box::new(Error::Denied { path, reason })));
+                }
+                tracing::warn!(path = %path.display(), reason = %reason, "cache entry not readable by this user, left alone; built without it");
+                return Ok(None);
+            }
+            Lookup::Bad { path, reason } => (path, reason),
         };
         if read_only {
             tracing::warn!(path = %path.display(), reason = %reason, "bad cache entry left in place (read-only); it is rebuilt");
+        } else {
+            let after = if required {
+                After::Required
+            } else {
+                After::Rebuilt
+            };
+            self.quarantine(&path, &reason, after);
         }
-        if mode == CacheMode::Required {
+        if required {
             return Err(Error::Required(Box::new(Error::BadEntry { path, reason })));
         }
         Ok(None)
     }
 
-    /// Moves a bad entry to `graphs/quarantine/` (removes it if that
-    /// fails and it is a file or a link). Nothing is moved or removed
-    /// through a linked folder: then the entry is left in place with a
-    /// warning. (Moving whatever sits in the entry's place — a file, a
-    /// folder, a link — never touches what a link points at.)
-    /// Returns why the entry was left in place, if it was.
-    pub fn quarantine(&self, path: &Path, reason: &Defect) -> Option<String> {
+    /// Moves a bad entry to `quarantine/` (removes it if that fails and
+    /// it is a file or a link). Nothing is moved or removed through a
+    /// linked folder: then the entry is left in place with a warning.
+    /// (Moving whatever sits in the entry's place — a file, a folder, a
+    /// link — never touches what a link points at.) `after` says what the
+    /// caller does next, for the warning. Returns why the entry was left
+    /// in place, if it was.
+    pub fn quarantine(&self, path: &Path, reason: &Defect, after: After) -> Option<String> {
         self.count(|c| c.corrupt += 1);
-        let q = self.dir.join("quarantine");
+        let q = self.quarantine_dir();
         let shard = path.parent().unwrap_or(&self.dir);
+        let then = after.text();
         if let Err(e) = confined(&self.root, shard).and_then(|()| confined(&self.root, &q)) {
-            tracing::warn!(path = %path.display(), reason = %reason, why = %e, "bad cache entry left in place, not moved");
+            tracing::warn!(path = %path.display(), reason = %reason, why = %e, "bad cache entry left in place, not moved; {then}");
             return Some(e.to_string());
         }
-        tracing::warn!(path = %path.display(), reason = %reason, "bad cache entry moved aside; it is rebuilt");
         let stamp = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
@@ -253,7 +271,10 @@ impl<K: Kind> Store<K> {
         let target = q.join(format!("{name}.{}.{stamp}", std::process::id()));
         let moved = fs::create_dir_all(&q).and_then(|()| fs::rename(path, &target));
         match moved {
-            Ok(()) => None,
+            Ok(()) => {
+                tracing::warn!(path = %path.display(), reason = %reason, to = %target.display(), "bad cache entry moved aside; {then}");
+                None
+            }
             // another process moved it first (and may have published a good one since)
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
@@ -264,11 +285,11 @@ impl<K: Kind> Store<K> {
                     .and_then(parse_hex);
                 let valid_now = key.is_some_and(|k| K::open(path, k).is_ok());
                 let file_or_link = fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir());
-                if !valid_now && file_or_link {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot move the bad entry aside; removing it");
-                    let _ = fs::remove_file(path);
+                if !valid_now && file_or_link && fs::remove_file(path).is_ok() {
+                    tracing::warn!(path = %path.display(), reason = %reason, error = %e, "bad cache entry removed (it could not be moved aside); {then}");
                     return None;
                 }
+                tracing::warn!(path = %path.display(), reason = %reason, error = %e, "bad cache entry left in place: it can be neither moved aside nor removed; {then}");
                 Some(format!("cannot move it aside: {e}"))
             }
         }
@@ -289,10 +310,12 @@ impl<K: Kind> Store<K> {
         write_atomic(&path, bytes, replace)
     }
 
-    /// Adds to the counters in `graphs/stats` (best effort, under a lock).
+    /// Adds to the counters in `<store>/stats` (best effort, under a lock;
+    /// a damaged counters file starts again from zero, with a warning).
     pub fn count(&self, f: impl FnOnce(&mut Counters)) {
         let path = self.dir.join("stats");
         let update = || -> std::io::Result<()> {
+            confined(&self.root, &self.dir).map_err(std::io::Error::other)?;
             fs::create_dir_all(&self.dir)?;
             let mut file = fs::OpenOptions::new()
                 .read(true)
@@ -300,15 +323,20 @@ impl<K: Kind> Store<K> {
                 .create(true)
                 .truncate(false)
                 .open(&path)?;
+            if !file.metadata()?.is_file() {
+                return Err(std::io::Error::other("not a regular file"));
+            }
             file.lock()?;
             let mut bytes = Vec::new();
             file.read_to_end(&mut bytes)?;
-            let mut c: Counters = postcard::from_bytes(&bytes).unwrap_or_default();
+            let mut c = counters::decode(&bytes).unwrap_or_else(|| {
+                tracing::warn!(path = %path.display(), "cache counters file damaged; counting starts again from zero");
+                Counters::default()
+            });
             f(&mut c);
-            let out = postcard::to_allocvec(&c).map_err(std::io::Error::other)?;
             file.set_len(0)?;
             file.rewind()?;
-            file.write_all(&out)?;
+            file.write_all(&counters::encode(&c))?;
             Ok(())
         };
         if let Err(e) = update() {
@@ -316,138 +344,56 @@ impl<K: Kind> Store<K> {
         }
     }
 
-    fn counters(&self) -> Counters {
-        fs::read(self.dir.join("stats"))
-            .ok()
-            .and_then(|b| postcard::from_bytes(&b).ok())
-            .unwrap_or_default()
-    }
-
-    /// The real shard folders (two hex digits; links are skipped with a
-    /// warning). The store's folder itself must not be a link.
-    fn shards(&self) -> Result<Vec<PathBuf>> {
-        confined(&self.root, &self.dir)?;
-        let listing = match fs::read_dir(&self.dir) {
-            Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io("list", &self.dir)(e)),
-        };
-        let mut out = Vec::new();
-        for shard in listing.flatten() {
-            let name = shard.file_name();
-            let is_shard = name.len() == 2
-                && name.to_str().is_some_and(|n| {
-                    n.bytes()
-                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-                });
-            let Ok(kind) = shard.file_type() else {
-                continue;
-            };
-            if is_shard && kind.is_symlink() {
-                tracing::warn!(path = %shard.path().display(), "symbolic link in the cache skipped: phasic follows no link inside its cache root");
-            } else if is_shard && kind.is_dir() {
-                out.push(shard.path());
-            }
+    /// The counters (zero if there are none yet; `None`, with a warning,
+    /// if the file is damaged).
+    fn counters(&self) -> Option<Counters> {
+        let path = self.dir.join("stats");
+        if confined(&self.root, &self.dir).is_err() || !is_regular_file(&path) {
+            return Some(Counters::default());
         }
-        out.sort();
-        Ok(out)
-    }
-
-    /// The entries: regular files named `<key>.<ext>` in the shard of
-    /// their key. Anything else is not ours and is never listed.
-    fn entries(&self) -> Result<Vec<Entry>> {
-        let mut out = Vec::new();
-        for shard in self.shards()? {
-            let listing = match fs::read_dir(&shard) {
-                Ok(l) => l,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io("list", &shard)(e)),
-            };
-            for f in listing.flatten() {
-                let path = f.path();
-                let Some(key) = entry_key::<K>(&path) else {
-                    continue;
-                };
-                let Ok(meta) = fs::symlink_metadata(&path) else {
-                    continue; // removed meanwhile
-                };
-                if !meta.file_type().is_file() {
-                    continue;
-                }
-                out.push(Entry {
-                    path,
-                    key,
-                    bytes: meta.len(),
-                    modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                });
-            }
+        let decoded = fs::read(&path).ok().and_then(|b| counters::decode(&b));
+        if decoded.is_none() {
+            tracing::warn!(path = %path.display(), "cache counters file damaged: hits, misses and bad entries are unknown (the next update restarts them)");
         }
-        Ok(out)
+        decoded
     }
 
-    /// Removes one listed entry, if its shard is still a real folder.
-    fn remove_entry(&self, e: &Entry) -> Result<bool> {
-        confined(&self.root, e.path.parent().unwrap_or(&self.dir))?;
-        match fs::remove_file(&e.path) {
-            Ok(()) => Ok(true),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(err) => Err(Error::io("remove", &e.path)(err)),
-        }
-    }
-
-    /// Number and size of entries, and the counters.
+    /// Every file the store holds, by class, and the counters.
     pub fn stats(&self) -> Result<Stats> {
-        let entries = self.entries()?;
-        Ok(Stats {
-            entries: entries.len() as u64,
-            bytes: entries.iter().map(|e| e.bytes).sum(),
+        let mut stats = Stats {
             counters: self.counters(),
-        })
-    }
-
-    /// Removes every entry and the counters, then the folders left empty;
-    /// returns how many entries it removed. Files that are not ours stay
-    /// (and so do the folders holding them).
-    pub fn clear(&self) -> Result<u64> {
-        let mut removed = 0;
-        for e in self.entries()? {
-            removed += u64::from(self.remove_entry(&e)?);
-        }
-        let stats = self.dir.join("stats");
-        if is_regular_file(&stats) {
-            fs::remove_file(&stats).map_err(Error::io("remove", &stats))?;
-        }
-        self.clear_quarantine()?;
-        for shard in self.shards()? {
-            let _ = fs::remove_dir(shard); // fails if not empty: kept
-        }
-        let _ = fs::remove_dir(&self.dir);
-        Ok(removed)
-    }
-
-    /// Removes what this store moved into `quarantine/` (files and links
-    /// named `<entry>.<pid>.<nanos>`; a folder moved there is kept), then
-    /// the folder if it is left empty.
-    fn clear_quarantine(&self) -> Result<()> {
-        let q = self.dir.join("quarantine");
-        confined(&self.root, &q)?;
-        let Ok(listing) = fs::read_dir(&q) else {
-            return Ok(());
+            ..Stats::default()
         };
-        for f in listing.flatten() {
-            let path = f.path();
-            let ours = f.file_name().to_str().is_some_and(is_quarantined_name::<K>);
-            let file_or_link = f.file_type().is_ok_and(|t| !t.is_dir());
-            if ours && file_or_link {
-                match fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io("remove", &path)(e)),
+        for f in self.listing()? {
+            match f.class {
+                Class::Entry(_) => {
+                    stats.entries += 1;
+                    stats.bytes += f.bytes;
                 }
+                Class::Temporary => stats.temporary.add(f.bytes),
+                Class::Quarantined => stats.quarantined.add(f.bytes),
             }
         }
-        let _ = fs::remove_dir(&q);
-        Ok(())
+        Ok(stats)
+    }
+
+    /// Removes every file of ours — entries, temporary files (also of a
+    /// write in progress: it then fails), the quarantine and the counters
+    /// — then the folders left empty. Files that are not ours stay (and so
+    /// do the folders holding them); files this user may not remove are
+    /// kept and counted.
+    pub fn clear(&self) -> Result<Collected> {
+        let mut out = collect(&self.root, self.listing()?, &Limits::everything())?;
+        let stats = self.dir.join("stats");
+        if confined(&self.root, &self.dir).is_ok() && is_regular_file(&stats) {
+            match fs::remove_file(&stats) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => out.kept += 1,
+                Err(e) => return Err(Error::io("remove", &stats)(e)),
+            }
+        }
+        self.remove_empty_folders()?;
+        Ok(out)
     }
 
     /// Removes the entry of `key`; returns whether there was one.
@@ -464,44 +410,26 @@ impl<K: Kind> Store<K> {
         }
     }
 
-    /// Removes entries older than `max_age`, then the oldest ones until at
-    /// most `max_bytes` remain; returns `(entries removed, bytes freed)`.
-    pub fn gc(&self, max_bytes: Option<u64>, max_age: Option<Duration>) -> Result<(u64, u64)> {
-        let mut entries = self.entries()?;
-        entries.sort_by_key(|e| e.modified);
-        let now = SystemTime::now();
-        let mut total: u64 = entries.iter().map(|e| e.bytes).sum();
-        let (mut removed, mut freed) = (0, 0);
-        for e in &entries {
-            let too_old =
-                max_age.is_some_and(|a| now.duration_since(e.modified).unwrap_or_default() > a);
-            let too_big = max_bytes.is_some_and(|m| total > m);
-            if !(too_old || too_big) {
-                continue;
-            }
-            total -= e.bytes;
-            if self.remove_entry(e)? {
-                removed += 1;
-                freed += e.bytes;
-            }
-        }
-        Ok((removed, freed))
+    /// Collects garbage as `limits` says (see [`Limits`]).
+    pub fn gc(&self, limits: &Limits) -> Result<Collected> {
+        collect(&self.root, self.listing()?, limits)
     }
 
-    /// Checks every entry; bad ones are moved aside. Returns `(good, bad)`
-    /// with each bad entry's path, the check it failed and, if it could not
-    /// be moved aside, why it was left in place (a [`Rejection`] displays
-    /// as the one-line reason: "defect" or "defect; left in place: why").
-    pub fn verify(&self) -> Result<(u64, Vec<(PathBuf, Rejection)>)> {
-        let mut good = 0;
-        let mut bad = Vec::new();
-        for e in self.entries()? {
-            match K::open(&e.path, e.key).map(|_| ()) {
-                Ok(()) => good += 1,
+    /// Checks every entry; bad ones are moved aside, entries this user may
+    /// not read are listed apart and left alone.
+    pub fn verify(&self) -> Result<Verified> {
+        let mut out = Verified::default();
+        for f in self.listing()? {
+            let Class::Entry(key) = f.class else {
+                continue;
+            };
+            match K::open(&f.path, key).map(|_| ()) {
+                Ok(()) => out.good += 1,
+                Err(defect) if defect.is_access_denied() => out.denied.push((f.path, defect)),
                 Err(defect) => {
-                    let left_in_place = self.quarantine(&e.path, &defect);
-                    bad.push((
-                        e.path,
+                    let left_in_place = self.quarantine(&f.path, &defect, After::Verified);
+                    out.bad.push((
+                        f.path,
                         Rejection {
                             defect,
                             left_in_place,
@@ -510,39 +438,49 @@ impl<K: Kind> Store<K> {
                 }
             }
         }
-        Ok((good, bad))
+        Ok(out)
     }
 }
 
-/// The key of an entry file's path: `<shard>/<64 hex digits>.<K::EXT>`,
-/// where the shard is the key's first two digits.
-fn entry_key<K: Kind>(path: &Path) -> Option<[u8; 32]> {
-    if path.extension()?.to_str()? != K::EXT {
-        return None;
-    }
-    let stem = path.file_stem()?.to_str()?;
-    let shard = path.parent()?.file_name()?.to_str()?;
-    let lower = stem.bytes().all(|b| !b.is_ascii_uppercase());
-    (lower && stem.get(..2) == Some(shard))
-        .then(|| parse_hex(stem))
-        .flatten()
+/// What the caller of [`Store::quarantine`] does next, for the warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// The entry is rebuilt.
+    Rebuilt,
+    /// The cache is required: the caller fails, nothing is rebuilt.
+    Required,
+    /// `verify` goes on to the next entry.
+    Verified,
 }
 
-/// Whether `name` is what [`Store::quarantine`] names a moved entry:
-/// `<64 hex>.<K::EXT>.<pid>.<nanos>`.
-fn is_quarantined_name<K: Kind>(name: &str) -> bool {
-    let mut parts = name.split('.');
-    let (Some(key), Some(ext), Some(pid), Some(nanos), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return false;
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    parse_hex(key).is_some() && ext == K::EXT && digits(pid) && digits(nanos)
+impl After {
+    fn text(self) -> &'static str {
+        match self {
+            After::Rebuilt => "it is rebuilt",
+            After::Required => "not rebuilt: the cache is required, so this run fails",
+            After::Verified => "found by verify",
+        }
+    }
+}
+
+/// What [`Store::verify`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Verified {
+    /// Entries that passed every check.
+    pub good: u64,
+    /// Bad entries: the check each failed and whether it was moved aside.
+    pub bad: Vec<(PathBuf, Rejection)>,
+    /// Entries this user may not read: not checked, left alone.
+    pub denied: Vec<(PathBuf, Defect)>,
+}
+
+impl Verified {
+    /// Adds what another store found.
+    pub fn merge(&mut self, other: Verified) {
+        self.good += other.good;
+        self.bad.extend(other.bad);
+        self.denied.extend(other.denied);
+    }
 }
 
 impl GraphStore {
@@ -569,27 +507,5 @@ impl TraceStore {
     /// call created the entry.
     pub fn publish(&self, key: &ModelKey, trace: &ComponentTrace, replace: bool) -> Result<bool> {
         self.publish_bytes(key, &encode_trace(trace, key), replace)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quarantined_names_are_recognised() {
-        let key = "ab".repeat(32);
-        assert!(is_quarantined_name::<Graphs>(&format!(
-            "{key}.graph.12.345"
-        )));
-        assert!(!is_quarantined_name::<Traces>(&format!(
-            "{key}.graph.12.345"
-        )));
-        assert!(!is_quarantined_name::<Graphs>(&format!("{key}.graph.12")));
-        assert!(!is_quarantined_name::<Graphs>(&format!("{key}.graph.12.x")));
-        assert!(!is_quarantined_name::<Graphs>("notes.graph.1.2"));
-        assert!(!is_quarantined_name::<Graphs>(&format!(
-            "{key}.graph.1.2.3"
-        )));
     }
 }

@@ -163,7 +163,11 @@ fn check_damaged(bad: &[u8]) -> Result<(), TestCaseError> {
     check_correct(&again.graph)?;
     let s = store.stats().unwrap();
     prop_assert_eq!(
-        (s.counters.hits, s.counters.misses, s.counters.corrupt),
+        (
+            s.counters.unwrap().hits,
+            s.counters.unwrap().misses,
+            s.counters.unwrap().corrupt
+        ),
         (1, 1, 1)
     );
 

@@ -1,10 +1,11 @@
-//! `phasic cache`: inspect and maintain the graph cache.
+//! `phasic cache`: inspect and maintain the cache — graph and trace
+//! entries, temporary files of interrupted writes, the quarantine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use phasic::cache::{GraphStore, cache_root};
+use phasic::cache::{Cache, CacheStats, Collected, Counters, Files, Limits, cache_root};
 
 /// Arguments of `phasic cache`.
 #[derive(Debug, Args)]
@@ -23,11 +24,13 @@ pub struct CacheArgs {
 /// The maintenance actions.
 #[derive(Debug, Subcommand)]
 pub enum Action {
-    /// Entries, bytes, hits, misses and bad entries seen
+    /// Entries, bytes, hits, misses and bad entries seen; temporary and quarantined files
     Stats,
     /// Check every entry; bad ones are moved aside
     Verify,
-    /// Remove old entries, then the oldest until the cache fits
+    /// Remove temporary files of interrupted writes (after an hour), entries and
+    /// quarantined files older than --max-age, then the oldest until the cache fits
+    /// --max-bytes
     Gc {
         /// Keep at most this many bytes (suffixes k, M, G allowed)
         #[arg(long, value_name = "SIZE", value_parser = size)]
@@ -36,7 +39,7 @@ pub enum Action {
         #[arg(long, value_name = "DURATION", value_parser = duration)]
         max_age: Option<Duration>,
     },
-    /// Remove every entry
+    /// Remove every entry, temporary and quarantined file, and the counters
     Clear,
     /// Print the cache root
     Path,
@@ -76,68 +79,160 @@ pub fn duration(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{s}` is too long"))
 }
 
-/// Runs `phasic cache`; returns the text to print.
+/// Hits, misses and bad entries of both stores; `None` if a counters
+/// file is damaged.
+fn counters(s: &CacheStats) -> Option<Counters> {
+    let (g, t) = (s.graphs.counters?, s.traces.counters?);
+    Some(Counters {
+        hits: g.hits + t.hits,
+        misses: g.misses + t.misses,
+        corrupt: g.corrupt + t.corrupt,
+    })
+}
+
+fn files(f: Files) -> String {
+    let s = if f.count == 1 { "" } else { "s" };
+    format!("{} file{s}, {} bytes", f.count, f.bytes)
+}
+
+fn stats_text(root: &Path, s: &CacheStats) -> String {
+    let add = |a: Files, b: Files| Files {
+        count: a.count + b.count,
+        bytes: a.bytes + b.bytes,
+    };
+    let c = counters(s).map_or_else(
+        || std::array::from_fn(|_| "unknown (counters file damaged)".to_string()),
+        |c| [c.hits, c.misses, c.corrupt].map(|n| n.to_string()),
+    );
+    format!(
+        "root         {}\nentries      {} (graphs {}, traces {})\nbytes        {}\nhits         {}\nmisses       {}\ncorrupt      {}\ntemporary    {} (of interrupted writes; gc removes them after an hour)\nquarantined  {} (bad entries moved aside)",
+        root.display(),
+        s.graphs.entries + s.traces.entries,
+        s.graphs.entries,
+        s.traces.entries,
+        s.graphs.bytes + s.traces.bytes,
+        c[0],
+        c[1],
+        c[2],
+        files(add(s.graphs.temporary, s.traces.temporary)),
+        files(add(s.graphs.quarantined, s.traces.quarantined)),
+    )
+}
+
+fn stats_json(root: &Path, s: &CacheStats) -> serde_json::Value {
+    let c = counters(s);
+    let add = |a: Files, b: Files| serde_json::json!({ "count": a.count + b.count, "bytes": a.bytes + b.bytes });
+    serde_json::json!({
+        "root": root,
+        "entries": s.graphs.entries + s.traces.entries,
+        "bytes": s.graphs.bytes + s.traces.bytes,
+        "hits": c.map(|c| c.hits),
+        "misses": c.map(|c| c.misses),
+        "corrupt": c.map(|c| c.corrupt),
+        "temporary": add(s.graphs.temporary, s.traces.temporary),
+        "quarantined": add(s.graphs.quarantined, s.traces.quarantined),
+        "graphs": s.graphs,
+        "traces": s.traces,
+    })
+}
+
+fn collected_text(c: &Collected) -> String {
+    let mut out = format!(
+        "removed {} entries, {} temporary and {} quarantined files, {} bytes",
+        c.entries.count,
+        c.temporary.count,
+        c.quarantined.count,
+        c.bytes()
+    );
+    if c.kept > 0 {
+        out.push_str(&format!("; kept {} this user may not remove", c.kept));
+    }
+    out
+}
+
+fn collected_json(c: &Collected) -> serde_json::Value {
+    serde_json::json!({
+        "removed": c.entries.count,
+        "temporary": c.temporary.count,
+        "quarantined": c.quarantined.count,
+        "bytes_freed": c.bytes(),
+        "kept": c.kept,
+    })
+}
+
+/// Runs `phasic cache` over both stores (graphs and traces); returns the
+/// text to print.
 pub fn run(args: &CacheArgs) -> Result<String, phasic::cache::Error> {
     let root = cache_root(args.cache_dir.as_deref())?;
-    let store = GraphStore::new(&root);
+    let cache = Cache::new(&root);
     let json = |v: serde_json::Value| v.to_string();
     Ok(match &args.action {
         Action::Path => {
             if args.json {
-                json(serde_json::json!({ "root": root, "graphs": store.dir() }))
+                json(serde_json::json!({
+                    "root": root, "graphs": cache.graphs.dir(), "traces": cache.traces.dir(),
+                }))
             } else {
                 root.display().to_string()
             }
         }
         Action::Stats => {
-            let s = store.stats()?;
+            let s = cache.stats()?;
             if args.json {
-                json(serde_json::json!({
-                    "root": root, "entries": s.entries, "bytes": s.bytes,
-                    "hits": s.counters.hits, "misses": s.counters.misses, "corrupt": s.counters.corrupt,
-                }))
+                json(stats_json(&root, &s))
             } else {
-                format!(
-                    "root     {}\nentries  {}\nbytes    {}\nhits     {}\nmisses   {}\ncorrupt  {}",
-                    root.display(),
-                    s.entries,
-                    s.bytes,
-                    s.counters.hits,
-                    s.counters.misses,
-                    s.counters.corrupt
-                )
+                stats_text(&root, &s)
             }
         }
         Action::Verify => {
-            let (good, bad) = store.verify()?;
+            let v = cache.verify()?;
             if args.json {
-                let bad: Vec<_> = bad
+                let bad: Vec<_> = v
+                    .bad
                     .iter()
                     .map(|(p, r)| serde_json::json!({ "path": p, "reason": r }))
                     .collect();
-                json(serde_json::json!({ "good": good, "bad": bad }))
+                let denied: Vec<_> = v
+                    .denied
+                    .iter()
+                    .map(|(p, r)| serde_json::json!({ "path": p, "reason": r.to_string() }))
+                    .collect();
+                json(serde_json::json!({ "good": v.good, "bad": bad, "denied": denied }))
             } else {
-                let mut out = format!("{good} good, {} bad (moved to quarantine/)", bad.len());
-                for (p, r) in &bad {
+                let mut out = format!(
+                    "{} good, {} bad (moved to quarantine/)",
+                    v.good,
+                    v.bad.len()
+                );
+                if !v.denied.is_empty() {
+                    out.push_str(&format!(
+                        ", {} not readable by this user (not checked, left alone)",
+                        v.denied.len()
+                    ));
+                }
+                for (p, r) in &v.bad {
+                    out.push_str(&format!("\n{}: {r}", p.display()));
+                }
+                for (p, r) in &v.denied {
                     out.push_str(&format!("\n{}: {r}", p.display()));
                 }
                 out
             }
         }
         Action::Gc { max_bytes, max_age } => {
-            let (removed, freed) = store.gc(*max_bytes, *max_age)?;
+            let c = cache.gc(&Limits::new(*max_bytes, *max_age))?;
             if args.json {
-                json(serde_json::json!({ "removed": removed, "bytes_freed": freed }))
+                json(collected_json(&c))
             } else {
-                format!("removed {removed} entries, {freed} bytes")
+                collected_text(&c)
             }
         }
         Action::Clear => {
-            let removed = store.clear()?;
+            let c = cache.clear()?;
             if args.json {
-                json(serde_json::json!({ "removed": removed }))
+                json(collected_json(&c))
             } else {
-                format!("removed {removed} entries")
+                collected_text(&c)
             }
         }
     })

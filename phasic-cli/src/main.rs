@@ -24,9 +24,12 @@ use tracing_subscriber::EnvFilter;
 
 /// Exit code of every failure other than a usage error.
 const FAILURE: u8 = 2;
+/// Exit code after SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+const INTERRUPTED: i32 = 130;
 
 fn main() -> ExitCode {
     init_tracing();
+    on_interrupt();
     let args = command::Cli::parse();
     match command::run(args) {
         Ok(json) => {
@@ -46,6 +49,23 @@ fn fail(message: &str) -> ExitCode {
     let one_line = message.replace(['\n', '\r'], " ");
     let _ = writeln!(std::io::stderr(), "error: {one_line}");
     ExitCode::from(FAILURE)
+}
+
+/// On SIGINT or SIGTERM: removes the temporary files of cache writes in
+/// progress (so that an interrupted run leaves nothing behind), says so on
+/// stderr, and exits with [`INTERRUPTED`].
+fn on_interrupt() {
+    let handler = || {
+        let removed = phasic::cache::remove_partial_writes();
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: interrupted ({removed} partial cache write(s) removed)"
+        );
+        std::process::exit(INTERRUPTED);
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        tracing::warn!(error = %e, "no handler for SIGINT/SIGTERM: an interrupted cache write leaves a temporary file (gc collects it)");
+    }
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `warn`).

@@ -140,16 +140,16 @@ fn assert_one_valid_entry(root: &Path, key: &phasic::ModelKey, processes: u64, b
     let s = store.stats().unwrap();
     assert_eq!(s.entries, 1);
     if bad {
-        assert!(s.counters.corrupt >= 1, "{s:?}");
+        assert!(s.counters.unwrap().corrupt >= 1, "{s:?}");
     } else {
-        assert_eq!(s.counters.corrupt, 0, "{s:?}");
+        assert_eq!(s.counters.unwrap().corrupt, 0, "{s:?}");
     }
     assert_eq!(
-        s.counters.hits + s.counters.misses,
+        s.counters.unwrap().hits + s.counters.unwrap().misses,
         processes,
         "every process counts one hit or miss: {s:?}"
     );
-    assert!(s.counters.misses >= 1, "{s:?}");
+    assert!(s.counters.unwrap().misses >= 1, "{s:?}");
 }
 
 // ---------------------------------------------------------------- races
@@ -518,13 +518,13 @@ fn cache_stats_verify_gc_clear_and_path_as_json() {
     }
     assert_eq!(
         cache_json(&["verify"], r),
-        serde_json::json!({"good": 0, "bad": []})
+        serde_json::json!({"good": 0, "bad": [], "denied": []})
     );
     assert_eq!(
         cache_json(&["gc", "--max-bytes", "0"], r),
-        serde_json::json!({"removed": 0, "bytes_freed": 0})
+        collected(0, 0, 0)
     );
-    assert_eq!(cache_json(&["clear"], r), serde_json::json!({"removed": 0}));
+    assert_eq!(cache_json(&["clear"], r), collected(0, 0, 0));
     let p = cache_json(&["path"], r);
     assert_eq!(p["root"], r);
     assert_eq!(p["graphs"], root.join("graphs").to_str().unwrap());
@@ -566,7 +566,7 @@ fn cache_stats_verify_gc_clear_and_path_as_json() {
     );
     assert_eq!(
         cache_json(&["verify"], r),
-        serde_json::json!({"good": 2, "bad": []})
+        serde_json::json!({"good": 2, "bad": [], "denied": []})
     );
 
     // a damaged entry: verify reports it and moves it aside
@@ -597,12 +597,19 @@ fn cache_stats_verify_gc_clear_and_path_as_json() {
         (Some(1), Some(1)),
         "{s}"
     );
+    // the quarantined file is counted, apart from the entries
+    assert_eq!(
+        s["quarantined"],
+        serde_json::json!({"count": 1, "bytes": entry_bytes}),
+        "{s}"
+    );
+    assert_eq!(s["bytes"], total - entry_bytes, "{s}");
     assert_eq!(model_json(r, &[])["cache"], "miss");
     assert_eq!(model_json(r, &[])["cache"], "hit");
 
     // gc by age: nothing is a day old; then the block-counting entry is
     let gc = cache_json(&["gc", "--max-age", "1d"], r);
-    assert_eq!(gc, serde_json::json!({"removed": 0, "bytes_freed": 0}));
+    assert_eq!(gc, collected(0, 0, 0));
     fs::OpenOptions::new()
         .write(true)
         .open(&entry)
@@ -610,22 +617,18 @@ fn cache_stats_verify_gc_clear_and_path_as_json() {
         .set_modified(SystemTime::now() - Duration::from_secs(2 * 86_400))
         .unwrap();
     let gc = cache_json(&["gc", "--max-age", "36h"], r);
-    assert_eq!(
-        gc,
-        serde_json::json!({"removed": 1, "bytes_freed": entry_bytes})
-    );
+    assert_eq!(gc, collected(1, 0, entry_bytes));
     assert!(!entry.exists());
     assert_eq!(cache_json(&["stats"], r)["entries"], 1);
     // gc by size (with a suffix, then in bytes): only the kingman entry is left
     let kingman_entry = GraphStore::new(&root).path_of(&phasic::models::kingman.key(&6));
     let k_bytes = fs::metadata(&kingman_entry).unwrap().len();
     let gc = cache_json(&["gc", "--max-bytes", "1M"], r);
-    assert_eq!(gc, serde_json::json!({"removed": 0, "bytes_freed": 0}));
+    assert_eq!(gc, collected(0, 0, 0));
+    // over the limit, the quarantine goes first (it is young, but garbage),
+    // then the oldest entries
     let gc = cache_json(&["gc", "--max-bytes", &(k_bytes - 1).to_string()], r);
-    assert_eq!(
-        gc,
-        serde_json::json!({"removed": 1, "bytes_freed": k_bytes})
-    );
+    assert_eq!(gc, collected(1, 1, k_bytes + entry_bytes));
 
     // clear
     assert_eq!(model_json(r, &[])["cache"], "miss");
@@ -639,7 +642,13 @@ fn cache_stats_verify_gc_clear_and_path_as_json() {
         "--json",
     ]);
     assert_eq!(seven["cache"], "miss");
-    assert_eq!(cache_json(&["clear"], r), serde_json::json!({"removed": 2}));
+    let seven_bytes = fs::metadata(GraphStore::new(&root).path_of(&block_counting.key(&7)))
+        .unwrap()
+        .len();
+    assert_eq!(
+        cache_json(&["clear"], r),
+        collected(2, 0, entry_bytes + seven_bytes)
+    );
     assert!(!root.join("graphs").exists());
     let s = cache_json(&["stats"], r);
     for f in ["entries", "bytes", "hits", "misses", "corrupt"] {
@@ -661,4 +670,14 @@ fn cache_stats_verify_gc_clear_and_path_as_json() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+/// What `phasic cache gc|clear --json` prints when it removed `entries`
+/// entries and `quarantined` quarantined files, `bytes` in all, no
+/// temporary file, and kept nothing.
+fn collected(entries: u64, quarantined: u64, bytes: u64) -> serde_json::Value {
+    serde_json::json!({
+        "removed": entries, "temporary": 0, "quarantined": quarantined,
+        "bytes_freed": bytes, "kept": 0,
+    })
 }

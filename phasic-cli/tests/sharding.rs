@@ -19,6 +19,8 @@
 //! `eval "$(scripts/slurm-local.sh start)"`); without them they print
 //! "skipped" and why, and pass, unless `PHASIC_REQUIRE_SLURM=1`.
 
+#[path = "../../tests/support/verified.rs"]
+mod verified;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
@@ -26,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::{Barrier, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
+use verified::verified;
 
 use phasic::cache::{
     CacheMode, CacheOptions, Error, Executor, Processes, Session, ShardOptions, ShardReport, Slurm,
@@ -260,7 +263,7 @@ fn assert_store_entries(store: &TraceStore, m: &Model, temporaries: bool, what: 
         assert!(entries.insert(stem), "{what}: duplicate {}", f.display());
     }
     assert_eq!(entries, m.keys, "{what}: the entries are not the keys");
-    let (good, bad) = store.verify().unwrap();
+    let (good, bad) = verified(store);
     assert!(bad.is_empty(), "{what}: bad entries {bad:?}");
     assert_eq!(good as usize, m.subproblems, "{what}");
     assert!(
@@ -587,7 +590,7 @@ fn worker_killed_mid_unit_leaves_only_valid_entries() {
         let _ = child.kill();
         let status = child.wait().unwrap();
         let files = trace_files(&store);
-        let (good, bad) = store.verify().unwrap();
+        let (good, bad) = verified(&store);
         assert!(
             bad.is_empty(),
             "round {round}: partial or bad entries visible after SIGKILL: {bad:?}"
