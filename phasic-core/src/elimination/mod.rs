@@ -4,6 +4,7 @@ pub(crate) mod absorption;
 pub(crate) mod bypass;
 pub(crate) mod moment_gradient;
 pub(crate) mod moments;
+pub(crate) mod ordering;
 pub(crate) mod program;
 pub(crate) mod reachability;
 

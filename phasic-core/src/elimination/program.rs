@@ -17,6 +17,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::elimination::bypass::{Arith, Children, PlainArithmetic, bypass};
+use crate::elimination::ordering::canonical_order;
 use crate::elimination::reachability::{Support, analyse};
 use crate::error::{Error, Result};
 use crate::graph::csr::START;
@@ -458,7 +459,8 @@ fn dot_split(targets: &[u32], weights: &[f64], x: &[f64]) -> f64 {
 }
 
 /// The elimination order (docs/ALGORITHMS.md §3.2): the non-absorbing components in
-/// topological order, then the absorbing vertices. Returns position →
+/// topological order, each cyclic one in its canonical, fill-reducing
+/// order ([`canonical_order`]), then the absorbing vertices. Returns position →
 /// vertex, vertex → position (`EXCLUDED` outside the support), and the
 /// position range of every non-absorbing component.
 pub(crate) fn elimination_order<G: GraphView + ?Sized>(
@@ -469,13 +471,17 @@ pub(crate) fn elimination_order<G: GraphView + ?Sized>(
     let (comp_vertices, comp_offsets) = (&support.comp_vertices, &support.comp_offsets);
     let mut order: Vec<u32> = Vec::with_capacity(comp_vertices.len());
     let mut comps: Vec<(usize, usize)> = Vec::new();
+    let mut local = vec![u32::MAX; n];
     for c in 0..comp_offsets.len() - 1 {
         let members = &comp_vertices[comp_offsets[c]..comp_offsets[c + 1]];
         if members.len() == 1 && view.is_absorbing(members[0] as usize) {
             continue;
         }
-        comps.push((order.len(), order.len() + members.len()));
+        let a = order.len();
+        comps.push((a, a + members.len()));
         order.extend_from_slice(members);
+        let weights = view.weights();
+        canonical_order(view, &mut order[a..], |e| weights[e] > 0.0, &mut local);
     }
     order.extend(
         (0..n as u32).filter(|&v| support.good[v as usize] && view.is_absorbing(v as usize)),

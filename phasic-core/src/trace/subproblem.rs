@@ -4,12 +4,14 @@
 //! [`ComponentTrace`](crate::trace::ComponentTrace), stored by content and shared
 //! by every model that contains an identical component.
 //!
-//! * **Canonical order.** Local vertex 0 is the member discovered first
-//!   (the lowest vertex id); the others are numbered breadth-first along
-//!   out-edges in edge order. Exits (targets outside the component) are
-//!   numbered in order of first appearance along the same sweep. The
-//!   local form therefore depends on the component's structure and edge
-//!   order, never on where it sits in the graph.
+//! * **Canonical order.** The members are numbered breadth-first from
+//!   the lowest vertex id along out-edges in edge order, then put in a
+//!   fill-reducing order by AMD on that numbering
+//!   (`elimination::ordering`, the order direct elimination uses too).
+//!   Exits (targets outside the component) are numbered in order of first
+//!   appearance along a sweep of the members in that order. The local
+//!   form therefore depends on the component's structure and edge order,
+//!   never on where it sits in the graph.
 //! * **Portable encoding.** [`Subproblem::encode`] writes little-endian
 //!   bytes; [`Subproblem::decode`] validates them and never panics.
 //! * **Content key.** [`Subproblem::key`] is SHA-256 over the trace
@@ -18,6 +20,7 @@
 
 use std::collections::HashMap;
 
+use crate::elimination::ordering::canonical_order;
 use crate::error::Result;
 use crate::graph::view::GraphView;
 use crate::key::encoding::{KeyHasher, ModelKey};
@@ -85,24 +88,10 @@ impl Subproblem {
         local: &mut [u32],
     ) -> Extracted {
         let p = view.param_dim();
-        for &v in members {
-            local[v as usize] = u32::MAX - 1; // a member not yet numbered
-        }
-        let first = members.iter().copied().min().unwrap_or(0);
-        let mut order = Vec::with_capacity(members.len());
-        local[first as usize] = 0;
-        order.push(first);
-        let mut head = 0;
-        while head < order.len() {
-            let v = order[head] as usize;
-            head += 1;
-            for e in view.edge_range(v).filter(|&e| live[e]) {
-                let t = view.targets()[e] as usize;
-                if local[t] == u32::MAX - 1 {
-                    local[t] = order.len() as u32;
-                    order.push(t as u32);
-                }
-            }
+        let mut order = members.to_vec();
+        canonical_order(view, &mut order, |e| live[e], local);
+        for (i, &v) in order.iter().enumerate() {
+            local[v as usize] = i as u32;
         }
         let size = order.len() as u32;
         let mut exit_of: HashMap<u32, u32> = HashMap::new();
