@@ -1,0 +1,164 @@
+//! How far the cyclic models scale: wall time and peak memory of whole
+//! runs, each in its own process (peak RSS is per process), as the median
+//! of a few repeats.
+//!
+//! Cases (defaults in brackets):
+//! * `im S` — isolation with migration, S + S samples, m = 0.5 each way:
+//!   build, eliminate, two moments (what `phasic model isolation_migration
+//!   --set n1=S --set n2=S --moments 2 --cache off` does) [S = 6, 7, 8];
+//! * `bc N` — block counting, N samples: build and expectation [50, 60];
+//! * `trace S` — the component traces of IM(S, S) (θ-parameterized): plan,
+//!   record every subproblem, and the bytes they take encoded [6, 7].
+//!
+//! `cargo run --release --example scale` runs the defaults, three repeats
+//! each; `cargo run --release --example scale -- --repeats 1 im 9` runs one
+//! case.
+
+use std::process::Command;
+use std::time::Instant;
+
+use phasic::core::trace::{ComponentTrace, Trace, TraceOptions};
+use phasic::models::{Demes, block_counting, isolation_migration, isolation_migration_theta};
+use phasic::prelude::*;
+
+/// One run of one case in this process: its figures as `key=value` pairs.
+fn run_case(case: &str, size: i32) -> Result<String, Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let out = match case {
+        "im" => {
+            let d = Demes {
+                p1: 1.0,
+                p2: 1.0,
+                m12: 0.5,
+                m21: 0.5,
+            };
+            let g = Graph::from_callback(isolation_migration, (size, size, d))?;
+            let built = t.elapsed().as_secs_f64();
+            let m = PhaseType::new(&g)?.moments(2, None)?;
+            format!(
+                "vertices={} edges={} build_s={built:.3} E={:.15} E2={:.15}",
+                g.vertex_count(),
+                g.edge_count(),
+                m[0],
+                m[1]
+            )
+        }
+        "bc" => {
+            let g = Graph::from_callback(block_counting, size)?;
+            let built = t.elapsed().as_secs_f64();
+            let e = PhaseType::new(&g)?.expectation(None)?;
+            format!(
+                "vertices={} edges={} build_s={built:.3} E={e:.15}",
+                g.vertex_count(),
+                g.edge_count()
+            )
+        }
+        "trace" => {
+            let g = Graph::from_callback(isolation_migration_theta, (size, size))?;
+            let built = t.elapsed().as_secs_f64();
+            let plan = Trace::plan(&g, TraceOptions::default())?;
+            let mut bytes = 0;
+            let mut traces = Vec::new();
+            for sub in plan.subproblems() {
+                let trace = ComponentTrace::record(sub)?;
+                bytes += trace.encode().len();
+                traces.push(std::sync::Arc::new(trace));
+            }
+            let trace = plan.complete(traces)?;
+            let e = trace.expectations(&[vec![1.0, 0.5, 0.5]], None)?;
+            format!(
+                "vertices={} build_s={built:.3} components={} trace_bytes={bytes} E={:.15}",
+                g.vertex_count(),
+                trace.component_count(),
+                e[0]
+            )
+        }
+        _ => return Err(format!("unknown case `{case}` (im, bc, trace)").into()),
+    };
+    Ok(format!(
+        "{out} wall_s={:.3} peak_rss_mb={}",
+        t.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    ))
+}
+
+/// This process's peak resident set (VmHWM), in MB.
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        println!("{}", run_case(&args[1], args[2].parse()?)?);
+        return Ok(());
+    }
+    let mut repeats = 3;
+    if args.first().map(String::as_str) == Some("--repeats") {
+        repeats = args[1].parse()?;
+        args.drain(..2);
+    }
+    let cases: Vec<(String, i32)> = if args.is_empty() {
+        [
+            ("im", 6),
+            ("im", 7),
+            ("im", 8),
+            ("bc", 50),
+            ("bc", 60),
+            ("trace", 6),
+            ("trace", 7),
+        ]
+        .iter()
+        .map(|&(c, s)| (c.to_string(), s))
+        .collect()
+    } else {
+        vec![(args[0].clone(), args[1].parse()?)]
+    };
+    let me = std::env::current_exe()?;
+    for (case, size) in cases {
+        let mut lines = Vec::new();
+        for _ in 0..repeats {
+            let out = Command::new(&me)
+                .args(["--child", &case, &size.to_string()])
+                .output()?;
+            if !out.status.success() {
+                return Err(
+                    format!("{case} {size}: {}", String::from_utf8_lossy(&out.stderr)).into(),
+                );
+            }
+            lines.push(String::from_utf8(out.stdout)?.trim().to_string());
+        }
+        let med = |key: &str| {
+            median(
+                lines
+                    .iter()
+                    .filter_map(|l| field(l, key)?.parse().ok())
+                    .collect(),
+            )
+        };
+        println!(
+            "{case} {size}: median wall {:.2} s, median peak RSS {:.0} MB over {repeats} run(s); {}",
+            med("wall_s"),
+            med("peak_rss_mb"),
+            lines[0]
+        );
+    }
+    Ok(())
+}
