@@ -8,7 +8,10 @@
 //!   --set n1=S --set n2=S --moments 2 --cache off` does) [S = 6, 7, 8];
 //! * `bc N` — block counting, N samples: build and expectation [50, 60];
 //! * `trace S` — the component traces of IM(S, S) (θ-parameterized): plan,
-//!   record every subproblem, and the bytes they take encoded [6, 7].
+//!   record every subproblem, and the bytes they take encoded [6, 7];
+//! * `grid L` — a random walk on an L × L grid, absorbed at its border:
+//!   one cyclic component of L² vertices; the expected time by elimination
+//!   and by the iterative solve, each timed (the crossover of `Solver::Auto`).
 //!
 //! `cargo run --release --example scale` runs the defaults, three repeats
 //! each; `cargo run --release --example scale -- --repeats 1 im 9` runs one
@@ -17,6 +20,7 @@
 use std::process::Command;
 use std::time::Instant;
 
+use phasic::core::elimination::{Program, Solver};
 use phasic::core::trace::{ComponentTrace, Trace, TraceOptions};
 use phasic::models::{Demes, block_counting, isolation_migration, isolation_migration_theta};
 use phasic::prelude::*;
@@ -73,7 +77,34 @@ fn run_case(case: &str, size: i32) -> Result<String, Box<dyn std::error::Error>>
                 e[0]
             )
         }
-        _ => return Err(format!("unknown case `{case}` (im, bc, trace)").into()),
+        "grid" => {
+            let l = size;
+            let g = Graph::from_rule(&Initial::state(&[l / 2, l / 2]), |s, out| {
+                let (i, j) = (s[0], s[1]);
+                if (1..l - 1).contains(&i) && (1..l - 1).contains(&j) {
+                    for (di, dj) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                        out.add(&[i + di, j + dj], 1.0);
+                    }
+                }
+            })?;
+            let mut times = Vec::new();
+            let mut values = Vec::new();
+            for solver in [Solver::Elimination, Solver::Iterative] {
+                let t = Instant::now();
+                let p = Program::with_solver(&g, solver)?;
+                values.push(p.expected_waiting_time(&g, None)?[0]);
+                times.push(t.elapsed().as_secs_f64());
+            }
+            format!(
+                "vertices={} elimination_s={:.3} iterative_s={:.3} E={:.15} relative_difference={:.1e}",
+                g.vertex_count(),
+                times[0],
+                times[1],
+                values[0],
+                (values[1] - values[0]).abs() / values[0]
+            )
+        }
+        _ => return Err(format!("unknown case `{case}` (im, bc, trace, grid)").into()),
     };
     Ok(format!(
         "{out} wall_s={:.3} peak_rss_mb={}",

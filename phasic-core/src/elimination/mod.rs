@@ -2,6 +2,7 @@
 
 pub(crate) mod absorption;
 pub(crate) mod bypass;
+pub(crate) mod iterative;
 pub(crate) mod moment_gradient;
 pub(crate) mod moments;
 pub(crate) mod ordering;
@@ -9,4 +10,4 @@ pub(crate) mod program;
 pub(crate) mod reachability;
 
 pub use moments::MultivariateMoments;
-pub use program::Program;
+pub use program::{ITERATIVE_FLOPS_PER_EDGE, ITERATIVE_MIN_SIZE, Program, Solver};

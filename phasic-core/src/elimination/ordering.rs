@@ -21,16 +21,18 @@ const MIN_ORDERED: usize = 4;
 /// lowest vertex id along kept out-edges in edge order — a numbering that
 /// depends on the component's structure only — then reordered by AMD
 /// on that numbering. `local` is scratch of one entry per vertex,
-/// `u32::MAX` everywhere on entry and on return.
+/// `u32::MAX` everywhere on entry and on return. Returns AMD's estimate of
+/// the multiply-adds an elimination in that order costs (0 for small
+/// components, which are not reordered).
 pub(crate) fn canonical_order<G: GraphView + ?Sized>(
     view: &G,
     members: &mut [u32],
     keep: impl Fn(usize) -> bool,
     local: &mut [u32],
-) {
+) -> usize {
     let n = members.len();
     if n == 0 {
-        return;
+        return 0;
     }
     let targets = view.targets();
     for &v in members.iter() {
@@ -57,25 +59,29 @@ pub(crate) fn canonical_order<G: GraphView + ?Sized>(
         for &v in members.iter() {
             local[v as usize] = u32::MAX;
         }
-        return;
+        return 0;
     }
-    if n >= MIN_ORDERED {
-        fill_reducing(view, &mut order, &keep, local);
-    }
+    let flops = if n >= MIN_ORDERED {
+        fill_reducing(view, &mut order, &keep, local)
+    } else {
+        0
+    };
     for &v in &order {
         local[v as usize] = u32::MAX;
     }
     members.copy_from_slice(&order);
+    flops
 }
 
 /// Reorders `order` (numbered `0..n` in `local`) by AMD on the symmetrised
-/// pattern of its internal kept edges.
+/// pattern of its internal kept edges; returns AMD's multiply-add count of
+/// an LU factorisation in that order.
 fn fill_reducing<G: GraphView + ?Sized>(
     view: &G,
     order: &mut [u32],
     keep: &impl Fn(usize) -> bool,
     local: &[u32],
-) {
+) -> usize {
     let n = order.len();
     let targets = view.targets();
     // column i: the internal out-neighbours of vertex i, sorted, no loops
@@ -102,12 +108,16 @@ fn fill_reducing<G: GraphView + ?Sized>(
         col_ptr.push(rows.len());
     }
     match amd::order(n, &col_ptr, &rows, &amd::Control::default()) {
-        Ok((perm, _, _)) if perm.len() == n => {
+        Ok((perm, _, info)) if perm.len() == n => {
             let ordered: Vec<u32> = perm.iter().map(|&i| order[i]).collect();
             order.copy_from_slice(&ordered);
+            info.n_mult_subs_lu
         }
         // an input AMD refuses cannot come from a graph; keep the order
-        _ => tracing::debug!(size = n, "AMD refused a component; its order is kept"),
+        _ => {
+            tracing::debug!(size = n, "AMD refused a component; its order is kept");
+            0
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::elimination::bypass::{Arith, Children, PlainArithmetic, bypass};
+use crate::elimination::iterative::Block;
 use crate::elimination::ordering::canonical_order;
 use crate::elimination::reachability::{Support, analyse};
 use crate::error::{Error, Result};
@@ -63,9 +64,71 @@ pub struct Program {
     elim: Vec<Command>,
     /// Phase 3.
     dag: Dag,
+    /// Cyclic components solved iteratively in phase 3, by position.
+    blocks: Arc<[Block]>,
+    /// Eliminated cyclic components, by position, with their commands and
+    /// exits (empty for a program evaluated from a trace, whose commands
+    /// all run before phase 3 and whose acyclic graph holds the exits).
+    segments: Arc<[Segment]>,
+    /// The original out-of-component edges of every position in a segment
+    /// (CSR by position): folded in before the segment's commands run.
+    exits: Exits,
     /// Edge count of the graph (to check that a view matches).
     edges: usize,
 }
+
+/// An eliminated cyclic component at positions `a..b`: its commands are
+/// `elim[commands]`, its acyclic edges stay inside it, and its exits are
+/// applied to the right-hand side first (docs/ALGORITHMS.md §3.3), so that
+/// elimination never fills rows with exits.
+#[derive(Debug, Clone)]
+struct Segment {
+    a: usize,
+    b: usize,
+    commands: std::ops::Range<usize>,
+}
+
+/// Out-of-component edges by position (CSR).
+#[derive(Debug, Clone, Default)]
+struct Exits {
+    offsets: Vec<usize>,
+    edges: Vec<(u32, f64)>,
+}
+
+impl Exits {
+    fn of(&self, i: usize) -> &[(u32, f64)] {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&s), Some(&e)) => &self.edges[s..e],
+            _ => &[],
+        }
+    }
+}
+
+/// The target standing for every exit of a component while it is
+/// eliminated: one pseudo-edge that carries the exit mass, so that the
+/// renormalisations are those of the full rows.
+const EXIT: u32 = u32::MAX - 1;
+
+/// How a [`Program`] treats its cyclic components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Solver {
+    /// Eliminate a component unless AMD predicts more than
+    /// [`ITERATIVE_FLOPS_PER_EDGE`] multiply-adds per internal edge for a
+    /// component of at least [`ITERATIVE_MIN_SIZE`] vertices; solve those
+    /// iteratively.
+    #[default]
+    Auto,
+    /// Eliminate every component (what traces record).
+    Elimination,
+    /// Solve every cyclic component of at least two vertices iteratively.
+    Iterative,
+}
+
+/// Components smaller than this are always eliminated (docs/ALGORITHMS.md §3.9).
+pub const ITERATIVE_MIN_SIZE: usize = 2_000;
+/// Above this many predicted multiply-adds per internal edge, `Auto`
+/// solves a component iteratively (docs/ALGORITHMS.md §3.9).
+pub const ITERATIVE_FLOPS_PER_EDGE: usize = 2_000;
 
 /// The final acyclic graph of phase 3.
 #[derive(Debug, Clone)]
@@ -89,6 +152,26 @@ impl Program {
     /// cannot reach absorption ([`Error::NoPathToAbsorption`],
     /// [`Error::ZeroRate`]). Zero-weight edges are ignored.
     pub fn new<G: GraphView + ?Sized>(view: &G) -> Result<Program> {
+        Program::with_solver(view, Solver::Auto)
+    }
+
+    /// Eliminates `view`, solving its cyclic components as `solver` says.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, elimination::{Program, Solver}};
+    /// // a cycle 1 → 2 → 1 (rate 1 each way) with exit 1 from both
+    /// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| match s[0] {
+    ///     1 => { out.add(&[2], 1.0); out.add(&[0], 1.0) }
+    ///     2 => { out.add(&[1], 1.0); out.add(&[0], 1.0) }
+    ///     _ => {}
+    /// }).unwrap();
+    /// for solver in [Solver::Elimination, Solver::Iterative] {
+    ///     let p = Program::with_solver(&g, solver).unwrap();
+    ///     let e = p.expected_waiting_time(&g, None).unwrap()[0];
+    ///     assert!((e - 1.0).abs() < 1e-14);
+    /// }
+    /// ```
+    pub fn with_solver<G: GraphView + ?Sized>(view: &G, solver: Solver) -> Result<Program> {
         let support = analyse(view)?;
         let n = view.vertex_count();
         if support.topological && support.good.iter().all(|&g| g) {
@@ -112,10 +195,18 @@ impl Program {
                 scale,
                 elim: Vec::new(),
                 dag: Dag::Graph { inv_rate },
+                blocks: Arc::new([]),
+                segments: Arc::new([]),
+                exits: Exits::default(),
                 edges: view.edge_count(),
             });
         }
-        let (order, pos, comps) = elimination_order(view, &support);
+        let Positions {
+            order,
+            pos,
+            comps,
+            flops,
+        } = elimination_order(view, &support);
         let scale: Vec<f64> = order
             .iter()
             .map(|&v| {
@@ -145,14 +236,52 @@ impl Program {
         let mut elim = Vec::new();
         let mut eliminated: Vec<Option<Vec<(u32, f64)>>> = Vec::new();
         let mut slot = vec![u32::MAX; order.len()];
-        for &(a, b) in comps.iter().filter(|&&(a, b)| b - a > 1) {
+        let mut solved = Vec::new();
+        let mut segments = Vec::new();
+        let mut exits = Exits {
+            offsets: vec![0; order.len() + 1],
+            edges: Vec::new(),
+        };
+        for (&(a, b), &flops) in comps.iter().zip(&flops).filter(|(c, _)| c.1 - c.0 > 1) {
+            let iterative = match solver {
+                Solver::Elimination => false,
+                Solver::Iterative => true,
+                Solver::Auto => {
+                    let internal: usize = (a..b)
+                        .map(|i| {
+                            children_of(i)
+                                .iter()
+                                .filter(|&&(t, _)| (a..b).contains(&(t as usize)))
+                                .count()
+                        })
+                        .sum();
+                    let dense = flops > ITERATIVE_FLOPS_PER_EDGE.saturating_mul(internal);
+                    tracing::trace!(size = b - a, internal, flops, "cyclic component");
+                    b - a >= ITERATIVE_MIN_SIZE && dense
+                }
+            };
+            if iterative {
+                tracing::debug!(size = b - a, flops, "cyclic component solved iteratively");
+                solved.push(Block::new(a, b, children_of));
+                slot[a..b].fill(eliminated.len() as u32);
+                eliminated.push(None);
+                continue;
+            }
+            // internal edges, and every exit as one pseudo-edge of its mass
+            let inside = |t: u32| (a..b).contains(&(t as usize));
             let mut children: Vec<Vec<(u32, f64)>> = (a..b)
                 .map(|i| {
-                    let mut c = children_of(i);
+                    let all = children_of(i);
+                    let mass: f64 = all.iter().filter(|e| !inside(e.0)).map(|e| e.1).sum();
+                    let mut c: Vec<(u32, f64)> = all.into_iter().filter(|e| inside(e.0)).collect();
                     c.sort_unstable_by_key(|&(t, _)| t);
+                    if mass > 0.0 {
+                        c.push((EXIT, mass));
+                    }
                     c
                 })
                 .collect();
+            let start = elim.len();
             eliminate_component(&mut PlainArithmetic, a, b, &mut children, &mut elim, |u| {
                 let vertex = order[u] as usize;
                 Error::NoPathToAbsorption {
@@ -160,10 +289,23 @@ impl Program {
                     state: view.state(vertex).to_vec(),
                 }
             })?;
-            for (i, c) in (a..b).zip(children) {
+            segments.push(Segment {
+                a,
+                b,
+                commands: start..elim.len(),
+            });
+            for (i, mut c) in (a..b).zip(children) {
+                c.retain(|e| e.0 != EXIT);
                 slot[i] = eliminated.len() as u32;
                 eliminated.push(Some(c));
+                exits
+                    .edges
+                    .extend(children_of(i).into_iter().filter(|e| !inside(e.0)));
+                exits.offsets[i + 1] = exits.edges.len();
             }
+        }
+        for i in 1..exits.offsets.len() {
+            exits.offsets[i] = exits.offsets[i].max(exits.offsets[i - 1]);
         }
         // The final acyclic graph, filled in parallel by blocks of positions
         // (each position's edges are written by exactly one task, in order).
@@ -221,9 +363,10 @@ impl Program {
             components = comps.len(),
             elimination_commands = elim.len(),
             dag_edges = dag.len(),
+            iterative_components = solved.len(),
             "graph eliminated"
         );
-        Ok(Program::from_parts(
+        let mut program = Program::from_parts(
             order.into(),
             pos.into(),
             scale,
@@ -231,7 +374,11 @@ impl Program {
             dag_offsets.into(),
             dag,
             view.edge_count(),
-        ))
+        );
+        program.blocks = solved.into();
+        program.segments = segments.into();
+        program.exits = exits;
+        Ok(program)
     }
 
     /// A program with an explicit acyclic graph (built by elimination, or
@@ -255,6 +402,9 @@ impl Program {
                 offsets: dag_offsets,
                 edges: dag,
             },
+            blocks: Arc::new([]),
+            segments: Arc::new([]),
+            exits: Exits::default(),
             edges,
         }
     }
@@ -324,16 +474,34 @@ impl Program {
         for (xi, s) in x.iter_mut().zip(&self.scale) {
             *xi *= s;
         }
-        for c in &self.elim {
-            match *c {
-                Command::Scale { v, m } => x[v as usize] *= m,
-                Command::AddScaled { v, u, m } => x[v as usize] += m * x[u as usize],
-            }
+        if self.segments.is_empty() {
+            run(&self.elim, x);
         }
         match &self.dag {
             Dag::Explicit { offsets, edges } => {
-                for i in (0..x.len()).rev() {
-                    x[i] += dot(&edges[offsets[i]..offsets[i + 1]], x);
+                let row = |i: usize| &edges[offsets[i]..offsets[i + 1]];
+                let mut blocks = self.blocks.iter().rev().peekable();
+                let mut segments = self.segments.iter().rev().peekable();
+                let mut i = x.len();
+                while i > 0 {
+                    if let Some(block) = blocks.next_if(|k| k.b == i) {
+                        block.solve(x);
+                        i = block.a;
+                        continue;
+                    }
+                    if let Some(seg) = segments.next_if(|k| k.b == i) {
+                        for p in seg.a..seg.b {
+                            x[p] += dot(self.exits.of(p), x);
+                        }
+                        run(&self.elim[seg.commands.clone()], x);
+                        for p in (seg.a..seg.b).rev() {
+                            x[p] += dot(row(p), x);
+                        }
+                        i = seg.a;
+                        continue;
+                    }
+                    i -= 1;
+                    x[i] += dot(row(i), x);
                 }
             }
             Dag::Graph { inv_rate } => {
@@ -350,13 +518,36 @@ impl Program {
     pub(crate) fn apply_transposed<G: GraphView + ?Sized>(&self, view: &G, y: &mut [f64]) {
         match &self.dag {
             Dag::Explicit { offsets, edges } => {
-                for i in 0..y.len() {
+                let push = |y: &mut [f64], i: usize, row: &[(u32, f64)]| {
                     let yi = y[i];
                     if yi != 0.0 {
-                        for &(t, q) in &edges[offsets[i]..offsets[i + 1]] {
+                        for &(t, q) in row {
                             y[t as usize] += q * yi;
                         }
                     }
+                };
+                let mut blocks = self.blocks.iter().peekable();
+                let mut segments = self.segments.iter().peekable();
+                let mut i = 0;
+                while i < y.len() {
+                    if let Some(block) = blocks.next_if(|k| k.a == i) {
+                        block.solve_transposed(y);
+                        i = block.b;
+                        continue;
+                    }
+                    if let Some(seg) = segments.next_if(|k| k.a == i) {
+                        for p in seg.a..seg.b {
+                            push(y, p, &edges[offsets[p]..offsets[p + 1]]);
+                        }
+                        run_transposed(&self.elim[seg.commands.clone()], y);
+                        for p in seg.a..seg.b {
+                            push(y, p, self.exits.of(p));
+                        }
+                        i = seg.b;
+                        continue;
+                    }
+                    push(y, i, &edges[offsets[i]..offsets[i + 1]]);
+                    i += 1;
                 }
             }
             Dag::Graph { inv_rate } => {
@@ -372,11 +563,8 @@ impl Program {
                 }
             }
         }
-        for c in self.elim.iter().rev() {
-            match *c {
-                Command::Scale { v, m } => y[v as usize] *= m,
-                Command::AddScaled { v, u, m } => y[u as usize] += m * y[v as usize],
-            }
+        if self.segments.is_empty() {
+            run_transposed(&self.elim, y);
         }
         for (yi, s) in y.iter_mut().zip(&self.scale) {
             *yi *= s;
@@ -458,19 +646,38 @@ fn dot_split(targets: &[u32], weights: &[f64], x: &[f64]) -> f64 {
     s
 }
 
+/// Runs elimination commands on `x`.
+fn run(commands: &[Command], x: &mut [f64]) {
+    for c in commands {
+        match *c {
+            Command::Scale { v, m } => x[v as usize] *= m,
+            Command::AddScaled { v, u, m } => x[v as usize] += m * x[u as usize],
+        }
+    }
+}
+
+/// The transpose of [`run`].
+fn run_transposed(commands: &[Command], y: &mut [f64]) {
+    for c in commands.iter().rev() {
+        match *c {
+            Command::Scale { v, m } => y[v as usize] *= m,
+            Command::AddScaled { v, u, m } => y[u as usize] += m * y[v as usize],
+        }
+    }
+}
+
 /// The elimination order (docs/ALGORITHMS.md §3.2): the non-absorbing components in
 /// topological order, each cyclic one in its canonical, fill-reducing
 /// order ([`canonical_order`]), then the absorbing vertices. Returns position →
 /// vertex, vertex → position (`EXCLUDED` outside the support), and the
-/// position range of every non-absorbing component.
-pub(crate) fn elimination_order<G: GraphView + ?Sized>(
-    view: &G,
-    support: &Support,
-) -> (Vec<u32>, Vec<u32>, Vec<(usize, usize)>) {
+/// position range of every non-absorbing component with AMD's estimate of
+/// the multiply-adds its elimination costs.
+pub(crate) fn elimination_order<G: GraphView + ?Sized>(view: &G, support: &Support) -> Positions {
     let n = view.vertex_count();
     let (comp_vertices, comp_offsets) = (&support.comp_vertices, &support.comp_offsets);
     let mut order: Vec<u32> = Vec::with_capacity(comp_vertices.len());
     let mut comps: Vec<(usize, usize)> = Vec::new();
+    let mut flops = Vec::new();
     let mut local = vec![u32::MAX; n];
     for c in 0..comp_offsets.len() - 1 {
         let members = &comp_vertices[comp_offsets[c]..comp_offsets[c + 1]];
@@ -481,7 +688,12 @@ pub(crate) fn elimination_order<G: GraphView + ?Sized>(
         comps.push((a, a + members.len()));
         order.extend_from_slice(members);
         let weights = view.weights();
-        canonical_order(view, &mut order[a..], |e| weights[e] > 0.0, &mut local);
+        flops.push(canonical_order(
+            view,
+            &mut order[a..],
+            |e| weights[e] > 0.0,
+            &mut local,
+        ));
     }
     order.extend(
         (0..n as u32).filter(|&v| support.good[v as usize] && view.is_absorbing(v as usize)),
@@ -490,7 +702,24 @@ pub(crate) fn elimination_order<G: GraphView + ?Sized>(
     for (i, &v) in order.iter().enumerate() {
         pos[v as usize] = i as u32;
     }
-    (order, pos, comps)
+    Positions {
+        order,
+        pos,
+        comps,
+        flops,
+    }
+}
+
+/// What [`elimination_order`] returns.
+pub(crate) struct Positions {
+    /// Position → vertex.
+    pub(crate) order: Vec<u32>,
+    /// Vertex → position (`EXCLUDED` outside the support).
+    pub(crate) pos: Vec<u32>,
+    /// The position range of every non-absorbing component.
+    pub(crate) comps: Vec<(usize, usize)>,
+    /// AMD's estimate of the multiply-adds of each component's elimination.
+    pub(crate) flops: Vec<usize>,
 }
 
 /// The elimination sweep (docs/ALGORITHMS.md §3.3) over the component at positions `a..b`.

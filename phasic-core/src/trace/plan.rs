@@ -9,7 +9,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{Block, Trace};
-use crate::elimination::program::elimination_order;
+use crate::elimination::program::{Positions, elimination_order};
 use crate::elimination::reachability::analyse;
 use crate::error::{Error, Result};
 use crate::graph::view::{GraphView, reweighted_view};
@@ -156,7 +156,9 @@ impl Trace {
             weights: live.iter().map(|&l| if l { 1.0 } else { 0.0 }).collect(),
         };
         let support = analyse(&structure)?;
-        let (mut order, _, comps) = elimination_order(&structure, &support);
+        let Positions {
+            mut order, comps, ..
+        } = elimination_order(&structure, &support);
 
         // cut out the cyclic components, in canonical order
         let mut scratch = vec![u32::MAX; n];
