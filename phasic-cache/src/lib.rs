@@ -28,7 +28,7 @@ pub use mode::{CacheMode, cache_root};
 pub use store::{Counters, GraphStore, Graphs, Kind, Lookup, Stats, Store, TraceStore, Traces};
 pub use traced::{TraceReport, record_trace};
 pub use work::{
-    Executor, MANIFEST_VERSION, Processes, Session, ShardOptions, ShardReport, Slurm, Threads,
-    UnitInfo, WorkerReport, gc_sessions, prepare_session, run_worker, sharded_trace, task_from_env,
-    work_root,
+    Executor, MANIFEST_VERSION, Processes, SchedulerTask, Session, ShardOptions, ShardReport,
+    Slurm, Threads, UnitInfo, WorkerReport, gc_sessions, prepare_session, run_worker,
+    sharded_trace, task_from_env, work_root,
 };

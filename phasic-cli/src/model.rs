@@ -26,7 +26,7 @@ pub struct ModelArgs {
     #[arg(long = "set", value_name = "key=value", value_parser = key_value)]
     pub set: Vec<(String, String)>,
     /// Number K of raw moments to print
-    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = crate::command::moments)]
     pub moments: u64,
     /// A named reward of the model (default: its first, the time)
     #[arg(long, value_name = "NAME")]
@@ -38,7 +38,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "t1,t2,...", value_delimiter = ',', value_parser = non_negative)]
     pub at: Vec<f64>,
     /// Evaluate the parameterized variant at θ = a,b,... (repeat for a batch)
-    #[arg(long, value_name = "a,b,...", value_parser = theta_list)]
+    #[arg(long, value_name = "a,b,...", allow_hyphen_values = true, value_parser = theta_list)]
     pub theta: Vec<Vec<f64>>,
     /// With --theta: record the elimination once and evaluate it for every θ
     #[arg(long, requires = "theta")]
@@ -58,7 +58,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "DIR", requires = "shard")]
     pub work_dir: Option<std::path::PathBuf>,
     /// With --shard: attempts after the first for units still missing
-    #[arg(long, value_name = "N", default_value_t = 2, requires = "shard")]
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "shard", value_parser = crate::command::retries)]
     pub retries: usize,
     #[command(flatten)]
     pub slurm: work::SlurmArgs,
@@ -106,9 +106,53 @@ pub enum ModelCliError {
     /// A problem of the maths.
     #[error(transparent)]
     Core(#[from] phasic::core::Error),
+    /// A θ at which the model is not a phase-type distribution.
+    #[error("--theta {theta}: {problem} (θ = {about})")]
+    Theta {
+        /// The θ given, as on the command line.
+        theta: String,
+        /// What it does to the model.
+        problem: String,
+        /// What the model's θ is.
+        about: &'static str,
+    },
     /// A request the model cannot answer.
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// An error at one θ in the user's terms: the rates θ gives to the
+/// model's states, not the graph's edges and vertices. Other errors are
+/// returned as they are.
+fn at_theta(theta: &[f64], about: &'static str, e: ModelCliError) -> ModelCliError {
+    use phasic::core::Error;
+    let problem = match &e {
+        ModelCliError::Core(Error::InvalidWeight {
+            from_state,
+            to_state,
+            weight,
+            ..
+        }) => format!(
+            "the transition from state {from_state:?} to state {to_state:?} gets rate {weight}, and rates must be finite and non-negative"
+        ),
+        ModelCliError::Core(Error::ZeroRate { state, .. }) => {
+            format!("state {state:?} gets total rate 0, so the chain never leaves it")
+        }
+        ModelCliError::Core(Error::NoPathToAbsorption { state, .. }) => format!(
+            "from state {state:?} the chain can never be absorbed (it is caught in a closed class)"
+        ),
+        _ => return e,
+    };
+    let theta = theta
+        .iter()
+        .map(f64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    ModelCliError::Theta {
+        theta,
+        problem,
+        about,
+    }
 }
 
 /// What one evaluation reports (the fields requested).
@@ -261,22 +305,26 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
             g.update_weights(t)?;
             evaluate(&built, &*g, reward_index, args, None)
         };
+        let about = spec.theta.as_ref().map_or("", |t| t.about);
         args.theta
             .iter()
-            .map(|t| match trace.as_ref().map(|tr| tr.at(&built.graph, t)) {
-                None => direct(t),
-                Some(Ok(at)) => evaluate(&built, &at, reward_index, args, Some(at.program())),
-                Some(Err(
-                    phasic::core::Error::ZeroRate { vertex, .. }
-                    | phasic::core::Error::NoPathToAbsorption { vertex, .. },
-                )) => {
-                    tracing::info!(
-                        vertex,
-                        "θ closes part of a component; eliminating directly with pruning"
-                    );
-                    direct(t)
+            .map(|t| {
+                match trace.as_ref().map(|tr| tr.at(&built.graph, t)) {
+                    None => direct(t),
+                    Some(Ok(at)) => evaluate(&built, &at, reward_index, args, Some(at.program())),
+                    Some(Err(
+                        phasic::core::Error::ZeroRate { vertex, .. }
+                        | phasic::core::Error::NoPathToAbsorption { vertex, .. },
+                    )) => {
+                        tracing::info!(
+                            vertex,
+                            "θ closes part of a component; eliminating directly with pruning"
+                        );
+                        direct(t)
+                    }
+                    Some(Err(e)) => Err(e.into()),
                 }
-                Some(Err(e)) => Err(e.into()),
+                .map_err(|e| at_theta(t, about, e))
             })
             .collect::<Result<Vec<_>, _>>()?
     };

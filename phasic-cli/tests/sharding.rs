@@ -1612,3 +1612,98 @@ fn slurm_failing_task_is_retried() {
         runs[1].scripts
     );
 }
+
+/// A scheduler variable that is not a task index or count, or an index
+/// not below the count, stops the worker with an error naming the
+/// variable and its value; no unit is computed (before, the worker ran
+/// every unit as "task 0 of 1"). Valid variables share the units out.
+#[test]
+fn worker_refuses_invalid_scheduler_variables() {
+    let m = model(3);
+    let d = dirs();
+    let session = prepare_session(
+        &m.graph,
+        &cache_opts(&d.cache),
+        OPTS,
+        &shard_opts(&d.work, 2),
+    )
+    .unwrap()
+    .unwrap();
+    let store = session.store();
+    // (variables, worker options, the error)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+    let bad: [Case; 7] = [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "abc"),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_ID="abc" is not a task index (an integer from 0)"#,
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "-1")],
+            &["--tasks", "4"],
+            r#"SLURM_ARRAY_TASK_ID="-1" is not a task index (an integer from 0)"#,
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "x"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_COUNT="x" is not a task count (an integer from 1)"#,
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "0"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_COUNT="0" is not a task count (an integer from 1)"#,
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "4"),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_ID="4" is not below SLURM_ARRAY_TASK_COUNT=4"#,
+        ),
+        (
+            &[("SLURM_PROCID", "two"), ("SLURM_NTASKS", "2")],
+            &[],
+            r#"SLURM_PROCID="two" is not a task index (an integer from 0)"#,
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "5")],
+            &["--tasks", "4"],
+            "task index 5 (from SLURM_ARRAY_TASK_ID) is not below the task count 4 (from --tasks)",
+        ),
+    ];
+    for (vars, args, message) in bad {
+        let mut c = worker(session.dir(), args);
+        c.envs(vars.iter().copied());
+        let out = c.output().unwrap();
+        let (line, _) = failed(&out, &format!("{vars:?}"));
+        assert_eq!(line, format!("error: {message}"), "{vars:?}");
+        assert!(
+            trace_files(&store).is_empty(),
+            "{vars:?}: units were computed"
+        );
+    }
+
+    // task 1 of 4 by the array variables computes its share of the 21
+    // pending units (positions 1, 5, 9, 13, 17), and only that
+    let mut c = worker(session.dir(), &[]);
+    c.envs([
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "4"),
+    ]);
+    let report = json_ok(&c.output().unwrap(), "task 1 of 4");
+    assert_eq!(report["task"], 1);
+    assert_eq!(report["tasks"], 4);
+    assert_eq!(report["assigned"], 5);
+    assert_eq!(report["computed"], 5);
+    assert_eq!(trace_files(&store).len(), 5);
+}

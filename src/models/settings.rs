@@ -29,6 +29,21 @@ pub enum ModelError {
         /// The valid keys.
         valid: String,
     },
+    /// A key given twice (`--set n=3 --set n=4`): neither value is
+    /// silently dropped.
+    #[error(
+        "parameter `{key}` of model `{model}` is set twice (`{first}`, then `{second}`): set it once"
+    )]
+    DuplicateKey {
+        /// The model.
+        model: &'static str,
+        /// The key, as the model names it.
+        key: String,
+        /// The first setting, `key=value` as given.
+        first: String,
+        /// The second.
+        second: String,
+    },
     /// A value that does not parse or is out of range.
     #[error("`{key}={value}`: {expected}")]
     BadValue {
@@ -76,9 +91,22 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Checks `pairs` (`key=value`, hyphens allowed for underscores) against the model's keys.
+    /// Checks `pairs` (`key=value`, hyphens allowed for underscores)
+    /// against the model's keys; a key given twice is an error.
+    ///
+    /// ```
+    /// use phasic::models::{self, ModelError, Settings};
+    /// let spec = models::find("kingman").unwrap();
+    /// let set = |pairs: &[(&str, &str)]| {
+    ///     let pairs: Vec<_> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    ///     Settings::new(spec, &pairs)
+    /// };
+    /// assert_eq!(set(&[("n", "3")]).unwrap().count("n", 1).unwrap(), 3);
+    /// let e = set(&[("n", "3"), ("n", "4")]).unwrap_err();
+    /// assert!(matches!(e, ModelError::DuplicateKey { ref key, .. } if key == "n"));
+    /// ```
     pub fn new(spec: &super::Spec, pairs: &[(String, String)]) -> Result<Settings, ModelError> {
-        let mut values = BTreeMap::new();
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in pairs {
             let key = k.replace('-', "_");
             if !spec.keys.iter().any(|(name, _)| *name == key) {
@@ -91,6 +119,14 @@ impl Settings {
                         .map(|(k, d)| format!("{k} (default {d})"))
                         .collect::<Vec<_>>()
                         .join(", "),
+                });
+            }
+            if let Some(first) = values.get(&key) {
+                return Err(ModelError::DuplicateKey {
+                    model: spec.name,
+                    first: format!("{key}={first}"),
+                    second: format!("{k}={v}"),
+                    key,
                 });
             }
             values.insert(key, v.clone());
