@@ -42,7 +42,7 @@ pub enum WorkError {
     },
     /// The task index and count, from the options or the scheduler, do not fit.
     #[error(
-        "task index {task} (from {task_from}) is not below the task count {tasks} (from {tasks_from})"
+        "task {task} of {tasks}: the task index (from {task_from}) must be below the task count (from {tasks_from})"
     )]
     TaskIndex {
         /// The index.

@@ -191,6 +191,18 @@ fn dirs() -> Dirs {
     }
 }
 
+/// A session with every subproblem of `m` pending, in `d`.
+fn prepared(m: &Model, d: &Dirs) -> Session {
+    prepare_session(
+        &m.graph,
+        &cache_opts(&d.cache),
+        OPTS,
+        &shard_opts(&d.work, 2),
+    )
+    .unwrap()
+    .unwrap()
+}
+
 /// Every file under `dir`, recursively (none if it does not exist).
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -1136,14 +1148,7 @@ fn work_gc_removes_only_sessions() {
 fn worker_names_a_damaged_manifest() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let manifest = session.dir().join("manifest");
     let original = fs::read(&manifest).unwrap();
     let name = manifest.display().to_string();
@@ -1203,14 +1208,7 @@ fn worker_names_a_damaged_manifest() {
 fn worker_detects_a_bit_flip_in_the_manifest() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let manifest = session.dir().join("manifest");
     let mut bytes = fs::read(&manifest).unwrap();
     let root = d.cache.display().to_string();
@@ -1246,14 +1244,7 @@ fn worker_detects_a_bit_flip_in_the_manifest() {
 fn worker_tasks_split_the_units() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let n = m.subproblems;
     let err = run_worker(session.dir(), 3, 3).unwrap_err();
     assert!(matches!(err, Error::Session { .. }), "{err:?}");
@@ -1621,14 +1612,7 @@ fn slurm_failing_task_is_retried() {
 fn worker_refuses_invalid_scheduler_variables() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let store = session.store();
     // (variables, worker options, the error)
     type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
@@ -1678,7 +1662,7 @@ fn worker_refuses_invalid_scheduler_variables() {
         (
             &[("SLURM_ARRAY_TASK_ID", "5")],
             &["--tasks", "4"],
-            "task index 5 (from SLURM_ARRAY_TASK_ID) is not below the task count 4 (from --tasks)",
+            "task 5 of 4: the task index (from SLURM_ARRAY_TASK_ID) must be below the task count (from --tasks)",
         ),
     ];
     for (vars, args, message) in bad {
