@@ -21,7 +21,7 @@ mod traced;
 mod work;
 
 pub use archive::MappedGraph;
-pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
+pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph, build_graph_with};
 pub use defect::{Defect, Rejection};
 pub use error::{Error, Result};
 pub use mode::{CacheMode, cache_root};

@@ -110,8 +110,8 @@ pub fn retries(s: &str) -> Result<usize, String> {
     bounded(s, 0, MAX_RETRIES as u64).map(|n| n as usize)
 }
 
-/// A task count (`--tasks T`): at least 1.
-pub fn tasks(s: &str) -> Result<usize, String> {
+/// A count of at least 1 (`--tasks T`, `--max-states N`).
+pub fn positive(s: &str) -> Result<usize, String> {
     bounded(s, 1, usize::MAX as u64).map(|n| n as usize)
 }
 
@@ -133,7 +133,7 @@ mod tests {
         assert!(iterations("1000001").is_err());
         assert_eq!(retries("100"), Ok(100));
         assert!(retries("101").is_err());
-        assert_eq!(tasks("1"), Ok(1));
-        assert!(tasks("0").is_err());
+        assert_eq!(positive("1"), Ok(1));
+        assert!(positive("0").is_err());
     }
 }

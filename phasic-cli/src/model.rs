@@ -1,19 +1,22 @@
 //! `phasic model`: build a model of the library and print what it implies.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
 use phasic::cache::{
     CacheMode, CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace,
 };
+use phasic::core::graph::BuildOptions;
 use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
     distribution::reward_transform_discrete, elimination::Program, trace::TraceOptions,
 };
-use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
+use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spec, Spectrum, Weighted};
 use serde::Serialize;
 
-use crate::progress::Progress;
+use crate::memory;
+use crate::progress::{Growth, Progress};
 use crate::work;
 use phasic::prelude::PhaseTypeDistribution;
 
@@ -62,6 +65,10 @@ pub struct ModelArgs {
     pub retries: usize,
     #[command(flatten)]
     pub slurm: work::SlurmArgs,
+    /// Stop building with an error past this many states (default: half
+    /// the available memory at 1 KiB a state)
+    #[arg(long, value_name = "N", value_parser = crate::command::positive)]
+    pub max_states: Option<usize>,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
@@ -201,28 +208,25 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         mode: args.cache,
         root: args.cache_dir.clone(),
     };
-    let settings = Settings::new(spec, &args.set)?.with_cache(cache.clone());
-    let t0 = Instant::now();
-    let built = if args.theta.is_empty() {
-        (spec.build)(&settings)?
-    } else {
-        let theta = spec.theta.as_ref().ok_or_else(|| {
-            ModelCliError::Unsupported(format!(
-                "model `{}` has no parameterized variant",
-                spec.name
-            ))
-        })?;
-        if let Some(t) = args.theta.iter().find(|t| t.len() != theta.dim) {
-            return Err(ModelCliError::Unsupported(format!(
-                "--theta has {} components, model `{}` takes {}: θ = {}",
-                t.len(),
-                spec.name,
-                theta.dim,
-                theta.about
-            )));
-        }
-        (theta.build)(&settings)?
+    let (max_states, limit) = match args.max_states {
+        Some(n) => (n, StateLimit::Given),
+        None => match memory::default_max_states() {
+            (n, Some(available)) => (n, StateLimit::Memory(available)),
+            (n, None) => (n, StateLimit::Fallback),
+        },
     };
+    let growth = Arc::new(Growth::new());
+    let observer = Arc::clone(&growth);
+    let build = BuildOptions::new()
+        .max_states(max_states)
+        .on_progress(move |p| observer.report(p));
+    let settings = Settings::new(spec, &args.set)?
+        .with_cache(cache.clone())
+        .with_build(build);
+    let t0 = Instant::now();
+    let built = build_model(spec, &settings, args);
+    growth.finish();
+    let built = built.map_err(|e| limited(e, max_states, limit))?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let reward_index = match &args.reward {
         None => 0,
@@ -357,6 +361,73 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         Ok(serde_json::to_string(&out).unwrap_or_default())
     } else {
         Ok(human(&out))
+    }
+}
+
+/// The model's graph (its parameterized variant with `--theta`), checking
+/// that θ has the model's dimension.
+fn build_model(
+    spec: &'static Spec,
+    settings: &Settings,
+    args: &ModelArgs,
+) -> Result<Built, ModelCliError> {
+    Ok(if args.theta.is_empty() {
+        (spec.build)(settings)?
+    } else {
+        let theta = spec.theta.as_ref().ok_or_else(|| {
+            ModelCliError::Unsupported(format!(
+                "model `{}` has no parameterized variant",
+                spec.name
+            ))
+        })?;
+        if let Some(t) = args.theta.iter().find(|t| t.len() != theta.dim) {
+            return Err(ModelCliError::Unsupported(format!(
+                "--theta has {} components, model `{}` takes {}: θ = {}",
+                t.len(),
+                spec.name,
+                theta.dim,
+                theta.about
+            )));
+        }
+        (theta.build)(settings)?
+    })
+}
+
+/// How the state limit was set.
+#[derive(Debug, Clone, Copy)]
+enum StateLimit {
+    /// By `--max-states`.
+    Given,
+    /// By default, from this many bytes of available memory.
+    Memory(u64),
+    /// By default, no memory figure being readable.
+    Fallback,
+}
+
+/// A build stopped by the state limit or by a failed allocation, said in
+/// terms of `--max-states`. Other errors are returned as they are.
+fn limited(e: ModelCliError, max_states: usize, how: StateLimit) -> ModelCliError {
+    use phasic::core::Error;
+    let how = match how {
+        StateLimit::Given => String::new(),
+        StateLimit::Memory(bytes) => format!(
+            ", the default for {:.1} GB of available memory",
+            bytes as f64 / 1e9
+        ),
+        StateLimit::Fallback => ", the default when the available memory is unknown".into(),
+    };
+    match e {
+        ModelCliError::Model(ModelError::Core(Error::TooManyStates { limit })) => {
+            ModelCliError::Unsupported(format!(
+                "the model has more than {limit} states (--max-states {limit}{how}): check the --set values, or raise --max-states"
+            ))
+        }
+        ModelCliError::Model(ModelError::Core(e @ Error::OutOfMemory { .. })) => {
+            ModelCliError::Unsupported(format!(
+                "{e}: a lower --max-states (now {max_states}{how}) stops such a build sooner"
+            ))
+        }
+        e => e,
     }
 }
 

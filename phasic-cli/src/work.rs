@@ -20,7 +20,7 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "I")]
     pub task: Option<usize>,
     /// Number of tasks (default: SLURM_ARRAY_TASK_COUNT or SLURM_NTASKS, else 1)
-    #[arg(long, value_name = "T", value_parser = crate::command::tasks)]
+    #[arg(long, value_name = "T", value_parser = crate::command::positive)]
     pub tasks: Option<usize>,
 }
 

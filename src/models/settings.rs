@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use phasic_cache::{CacheMode, CacheOptions, Cached, build_graph};
+use phasic_cache::{CacheMode, CacheOptions, Cached, build_graph_with};
 use phasic_core::Callback;
+use phasic_core::graph::BuildOptions;
 
 /// Problems with a model name or its settings.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +89,7 @@ pub struct Settings {
     values: BTreeMap<String, String>,
     defaults: &'static [(&'static str, &'static str)],
     cache: CacheOptions,
+    build: BuildOptions,
 }
 
 impl Settings {
@@ -139,6 +141,7 @@ impl Settings {
                 mode: CacheMode::Off,
                 root: None,
             },
+            build: BuildOptions::default(),
         })
     }
 
@@ -148,9 +151,21 @@ impl Settings {
         self
     }
 
+    /// Builds graphs within the limit of `build`, telling its observer of
+    /// the progress (default: no limit, no observer).
+    pub fn with_build(mut self, build: BuildOptions) -> Settings {
+        self.build = build;
+        self
+    }
+
     /// The graph of `callback` for `params`, through the cache.
     pub fn graph<C: Callback>(&self, callback: C, params: C::Params) -> Result<Cached, ModelError> {
-        Ok(build_graph(callback, params, &self.cache)?)
+        Ok(build_graph_with(
+            callback,
+            params,
+            &self.cache,
+            &self.build,
+        )?)
     }
 
     /// The raw value of `key` (its default if not set; `None` for an unset optional key).
