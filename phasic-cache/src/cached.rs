@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use phasic_core::graph::BuildOptions;
 use phasic_core::{Callback, Graph, GraphView};
 
 use crate::archive::MappedGraph;
@@ -106,6 +107,17 @@ pub fn build_graph<C: Callback>(
     params: C::Params,
     options: &CacheOptions,
 ) -> Result<Cached> {
+    build_graph_with(callback, params, options, &BuildOptions::default())
+}
+
+/// As [`build_graph`], a miss built within the limit of `build` and
+/// telling its observer of the progress (a hit is mapped, not built).
+pub fn build_graph_with<C: Callback>(
+    callback: C,
+    params: C::Params,
+    options: &CacheOptions,
+    build: &BuildOptions,
+) -> Result<Cached> {
     let t0 = Instant::now();
     let done = |graph, status| Cached {
         graph,
@@ -115,7 +127,7 @@ pub fn build_graph<C: Callback>(
     let mode = options.mode;
     if mode == CacheMode::Off {
         return Ok(done(
-            CachedGraph::Built(Graph::from_callback(callback, params)?),
+            CachedGraph::Built(Graph::from_callback_with(callback, params, build)?),
             CacheStatus::Off,
         ));
     }
@@ -125,7 +137,7 @@ pub fn build_graph<C: Callback>(
         Err(e) => {
             required(e)?;
             return Ok(done(
-                CachedGraph::Built(Graph::from_callback(callback, params)?),
+                CachedGraph::Built(Graph::from_callback_with(callback, params, build)?),
                 CacheStatus::Miss,
             ));
         }
@@ -141,7 +153,7 @@ pub fn build_graph<C: Callback>(
         tracing::debug!(model = C::NAME, key = %key, "graph cache hit");
         return Ok(done(CachedGraph::Mapped(g), CacheStatus::Hit));
     }
-    let graph = Graph::from_callback(callback, params)?;
+    let graph = Graph::from_callback_with(callback, params, build)?;
     if mode != CacheMode::ReadOnly {
         store.count(|c| c.misses += 1);
         if let Err(e) = store.publish(&key, &graph, mode == CacheMode::Refresh) {

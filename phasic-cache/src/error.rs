@@ -62,6 +62,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A scheduler variable that is set but is not a valid task index or
+    /// count (`SLURM_ARRAY_TASK_ID=abc`).
+    #[error("{variable}={value:?} {reason}")]
+    Scheduler {
+        /// The variable.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Workers could not be started.
     #[error("cannot run {what}: {reason}")]
     Executor {

@@ -27,7 +27,7 @@ mod traced;
 mod work;
 
 pub use archive::MappedGraph;
-pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph};
+pub use cached::{CacheOptions, CacheStatus, Cached, CachedGraph, build_graph, build_graph_with};
 pub use collect::{Collected, Limits, TEMPORARY_GRACE};
 pub use counters::Counters;
 pub use defect::{Defect, Rejection};
@@ -40,7 +40,7 @@ pub use store::{
 };
 pub use traced::{TraceReport, record_trace};
 pub use work::{
-    Executor, MANIFEST_VERSION, Processes, Session, ShardOptions, ShardReport, Slurm, Threads,
-    UnitInfo, WorkerReport, gc_sessions, prepare_session, run_worker, sharded_trace, task_from_env,
-    work_root,
+    Executor, MANIFEST_VERSION, Processes, SchedulerTask, Session, ShardOptions, ShardReport,
+    Slurm, Threads, UnitInfo, WorkerReport, gc_sessions, prepare_session, run_worker,
+    sharded_trace, task_from_env, work_root,
 };

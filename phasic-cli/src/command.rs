@@ -1,5 +1,6 @@
-//! Command-line interface of the `phasic` binary: argument definitions and
-//! dispatch. Nothing in here prints; `main` writes the result or the error.
+//! Command-line interface of the `phasic` binary: argument definitions,
+//! the bounded counts every subcommand shares, and dispatch. Nothing in
+//! here prints; `main` writes the result or the error.
 
 use crate::{cache, eval, fit, model, work};
 use clap::{Parser, Subcommand};
@@ -65,5 +66,74 @@ pub fn run(cli: Cli) -> Result<String, Error> {
         Command::Fit(args) => Ok(fit::run(&args)?),
         Command::Worker(args) => Ok(work::run_worker(&args)?),
         Command::Work(args) => Ok(work::run_work(&args)?),
+    }
+}
+
+/// Most raw moments `--moments` asks for: the recursion keeps one number
+/// per order, and `E[Y^k]` of a unit-scale variable overflows a 64-bit
+/// float from `k ≈ 170` on.
+pub const MAX_MOMENTS: u64 = 1000;
+/// Most SVGD particles (`--particles`): each iteration compares every pair.
+pub const MAX_PARTICLES: usize = 10_000;
+/// Most iterations of a fit (`--iterations`).
+pub const MAX_ITERATIONS: usize = 1_000_000;
+/// Most attempts after the first (`--retries`).
+pub const MAX_RETRIES: usize = 100;
+/// Most local worker processes (`--shard processes:N`).
+pub const MAX_PROCESSES: usize = 256;
+
+/// An integer from `min` to `max`; the error names both bounds.
+pub fn bounded(s: &str, min: u64, max: u64) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not an integer from {min} to {max}")),
+    }
+}
+
+/// `--moments K`: from 1 to [`MAX_MOMENTS`].
+pub fn moments(s: &str) -> Result<u64, String> {
+    bounded(s, 1, MAX_MOMENTS)
+}
+
+/// `--particles N`: from 1 to [`MAX_PARTICLES`].
+pub fn particles(s: &str) -> Result<usize, String> {
+    bounded(s, 1, MAX_PARTICLES as u64).map(|n| n as usize)
+}
+
+/// `--iterations N`: from 0 to [`MAX_ITERATIONS`].
+pub fn iterations(s: &str) -> Result<usize, String> {
+    bounded(s, 0, MAX_ITERATIONS as u64).map(|n| n as usize)
+}
+
+/// `--retries N`: from 0 to [`MAX_RETRIES`].
+pub fn retries(s: &str) -> Result<usize, String> {
+    bounded(s, 0, MAX_RETRIES as u64).map(|n| n as usize)
+}
+
+/// A count of at least 1 (`--tasks T`, `--max-states N`).
+pub fn positive(s: &str) -> Result<usize, String> {
+    bounded(s, 1, usize::MAX as u64).map(|n| n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_bounded_and_the_error_names_the_bounds() {
+        assert_eq!(moments("1000"), Ok(1000));
+        assert_eq!(
+            moments("1001"),
+            Err("`1001` is not an integer from 1 to 1000".into())
+        );
+        assert!(moments("0").is_err() && moments("-1").is_err() && moments("x").is_err());
+        assert_eq!(particles("10000"), Ok(10_000));
+        assert!(particles("10001").is_err());
+        assert_eq!(iterations("0"), Ok(0));
+        assert!(iterations("1000001").is_err());
+        assert_eq!(retries("100"), Ok(100));
+        assert!(retries("101").is_err());
+        assert_eq!(positive("1"), Ok(1));
+        assert!(positive("0").is_err());
     }
 }

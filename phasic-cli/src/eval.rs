@@ -30,7 +30,7 @@ pub struct EvalArgs {
     pub matrix: PathBuf,
     /// Number K of raw moments E[Y], ..., E[Y^K] to print
     #[arg(long, value_name = "K", default_value_t = 2,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = crate::command::moments)]
     pub moments: u64,
     /// Comma-separated points at which to evaluate the pdf and cdf
     /// (non-negative integers for a discrete distribution)

@@ -31,10 +31,10 @@ pub struct FitArgs {
     #[arg(long, value_enum, default_value_t = Method::Mle)]
     pub method: Method,
     /// SVGD particles
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = crate::command::particles)]
     pub particles: usize,
     /// SVGD: Adam steps; MLE: at most this many L-BFGS iterations
-    #[arg(long, value_name = "N", default_value_t = 500)]
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = crate::command::iterations)]
     pub iterations: usize,
     /// SVGD: Adam step size in log θ
     #[arg(long, value_name = "RATE", default_value_t = 0.05)]

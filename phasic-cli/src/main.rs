@@ -12,6 +12,7 @@ mod cache;
 mod command;
 mod eval;
 mod fit;
+mod memory;
 mod model;
 mod progress;
 mod work;

@@ -1,19 +1,22 @@
 //! `phasic model`: build a model of the library and print what it implies.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
 use phasic::cache::{
     CacheMode, CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace,
 };
+use phasic::core::graph::BuildOptions;
 use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
     distribution::reward_transform_discrete, elimination::Program, trace::TraceOptions,
 };
-use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spectrum, Weighted};
+use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spec, Spectrum, Weighted};
 use serde::Serialize;
 
-use crate::progress::Progress;
+use crate::memory;
+use crate::progress::{Growth, Progress};
 use crate::work;
 use phasic::prelude::PhaseTypeDistribution;
 
@@ -26,7 +29,7 @@ pub struct ModelArgs {
     #[arg(long = "set", value_name = "key=value", value_parser = key_value)]
     pub set: Vec<(String, String)>,
     /// Number K of raw moments to print
-    #[arg(long, value_name = "K", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "K", default_value_t = 2, value_parser = crate::command::moments)]
     pub moments: u64,
     /// A named reward of the model (default: its first, the time)
     #[arg(long, value_name = "NAME")]
@@ -38,7 +41,7 @@ pub struct ModelArgs {
     #[arg(long, value_name = "t1,t2,...", value_delimiter = ',', value_parser = non_negative)]
     pub at: Vec<f64>,
     /// Evaluate the parameterized variant at θ = a,b,... (repeat for a batch)
-    #[arg(long, value_name = "a,b,...", value_parser = theta_list)]
+    #[arg(long, value_name = "a,b,...", allow_hyphen_values = true, value_parser = theta_list)]
     pub theta: Vec<Vec<f64>>,
     /// With --theta: record the elimination once and evaluate it for every θ
     #[arg(long, requires = "theta")]
@@ -58,10 +61,14 @@ pub struct ModelArgs {
     #[arg(long, value_name = "DIR", requires = "shard")]
     pub work_dir: Option<std::path::PathBuf>,
     /// With --shard: attempts after the first for units still missing
-    #[arg(long, value_name = "N", default_value_t = 2, requires = "shard")]
+    #[arg(long, value_name = "N", default_value_t = 2, requires = "shard", value_parser = crate::command::retries)]
     pub retries: usize,
     #[command(flatten)]
     pub slurm: work::SlurmArgs,
+    /// Stop building with an error past this many states (default: half
+    /// the available memory at 1 KiB a state)
+    #[arg(long, value_name = "N", value_parser = crate::command::positive)]
+    pub max_states: Option<usize>,
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
@@ -106,9 +113,53 @@ pub enum ModelCliError {
     /// A problem of the maths.
     #[error(transparent)]
     Core(#[from] phasic::core::Error),
+    /// A θ at which the model is not a phase-type distribution.
+    #[error("--theta {theta}: {problem} (θ = {about})")]
+    Theta {
+        /// The θ given, as on the command line.
+        theta: String,
+        /// What it does to the model.
+        problem: String,
+        /// What the model's θ is.
+        about: &'static str,
+    },
     /// A request the model cannot answer.
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// An error at one θ in the user's terms: the rates θ gives to the
+/// model's states, not the graph's edges and vertices. Other errors are
+/// returned as they are.
+fn at_theta(theta: &[f64], about: &'static str, e: ModelCliError) -> ModelCliError {
+    use phasic::core::Error;
+    let problem = match &e {
+        ModelCliError::Core(Error::InvalidWeight {
+            from_state,
+            to_state,
+            weight,
+            ..
+        }) => format!(
+            "the transition from state {from_state:?} to state {to_state:?} gets rate {weight}, and rates must be finite and non-negative"
+        ),
+        ModelCliError::Core(Error::ZeroRate { state, .. }) => {
+            format!("state {state:?} gets total rate 0, so the chain never leaves it")
+        }
+        ModelCliError::Core(Error::NoPathToAbsorption { state, .. }) => format!(
+            "from state {state:?} the chain can never be absorbed (it is caught in a closed class)"
+        ),
+        _ => return e,
+    };
+    let theta = theta
+        .iter()
+        .map(f64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    ModelCliError::Theta {
+        theta,
+        problem,
+        about,
+    }
 }
 
 /// What one evaluation reports (the fields requested).
@@ -157,28 +208,25 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         mode: args.cache,
         root: args.cache_dir.clone(),
     };
-    let settings = Settings::new(spec, &args.set)?.with_cache(cache.clone());
-    let t0 = Instant::now();
-    let built = if args.theta.is_empty() {
-        (spec.build)(&settings)?
-    } else {
-        let theta = spec.theta.as_ref().ok_or_else(|| {
-            ModelCliError::Unsupported(format!(
-                "model `{}` has no parameterized variant",
-                spec.name
-            ))
-        })?;
-        if let Some(t) = args.theta.iter().find(|t| t.len() != theta.dim) {
-            return Err(ModelCliError::Unsupported(format!(
-                "--theta has {} components, model `{}` takes {}: θ = {}",
-                t.len(),
-                spec.name,
-                theta.dim,
-                theta.about
-            )));
-        }
-        (theta.build)(&settings)?
+    let (max_states, limit) = match args.max_states {
+        Some(n) => (n, StateLimit::Given),
+        None => match memory::default_max_states() {
+            (n, Some(available)) => (n, StateLimit::Memory(available)),
+            (n, None) => (n, StateLimit::Fallback),
+        },
     };
+    let growth = Arc::new(Growth::new());
+    let observer = Arc::clone(&growth);
+    let build = BuildOptions::new()
+        .max_states(max_states)
+        .on_progress(move |p| observer.report(p));
+    let settings = Settings::new(spec, &args.set)?
+        .with_cache(cache.clone())
+        .with_build(build);
+    let t0 = Instant::now();
+    let built = build_model(spec, &settings, args);
+    growth.finish();
+    let built = built.map_err(|e| limited(e, max_states, limit))?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let reward_index = match &args.reward {
         None => 0,
@@ -261,22 +309,26 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
             g.update_weights(t)?;
             evaluate(&built, &*g, reward_index, args, None)
         };
+        let about = spec.theta.as_ref().map_or("", |t| t.about);
         args.theta
             .iter()
-            .map(|t| match trace.as_ref().map(|tr| tr.at(&built.graph, t)) {
-                None => direct(t),
-                Some(Ok(at)) => evaluate(&built, &at, reward_index, args, Some(at.program())),
-                Some(Err(
-                    phasic::core::Error::ZeroRate { vertex, .. }
-                    | phasic::core::Error::NoPathToAbsorption { vertex, .. },
-                )) => {
-                    tracing::info!(
-                        vertex,
-                        "θ closes part of a component; eliminating directly with pruning"
-                    );
-                    direct(t)
+            .map(|t| {
+                match trace.as_ref().map(|tr| tr.at(&built.graph, t)) {
+                    None => direct(t),
+                    Some(Ok(at)) => evaluate(&built, &at, reward_index, args, Some(at.program())),
+                    Some(Err(
+                        phasic::core::Error::ZeroRate { vertex, .. }
+                        | phasic::core::Error::NoPathToAbsorption { vertex, .. },
+                    )) => {
+                        tracing::info!(
+                            vertex,
+                            "θ closes part of a component; eliminating directly with pruning"
+                        );
+                        direct(t)
+                    }
+                    Some(Err(e)) => Err(e.into()),
                 }
-                Some(Err(e)) => Err(e.into()),
+                .map_err(|e| at_theta(t, about, e))
             })
             .collect::<Result<Vec<_>, _>>()?
     };
@@ -309,6 +361,73 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         Ok(serde_json::to_string(&out).unwrap_or_default())
     } else {
         Ok(human(&out))
+    }
+}
+
+/// The model's graph (its parameterized variant with `--theta`), checking
+/// that θ has the model's dimension.
+fn build_model(
+    spec: &'static Spec,
+    settings: &Settings,
+    args: &ModelArgs,
+) -> Result<Built, ModelCliError> {
+    Ok(if args.theta.is_empty() {
+        (spec.build)(settings)?
+    } else {
+        let theta = spec.theta.as_ref().ok_or_else(|| {
+            ModelCliError::Unsupported(format!(
+                "model `{}` has no parameterized variant",
+                spec.name
+            ))
+        })?;
+        if let Some(t) = args.theta.iter().find(|t| t.len() != theta.dim) {
+            return Err(ModelCliError::Unsupported(format!(
+                "--theta has {} components, model `{}` takes {}: θ = {}",
+                t.len(),
+                spec.name,
+                theta.dim,
+                theta.about
+            )));
+        }
+        (theta.build)(settings)?
+    })
+}
+
+/// How the state limit was set.
+#[derive(Debug, Clone, Copy)]
+enum StateLimit {
+    /// By `--max-states`.
+    Given,
+    /// By default, from this many bytes of available memory.
+    Memory(u64),
+    /// By default, no memory figure being readable.
+    Fallback,
+}
+
+/// A build stopped by the state limit or by a failed allocation, said in
+/// terms of `--max-states`. Other errors are returned as they are.
+fn limited(e: ModelCliError, max_states: usize, how: StateLimit) -> ModelCliError {
+    use phasic::core::Error;
+    let how = match how {
+        StateLimit::Given => String::new(),
+        StateLimit::Memory(bytes) => format!(
+            ", the default for {:.1} GB of available memory",
+            bytes as f64 / 1e9
+        ),
+        StateLimit::Fallback => ", the default when the available memory is unknown".into(),
+    };
+    match e {
+        ModelCliError::Model(ModelError::Core(Error::TooManyStates { limit })) => {
+            ModelCliError::Unsupported(format!(
+                "the model has more than {limit} states (--max-states {limit}{how}): check the --set values, or raise --max-states"
+            ))
+        }
+        ModelCliError::Model(ModelError::Core(e @ Error::OutOfMemory { .. })) => {
+            ModelCliError::Unsupported(format!(
+                "{e}: a lower --max-states (now {max_states}{how}) stops such a build sooner"
+            ))
+        }
+        e => e,
     }
 }
 

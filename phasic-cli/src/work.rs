@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use phasic::cache::{Executor, Processes, Slurm, Threads, cache_root, gc_sessions, work_root};
 
 use crate::cache::duration;
+use crate::command::{MAX_PROCESSES, bounded};
 
 /// Arguments of `phasic worker`.
 #[derive(Debug, Args)]
@@ -19,7 +20,7 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "I")]
     pub task: Option<usize>,
     /// Number of tasks (default: SLURM_ARRAY_TASK_COUNT or SLURM_NTASKS, else 1)
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", value_parser = crate::command::positive)]
     pub tasks: Option<usize>,
 }
 
@@ -39,19 +40,53 @@ pub enum WorkError {
         /// `(unit id, reason)`.
         failed: Vec<(u32, String)>,
     },
+    /// The task index and count, from the options or the scheduler, do not fit.
+    #[error(
+        "task {task} of {tasks}: the task index (from {task_from}) must be below the task count (from {tasks_from})"
+    )]
+    TaskIndex {
+        /// The index.
+        task: usize,
+        /// Where it came from (an option, a variable, the default).
+        task_from: &'static str,
+        /// The count.
+        tasks: usize,
+        /// Where it came from.
+        tasks_from: &'static str,
+    },
     /// The result could not be serialised.
     #[error("cannot serialise the output: {0}")]
     Output(#[from] serde_json::Error),
 }
 
-/// Runs one worker task; fails (exit code 2) if any unit failed.
+/// Runs one worker task; fails (exit code 2) if any unit failed, or if
+/// the task is not one of the tasks (a scheduler variable that is not a
+/// number, an index not below the count).
 pub fn run_worker(args: &WorkerArgs) -> Result<String, WorkError> {
-    let env = phasic::cache::task_from_env();
-    let task = args.task.or(env.map(|e| e.0)).unwrap_or(0);
-    let tasks = args
+    let env = match (args.task, args.tasks) {
+        (Some(_), Some(_)) => None,
+        _ => phasic::cache::task_from_env(|k| {
+            std::env::var_os(k).map(|v| v.to_string_lossy().into_owned())
+        })?,
+    };
+    let (task, task_from) = args
+        .task
+        .map(|t| (t, "--task"))
+        .or(env.map(|e| (e.task, e.task_variable)))
+        .unwrap_or((0, "the default"));
+    let (tasks, tasks_from) = args
         .tasks
-        .or(env.map(|e| e.1).filter(|&n| n > 0))
-        .unwrap_or(1);
+        .map(|n| (n, "--tasks"))
+        .or(env.and_then(|e| e.tasks))
+        .unwrap_or((1, "the default"));
+    if task >= tasks {
+        return Err(WorkError::TaskIndex {
+            task,
+            task_from,
+            tasks,
+            tasks_from,
+        });
+    }
     let report = phasic::cache::run_worker(&args.session, task, tasks)?;
     if !report.failed.is_empty() {
         return Err(WorkError::UnitsFailed {
@@ -119,15 +154,16 @@ pub enum Shard {
 /// Parses `threads`, `processes:N` or `slurm[:K]`.
 pub fn shard(s: &str) -> Result<Shard, String> {
     let bad = || format!("`{s}` is not threads, processes:N or slurm[:K] (N, K ≥ 1)");
-    let count = |n: &str| match n.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err(bad()),
+    let count = |n: &str, max: usize| {
+        bounded(n, 1, max as u64)
+            .map(|n| n as usize)
+            .map_err(|e| format!("{}: {e}", bad()))
     };
     match s.split_once(':') {
         None if s == "threads" => Ok(Shard::Threads),
         None if s == "slurm" => Ok(Shard::Slurm(None)),
-        Some(("processes", n)) => Ok(Shard::Processes(count(n)?)),
-        Some(("slurm", k)) => Ok(Shard::Slurm(Some(count(k)?))),
+        Some(("processes", n)) => Ok(Shard::Processes(count(n, MAX_PROCESSES)?)),
+        Some(("slurm", k)) => Ok(Shard::Slurm(Some(count(k, usize::MAX)?))),
         _ => Err(bad()),
     }
 }

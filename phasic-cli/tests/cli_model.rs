@@ -682,6 +682,62 @@ fn theta_of_wrong_length() {
     names(&line, &["1", "2"]);
 }
 
+/// A θ at which the model is not a phase-type distribution is named as
+/// `--theta` with what it does to the model's states (before: "vertex 1
+/// ... out-edges sum to rate 0", "edge from vertex 1 ... has weight -45").
+#[test]
+fn theta_errors_name_theta() {
+    // Kingman n = 10: [10] -> [9] at rate 45·θ
+    let line = fail(&["kingman", "--theta", "0"]);
+    assert_eq!(
+        line,
+        "error: --theta 0: state [10] gets total rate 0, so the chain never leaves it (θ = (θ₀): coalescence scale)"
+    );
+    let line = fail(&["kingman", "--theta", "-1"]);
+    assert_eq!(
+        line,
+        "error: --theta -1: the transition from state [10] to state [9] gets rate -45, and rates must be finite and non-negative (θ = (θ₀): coalescence scale)"
+    );
+    // in a batch through the trace, the θ that fails is named
+    let line = fail(&["kingman", "--theta", "2", "--theta", "0", "--via-trace"]);
+    names(&line, &["--theta 0:", "state [10]", "total rate 0"]);
+    // no flooding: two rabbits on the left island never die
+    let line = fail(&["rabbits", "--theta", "1,0,0"]);
+    names(
+        &line,
+        &["--theta 1,0,0:", "state [2, 0]", "never be absorbed"],
+    );
+    for line in [
+        fail(&["kingman", "--theta", "0"]),
+        fail(&["rabbits", "--theta", "1,0,0"]),
+    ] {
+        assert!(
+            !line.contains("vertex") && !line.contains("edge") && !line.contains("weight"),
+            "{line}"
+        );
+    }
+}
+
+/// A key set twice is refused, naming it and both settings (before: the
+/// last one won silently).
+#[test]
+fn a_key_set_twice_is_refused() {
+    assert_eq!(
+        fail(&["kingman", "--set", "n=3", "--set", "n=4"]),
+        "error: parameter `n` of model `kingman` is set twice (`n=3`, then `n=4`): set it once"
+    );
+    // hyphens stand for underscores: one key
+    names(
+        &fail(&["rabbits", "--set", "flood_left=1", "--set", "flood-left=2"]),
+        &["`flood_left`", "`flood_left=1`", "`flood-left=2`", "twice"],
+    );
+    // the same value twice is still two settings of one key
+    names(
+        &fail(&["block_counting", "--set", "n=3", "--set", "n=3"]),
+        &["`n`", "twice"],
+    );
+}
+
 #[test]
 fn sfs_on_a_model_without_one() {
     for model in ["kingman", "rabbits", "segregating_sites"] {

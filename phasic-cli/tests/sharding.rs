@@ -194,6 +194,18 @@ fn dirs() -> Dirs {
     }
 }
 
+/// A session with every subproblem of `m` pending, in `d`.
+fn prepared(m: &Model, d: &Dirs) -> Session {
+    prepare_session(
+        &m.graph,
+        &cache_opts(&d.cache),
+        OPTS,
+        &shard_opts(&d.work, 2),
+    )
+    .unwrap()
+    .unwrap()
+}
+
 /// Every file under `dir`, recursively (none if it does not exist).
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -1139,14 +1151,7 @@ fn work_gc_removes_only_sessions() {
 fn worker_names_a_damaged_manifest() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let manifest = session.dir().join("manifest");
     let original = fs::read(&manifest).unwrap();
     let name = manifest.display().to_string();
@@ -1206,14 +1211,7 @@ fn worker_names_a_damaged_manifest() {
 fn worker_detects_a_bit_flip_in_the_manifest() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let manifest = session.dir().join("manifest");
     let mut bytes = fs::read(&manifest).unwrap();
     let root = d.cache.display().to_string();
@@ -1249,14 +1247,7 @@ fn worker_detects_a_bit_flip_in_the_manifest() {
 fn worker_tasks_split_the_units() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap();
+    let session = prepared(m, &d);
     let n = m.subproblems;
     let err = run_worker(session.dir(), 3, 3).unwrap_err();
     assert!(matches!(err, Error::Session { .. }), "{err:?}");
@@ -1614,4 +1605,92 @@ fn slurm_failing_task_is_retried() {
         "{:?}",
         runs[1].scripts
     );
+}
+
+/// A scheduler variable that is not a task index or count, or an index
+/// not below the count, stops the worker with an error naming the
+/// variable and its value; no unit is computed (before, the worker ran
+/// every unit as "task 0 of 1"). Valid variables share the units out.
+#[test]
+fn worker_refuses_invalid_scheduler_variables() {
+    let m = model(3);
+    let d = dirs();
+    let session = prepared(m, &d);
+    let store = session.store();
+    // (variables, worker options, the error)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+    let bad: [Case; 7] = [
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "abc"),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_ID="abc" is not a task index (an integer from 0)"#,
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "-1")],
+            &["--tasks", "4"],
+            r#"SLURM_ARRAY_TASK_ID="-1" is not a task index (an integer from 0)"#,
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "x"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_COUNT="x" is not a task count (an integer from 1)"#,
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "0"),
+                ("SLURM_ARRAY_TASK_COUNT", "0"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_COUNT="0" is not a task count (an integer from 1)"#,
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "4"),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ],
+            &[],
+            r#"SLURM_ARRAY_TASK_ID="4" is not below SLURM_ARRAY_TASK_COUNT=4"#,
+        ),
+        (
+            &[("SLURM_PROCID", "two"), ("SLURM_NTASKS", "2")],
+            &[],
+            r#"SLURM_PROCID="two" is not a task index (an integer from 0)"#,
+        ),
+        (
+            &[("SLURM_ARRAY_TASK_ID", "5")],
+            &["--tasks", "4"],
+            "task 5 of 4: the task index (from SLURM_ARRAY_TASK_ID) must be below the task count (from --tasks)",
+        ),
+    ];
+    for (vars, args, message) in bad {
+        let mut c = worker(session.dir(), args);
+        c.envs(vars.iter().copied());
+        let out = c.output().unwrap();
+        let (line, _) = failed(&out, &format!("{vars:?}"));
+        assert_eq!(line, format!("error: {message}"), "{vars:?}");
+        assert!(
+            trace_files(&store).is_empty(),
+            "{vars:?}: units were computed"
+        );
+    }
+
+    // task 1 of 4 by the array variables computes its share of the 21
+    // pending units (positions 1, 5, 9, 13, 17), and only that
+    let mut c = worker(session.dir(), &[]);
+    c.envs([
+        ("SLURM_ARRAY_TASK_ID", "1"),
+        ("SLURM_ARRAY_TASK_COUNT", "4"),
+    ]);
+    let report = json_ok(&c.output().unwrap(), "task 1 of 4");
+    assert_eq!(report["task"], 1);
+    assert_eq!(report["tasks"], 4);
+    assert_eq!(report["assigned"], 5);
+    assert_eq!(report["computed"], 5);
+    assert_eq!(trace_files(&store).len(), 5);
 }

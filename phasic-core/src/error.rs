@@ -250,6 +250,23 @@ pub enum Error {
     /// A graph too large for 32-bit vertex indices.
     #[error("the graph exceeds {0} vertices")]
     TooLarge(usize),
+    /// A state space growing beyond the limit set for its build
+    /// (`BuildOptions::max_states`).
+    #[error("the state space grows beyond {limit} states, the limit set for this build")]
+    TooManyStates {
+        /// The limit.
+        limit: usize,
+    },
+    /// An allocation that failed while a graph was built.
+    #[error("out of memory: cannot allocate {bytes} bytes for {what} (at {vertices} vertices)")]
+    OutOfMemory {
+        /// What was growing.
+        what: &'static str,
+        /// The size asked for.
+        bytes: usize,
+        /// Vertices of the graph so far.
+        vertices: usize,
+    },
     /// An arithmetic result that is not finite (overflow, or a rate driven to zero).
     #[error("{what} is not finite at vertex {vertex}")]
     NonFinite {

@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use phasic_cache::{CacheMode, CacheOptions, Cached, build_graph};
+use phasic_cache::{CacheMode, CacheOptions, Cached, build_graph_with};
 use phasic_core::Callback;
+use phasic_core::graph::BuildOptions;
 
 /// Problems with a model name or its settings.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,21 @@ pub enum ModelError {
         key: String,
         /// The valid keys.
         valid: String,
+    },
+    /// A key given twice (`--set n=3 --set n=4`): neither value is
+    /// silently dropped.
+    #[error(
+        "parameter `{key}` of model `{model}` is set twice (`{first}`, then `{second}`): set it once"
+    )]
+    DuplicateKey {
+        /// The model.
+        model: &'static str,
+        /// The key, as the model names it.
+        key: String,
+        /// The first setting, `key=value` as given.
+        first: String,
+        /// The second.
+        second: String,
     },
     /// A value that does not parse or is out of range.
     #[error("`{key}={value}`: {expected}")]
@@ -73,12 +89,26 @@ pub struct Settings {
     values: BTreeMap<String, String>,
     defaults: &'static [(&'static str, &'static str)],
     cache: CacheOptions,
+    build: BuildOptions,
 }
 
 impl Settings {
-    /// Checks `pairs` (`key=value`, hyphens allowed for underscores) against the model's keys.
+    /// Checks `pairs` (`key=value`, hyphens allowed for underscores)
+    /// against the model's keys; a key given twice is an error.
+    ///
+    /// ```
+    /// use phasic::models::{self, ModelError, Settings};
+    /// let spec = models::find("kingman").unwrap();
+    /// let set = |pairs: &[(&str, &str)]| {
+    ///     let pairs: Vec<_> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    ///     Settings::new(spec, &pairs)
+    /// };
+    /// assert_eq!(set(&[("n", "3")]).unwrap().count("n", 1).unwrap(), 3);
+    /// let e = set(&[("n", "3"), ("n", "4")]).unwrap_err();
+    /// assert!(matches!(e, ModelError::DuplicateKey { ref key, .. } if key == "n"));
+    /// ```
     pub fn new(spec: &super::Spec, pairs: &[(String, String)]) -> Result<Settings, ModelError> {
-        let mut values = BTreeMap::new();
+        let mut values: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in pairs {
             let key = k.replace('-', "_");
             if !spec.keys.iter().any(|(name, _)| *name == key) {
@@ -93,6 +123,14 @@ impl Settings {
                         .join(", "),
                 });
             }
+            if let Some(first) = values.get(&key) {
+                return Err(ModelError::DuplicateKey {
+                    model: spec.name,
+                    first: format!("{key}={first}"),
+                    second: format!("{k}={v}"),
+                    key,
+                });
+            }
             values.insert(key, v.clone());
         }
         Ok(Settings {
@@ -103,6 +141,7 @@ impl Settings {
                 mode: CacheMode::Off,
                 root: None,
             },
+            build: BuildOptions::default(),
         })
     }
 
@@ -112,9 +151,21 @@ impl Settings {
         self
     }
 
+    /// Builds graphs within the limit of `build`, telling its observer of
+    /// the progress (default: no limit, no observer).
+    pub fn with_build(mut self, build: BuildOptions) -> Settings {
+        self.build = build;
+        self
+    }
+
     /// The graph of `callback` for `params`, through the cache.
     pub fn graph<C: Callback>(&self, callback: C, params: C::Params) -> Result<Cached, ModelError> {
-        Ok(build_graph(callback, params, &self.cache)?)
+        Ok(build_graph_with(
+            callback,
+            params,
+            &self.cache,
+            &self.build,
+        )?)
     }
 
     /// The raw value of `key` (its default if not set; `None` for an unset optional key).

@@ -20,4 +20,4 @@ mod worker;
 pub use coordinator::{ShardOptions, ShardReport, prepare_session, sharded_trace, work_root};
 pub use executor::{Executor, Processes, Slurm, Threads};
 pub use session::{MANIFEST_VERSION, Session, UnitInfo, gc_sessions};
-pub use worker::{WorkerReport, run_worker, task_from_env};
+pub use worker::{SchedulerTask, WorkerReport, run_worker, task_from_env};

@@ -75,19 +75,80 @@ pub(crate) fn log_line(path: &Path, line: &str) {
     }
 }
 
-/// `(task, tasks)` from the scheduler's environment: a SLURM array task
-/// (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`), else a SLURM step
-/// task (`SLURM_PROCID`, `SLURM_NTASKS`).
-pub fn task_from_env() -> Option<(usize, usize)> {
-    let var = |k: &str| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
+/// A task as the scheduler's environment gives it, with the variables it
+/// was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchedulerTask {
+    /// This task's index.
+    pub task: usize,
+    /// Its variable (`SLURM_ARRAY_TASK_ID` or `SLURM_PROCID`).
+    pub task_variable: &'static str,
+    /// The number of tasks with its variable, if that is set.
+    pub tasks: Option<(usize, &'static str)>,
+}
+
+/// The task of this process from the scheduler's environment: a SLURM
+/// array task (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`), else a
+/// SLURM step task (`SLURM_PROCID`, `SLURM_NTASKS`); `None` if neither
+/// index is set.
+///
+/// A variable of the pair used that is set but not an integer (an index
+/// from 0, a count from 1), or an index not below the count, is an
+/// [`Error::Scheduler`] naming the variable and its value: a worker never
+/// guesses its share of the work.
+///
+/// ```
+/// use phasic_cache::{Error, SchedulerTask, task_from_env};
+/// let task = |vars: &[(&str, &str)]| {
+///     task_from_env(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+/// };
+/// assert_eq!(
+///     task(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_COUNT", "8")]).unwrap(),
+///     Some(SchedulerTask {
+///         task: 3,
+///         task_variable: "SLURM_ARRAY_TASK_ID",
+///         tasks: Some((8, "SLURM_ARRAY_TASK_COUNT")),
+///     })
+/// );
+/// assert_eq!(task(&[]).unwrap(), None);
+/// let e = task(&[("SLURM_ARRAY_TASK_ID", "-1")]).unwrap_err();
+/// assert_eq!(e.to_string(), r#"SLURM_ARRAY_TASK_ID="-1" is not a task index (an integer from 0)"#);
+/// ```
+pub fn task_from_env(var: impl Fn(&str) -> Option<String>) -> Result<Option<SchedulerTask>> {
+    let read = |variable: &'static str, min: usize, what: &str| -> Result<Option<usize>> {
+        let Some(value) = var(variable) else {
+            return Ok(None);
+        };
+        match value.trim().parse::<usize>() {
+            Ok(n) if n >= min => Ok(Some(n)),
+            _ => Err(Error::Scheduler {
+                variable,
+                value,
+                reason: format!("is not a {what} (an integer from {min})"),
+            }),
+        }
     };
-    match (var("SLURM_ARRAY_TASK_ID"), var("SLURM_ARRAY_TASK_COUNT")) {
-        (Some(i), Some(n)) => Some((i, n)),
-        (Some(i), None) => Some((i, 0)),
-        _ => var("SLURM_PROCID").map(|i| (i, var("SLURM_NTASKS").unwrap_or(0))),
+    let pair = |index: &'static str, count: &'static str| -> Result<Option<SchedulerTask>> {
+        let Some(task) = read(index, 0, "task index")? else {
+            return Ok(None);
+        };
+        let tasks = read(count, 1, "task count")?;
+        if let Some(n) = tasks.filter(|&n| task >= n) {
+            return Err(Error::Scheduler {
+                variable: index,
+                value: task.to_string(),
+                reason: format!("is not below {count}={n}"),
+            });
+        }
+        Ok(Some(SchedulerTask {
+            task,
+            task_variable: index,
+            tasks: tasks.map(|n| (n, count)),
+        }))
+    };
+    match pair("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT")? {
+        Some(t) => Ok(Some(t)),
+        None => pair("SLURM_PROCID", "SLURM_NTASKS"),
     }
 }
 

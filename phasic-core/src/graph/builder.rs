@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::graph::csr::{Graph, START};
+use crate::graph::memory::{AllocFailure, filled, reserve, with_capacity};
 use crate::graph::state_index::StateIndex;
 use crate::graph::view::GraphView;
 
@@ -11,6 +12,9 @@ use crate::graph::view::GraphView;
 /// beginning and is not registered in the state lookup, so a user state of
 /// all zeros gets a vertex of its own. Parallel edges (same source and
 /// target) are summed by [`build`](GraphBuilder::build).
+///
+/// Memory is reserved fallibly: where a vector cannot grow, the method
+/// fails with [`Error::OutOfMemory`] and the builder is unchanged.
 ///
 /// ```
 /// use phasic_core::{GraphBuilder, GraphView, START};
@@ -117,7 +121,11 @@ impl GraphBuilder {
             return Ok(v);
         }
         let v = self.create(state)?;
-        self.index.insert(&self.states, self.state_len, v as u32);
+        if let Err(e) = self.index.insert(&self.states, self.state_len, v as u32) {
+            self.states.truncate(v * self.state_len);
+            self.count -= 1;
+            return Err(e.at(v));
+        }
         Ok(v)
     }
 
@@ -128,6 +136,7 @@ impl GraphBuilder {
         if v >= u32::MAX as usize {
             return Err(Error::TooLarge(u32::MAX as usize - 1));
         }
+        reserve(&mut self.states, self.state_len, "the states").map_err(|e| e.at(v))?;
         self.states.extend_from_slice(state);
         self.count += 1;
         Ok(v)
@@ -164,7 +173,7 @@ impl GraphBuilder {
     /// and self-loops are errors.
     pub fn add_edge(&mut self, from: usize, to: usize, weight: f64) -> Result<()> {
         self.check_edge(from, to, weight)?;
-        self.push(from, to, weight);
+        self.push(from, to, weight)?;
         self.coeffs.extend(std::iter::repeat_n(0.0, self.param_dim));
         Ok(())
     }
@@ -195,14 +204,22 @@ impl GraphBuilder {
                 weight: c,
             });
         }
-        self.push(from, to, base);
+        self.push(from, to, base)?;
         self.coeffs.extend_from_slice(coeffs);
         Ok(())
     }
 
-    fn push(&mut self, from: usize, to: usize, base: f64) {
+    /// Appends the edge's ends and base weight, with room reserved for its
+    /// coefficients.
+    fn push(&mut self, from: usize, to: usize, base: f64) -> Result<()> {
+        let p = self.param_dim;
+        reserve(&mut self.ends, 1, "the edges")
+            .and_then(|()| reserve(&mut self.base, 1, "the edge weights"))
+            .and_then(|()| reserve(&mut self.coeffs, p, "the edge coefficients"))
+            .map_err(|e| e.at(self.count))?;
         self.ends.push((from as u32, to as u32));
         self.base.push(base);
+        Ok(())
     }
 
     /// Finishes the graph: edges grouped by source in insertion order,
@@ -210,22 +227,45 @@ impl GraphBuilder {
     ///
     /// A parameterized graph starts with its base weights (θ = 0); call
     /// [`Graph::update_weights`] before computing with it.
+    ///
+    /// Like any `Vec` growth, this aborts the process if memory runs out;
+    /// [`try_build`](GraphBuilder::try_build) returns an error instead.
     pub fn build(self) -> Graph {
+        self.assemble().unwrap_or_else(|e| e.abort())
+    }
+
+    /// As [`build`](GraphBuilder::build), failing with
+    /// [`Error::OutOfMemory`] where the graph's arrays cannot be allocated.
+    ///
+    /// ```
+    /// use phasic_core::{GraphBuilder, GraphView, START};
+    /// let mut b = GraphBuilder::new(1);
+    /// let v = b.find_or_create(&[1]).unwrap();
+    /// b.add_edge(START, v, 1.0).unwrap();
+    /// assert_eq!(b.try_build().unwrap().vertex_count(), 2);
+    /// ```
+    pub fn try_build(self) -> Result<Graph> {
+        let n = self.vertex_count();
+        self.assemble().map_err(|e| e.at(n))
+    }
+
+    fn assemble(self) -> std::result::Result<Graph, AllocFailure> {
         let n = self.vertex_count();
         let p = self.param_dim;
         let m = self.ends.len();
         // Stable grouping by source; the common case (edges added vertex by
         // vertex, as the rule builder does) needs no sort.
-        let mut idx: Vec<u32> = (0..m as u32).collect();
+        let mut idx: Vec<u32> = with_capacity(m, "the edge order")?;
+        idx.extend(0..m as u32);
         if !self.ends.is_sorted_by_key(|e| e.0) {
             idx.sort_by_key(|&e| self.ends[e as usize].0);
         }
-        let mut offsets = vec![0u64; n + 1];
-        let mut targets = Vec::with_capacity(m);
-        let mut base = Vec::with_capacity(m);
-        let mut coeffs = Vec::with_capacity(m * p);
+        let mut offsets = filled(n + 1, 0u64, "the edge offsets")?;
+        let mut targets = with_capacity(m, "the edge targets")?;
+        let mut base = with_capacity(m, "the edge weights")?;
+        let mut coeffs = with_capacity(m * p, "the edge coefficients")?;
         // slot[t] = output position of the latest edge into t
-        let mut slot = vec![usize::MAX; n];
+        let mut slot = filled(n, usize::MAX, "the parallel-edge slots")?;
         let mut k = 0;
         for v in 0..n {
             let group_start = targets.len();
@@ -253,9 +293,11 @@ impl GraphBuilder {
         let (weights, base, coeffs) = if p == 0 {
             (base, Vec::new(), Vec::new())
         } else {
-            (base.clone(), base, coeffs)
+            let mut weights = with_capacity(base.len(), "the edge weights")?;
+            weights.extend_from_slice(&base);
+            (weights, base, coeffs)
         };
-        Graph {
+        Ok(Graph {
             state_len: self.state_len,
             states: self.states,
             index: self.index,
@@ -265,7 +307,7 @@ impl GraphBuilder {
             param_dim: p,
             base,
             coeffs,
-        }
+        })
     }
 }
 
@@ -306,8 +348,11 @@ impl Graph {
                 }
             }
         }
-        let mut g = b.build();
-        g.weights = view.weights().to_vec();
+        let mut g = b.try_build()?;
+        let mut weights =
+            with_capacity(view.weights().len(), "the edge weights").map_err(|e| e.at(n))?;
+        weights.extend_from_slice(view.weights());
+        g.weights = weights;
         Ok(g)
     }
 }

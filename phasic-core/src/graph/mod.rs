@@ -1,13 +1,16 @@
-//! The state space: the read-only [`GraphView`] trait every algorithm works on, the CSR [`Graph`], building by hand ([`GraphBuilder`]), by rule ([`Initial`], [`Transitions`]) or from matrices, and strongly connected components.
+//! The state space: the read-only [`GraphView`] trait every algorithm works on, the CSR [`Graph`], building by hand ([`GraphBuilder`]), by rule ([`Initial`], [`Transitions`], within [`BuildOptions`]) or from matrices, and strongly connected components.
 
+pub(crate) mod build_options;
 pub(crate) mod builder;
 pub(crate) mod csr;
 pub(crate) mod matrices;
+pub(crate) mod memory;
 pub(crate) mod rule;
 pub(crate) mod scc;
 pub(crate) mod state_index;
 pub(crate) mod view;
 
+pub use build_options::{BuildOptions, BuildProgress, PROGRESS_INTERVAL};
 pub use builder::GraphBuilder;
 pub use csr::{Graph, START};
 pub use matrices::{Matrices, to_discrete_matrices, to_matrices};

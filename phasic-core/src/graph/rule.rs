@@ -2,6 +2,7 @@
 //! docs/ALGORITHMS.md §1.6).
 
 use crate::error::{Error, Result};
+use crate::graph::build_options::{BuildOptions, BuildProgress, PROGRESS_INTERVAL};
 use crate::graph::builder::GraphBuilder;
 use crate::graph::csr::{Graph, START};
 
@@ -200,9 +201,22 @@ impl Graph {
     /// parameterized by `param_dim` parameters
     /// ([`Transitions::add_param`]). The graph starts with its base weights;
     /// set θ with [`Graph::update_weights`].
-    pub fn from_rule_with_params<F>(
+    pub fn from_rule_with_params<F>(initial: &Initial, param_dim: usize, rule: F) -> Result<Graph>
+    where
+        F: FnMut(&[i32], &mut Transitions),
+    {
+        Self::from_rule_with_options(initial, param_dim, &BuildOptions::default(), rule)
+    }
+
+    /// As [`Graph::from_rule_with_params`], within the limit of `options`
+    /// and telling its observer of the progress
+    /// ([`BuildOptions`](crate::graph::BuildOptions)). Memory is reserved
+    /// fallibly: where it runs out, the build fails with
+    /// [`Error::OutOfMemory`].
+    pub fn from_rule_with_options<F>(
         initial: &Initial,
         param_dim: usize,
+        options: &BuildOptions,
         mut rule: F,
     ) -> Result<Graph>
     where
@@ -210,8 +224,13 @@ impl Graph {
     {
         let len = initial.state_len();
         let mut b = GraphBuilder::with_params(len, param_dim);
+        let grow = |b: &mut GraphBuilder, state: &[i32]| -> Result<usize> {
+            let v = b.find_or_create(state)?;
+            options.admit(b.vertex_count())?;
+            Ok(v)
+        };
         for (s, p) in initial.entries() {
-            let v = b.find_or_create(s)?;
+            let v = grow(&mut b, s)?;
             b.add_edge(START, v, p)?;
         }
         let mut out = Transitions::new(len, param_dim);
@@ -233,7 +252,7 @@ impl Graph {
                         state: state.clone(),
                     });
                 }
-                let to = b.find_or_create(child)?;
+                let to = grow(&mut b, child)?;
                 if param_dim == 0 {
                     b.add_edge(v, to, out.base[k])?;
                 } else {
@@ -245,13 +264,21 @@ impl Graph {
                     )?;
                 }
             }
+            if v % PROGRESS_INTERVAL == 0 {
+                options.report(&BuildProgress {
+                    states: b.vertex_count(),
+                    expanded: v,
+                    edges: b.edge_count(),
+                });
+            }
             v += 1;
         }
         let defect = initial.defect();
         if defect > 0.0 {
             let a = b.create(&vec![0; len])?;
+            options.admit(b.vertex_count())?;
             b.add_edge(START, a, defect)?;
         }
-        Ok(b.build())
+        b.try_build()
     }
 }

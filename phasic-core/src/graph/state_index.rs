@@ -4,6 +4,8 @@
 //! graph's flat state arena: a lookup hashes the query slice and compares it
 //! against arena slices, so nothing is allocated per lookup.
 
+use crate::graph::memory::{AllocFailure, filled};
+
 const EMPTY: u32 = u32::MAX;
 
 /// Hash set of vertex ids keyed by their states in an external arena.
@@ -55,14 +57,22 @@ impl StateIndex {
         }
     }
 
-    /// Registers `vertex`, whose state must already be in `arena` and absent from the index.
-    pub(crate) fn insert(&mut self, arena: &[i32], len: usize, vertex: u32) {
+    /// Registers `vertex`, whose state must already be in `arena` and
+    /// absent from the index. Fails, leaving the index unchanged, if the
+    /// table cannot grow.
+    pub(crate) fn insert(
+        &mut self,
+        arena: &[i32],
+        len: usize,
+        vertex: u32,
+    ) -> Result<(), AllocFailure> {
         if (self.len + 1) * 2 > self.slots.len() {
-            self.grow(arena, len);
+            self.grow(arena, len)?;
         }
         let state = &arena[vertex as usize * len..(vertex as usize + 1) * len];
         self.place(vertex, hash_state(state));
         self.len += 1;
+        Ok(())
     }
 
     fn place(&mut self, vertex: u32, h: u64) {
@@ -74,13 +84,15 @@ impl StateIndex {
         self.slots[i] = (vertex, (h >> 32) as u32);
     }
 
-    fn grow(&mut self, arena: &[i32], len: usize) {
+    fn grow(&mut self, arena: &[i32], len: usize) -> Result<(), AllocFailure> {
         let cap = (self.slots.len() * 2).max(64);
-        let old = std::mem::replace(&mut self.slots, vec![(EMPTY, 0); cap]);
+        let new = filled(cap, (EMPTY, 0), "the state lookup")?;
+        let old = std::mem::replace(&mut self.slots, new);
         for (v, _) in old.into_iter().filter(|&(v, _)| v != EMPTY) {
             let state = &arena[v as usize * len..(v as usize + 1) * len];
             self.place(v, hash_state(state));
         }
+        Ok(())
     }
 }
 
@@ -95,7 +107,7 @@ mod tests {
         let mut index = StateIndex::default();
         for v in 0..1000u32 {
             arena.extend_from_slice(&[v as i32, -(v as i32), 7]);
-            index.insert(&arena, len, v);
+            index.insert(&arena, len, v).unwrap();
         }
         for v in 0..1000u32 {
             assert_eq!(index.get(&arena, len, &[v as i32, -(v as i32), 7]), Some(v));

@@ -2,6 +2,7 @@
 //! cache keys composed from them.
 
 use crate::error::Result;
+use crate::graph::build_options::BuildOptions;
 use crate::graph::csr::Graph;
 use crate::graph::rule::{Initial, Transitions};
 use crate::key::encoding::{GRAPH_FORMAT_VERSION, Key, KeyHasher, ModelKey};
@@ -134,9 +135,19 @@ impl Graph {
     /// Builds the graph of a `#[phasic::callback]` model for `params`.
     /// The body sees the parameters' mirror, made once.
     pub fn from_callback<C: Callback>(callback: C, params: C::Params) -> Result<Graph> {
+        Self::from_callback_with(callback, params, &BuildOptions::default())
+    }
+
+    /// As [`Graph::from_callback`], within the limit of `options` and
+    /// telling its observer of the progress ([`BuildOptions`]).
+    pub fn from_callback_with<C: Callback>(
+        callback: C,
+        params: C::Params,
+        options: &BuildOptions,
+    ) -> Result<Graph> {
         let mirror = params.mirror();
         let initial = callback.initial(&mirror)?;
-        Graph::from_rule_with_params(&initial, C::THETA_DIM, |s, out| {
+        Graph::from_rule_with_options(&initial, C::THETA_DIM, options, |s, out| {
             callback.expand(s, out, &mirror)
         })
     }
