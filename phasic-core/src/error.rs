@@ -270,6 +270,21 @@ pub enum Error {
         /// The uniformization rate.
         lambda: f64,
     },
+    /// A fit whose starting point cannot be evaluated: the log-likelihood
+    /// (or a particle's, for SVGD) failed there.
+    #[error(
+        "the fit cannot start at θ = ({}){}: {source}",
+        theta.iter().map(|t| Num(*t).to_string()).collect::<Vec<_>>().join(", "),
+        if *particles { " (the particles around it)" } else { "" }
+    )]
+    FitStart {
+        /// The start (MLE) or the particles' centre (SVGD).
+        theta: Vec<f64>,
+        /// Whether the particles around `theta` were evaluated (SVGD).
+        particles: bool,
+        /// Why the evaluation failed.
+        source: Box<Error>,
+    },
     /// A likelihood without observations.
     #[error("at least one observation is needed")]
     NoObservations,
