@@ -136,8 +136,9 @@ pub(crate) fn weights(mean: f64, tolerance: f64, last: usize) -> (Vec<f64>, bool
 /// the mode's is negligible next to a sum of larger terms.
 const NEGLIGIBLE: i64 = 830;
 
-/// A relative Poisson weight `r·2^exp`, `r` in `[½, 1)`: walked from the
-/// mode by ratios without ever underflowing (the weight `k` jumps past a
+/// A relative Poisson weight `r·2^exp` (`r` at most 1 and above `2^−600`,
+/// or in `[½, 1)` once renormalised): walked from the mode by ratios
+/// without ever underflowing (the weight `k` jumps past a
 /// tiny mean's mode is `mean^k/k!`, e.g. 1e-2700).
 #[derive(Clone, Copy)]
 struct Weight {
@@ -146,9 +147,21 @@ struct Weight {
 }
 
 impl Weight {
-    /// `self·ratio`: the mantissas' product is the same rounding as the
-    /// plain product, then scaled exactly.
+    /// `self·ratio`, `ratio` positive: the plain product while it stays
+    /// above `2^−600` (no rounding but the product's, no bookkeeping: the
+    /// usual case), else renormalised to `r` in `[½, 1)`; a ratio below
+    /// `2^−300` (a tiny mean) is split first, so the product never
+    /// underflows. Every path rounds the product of the mantissas once, so
+    /// all give the same weights.
     fn times(self, ratio: f64) -> Weight {
+        const LOW: f64 = f64::from_bits((1023 - 600) << 52); // 2^−600
+        const SPLIT: f64 = f64::from_bits((1023 - 300) << 52); // 2^−300
+        if ratio >= SPLIT {
+            let r = self.r * ratio;
+            if r >= LOW {
+                return Weight { r, exp: self.exp };
+            }
+        }
         let (m, e) = split_exponent(ratio);
         let (r, e2) = split_exponent(self.r * m);
         Weight {
@@ -186,7 +199,11 @@ impl<const D: usize> Mixed<D> {
             self.tilt *= down;
             self.unit = u;
         }
-        let r = scale_by_power_of_two(w.r, (u - self.unit).max(-1100));
+        let r = if u == self.unit {
+            w.r
+        } else {
+            scale_by_power_of_two(w.r, (u - self.unit).max(-1100))
+        };
         self.tilt += r * (k as f64 - mean) * gk[0];
         for (a, gk) in self.acc.iter_mut().zip(gk) {
             *a += r * gk;
@@ -226,7 +243,7 @@ pub(crate) fn mix<const D: usize>(
         tilt: 0.0,
         unit: 0,
     };
-    let one = Weight { r: 0.5, exp: 1 };
+    let one = Weight { r: 1.0, exp: 0 };
     let result = |sum: Mixed<D>, ln_p: f64| {
         // in the plain unit where the sum is a normal number (scaling by
         // a power of two is exact), else with the unit's logarithm apart

@@ -245,8 +245,9 @@ pub(crate) struct Chain<'a, const D: usize, const L: usize> {
     pub(crate) frontier: &'a [usize],
 }
 
-/// A lane whose largest value falls below `2^−RESCALE` is multiplied by
-/// `2^RESCALE` (exact), so that the chain's values never underflow: far
+/// A lane whose mass (the sum of its values, all non-negative) falls below
+/// `2^−RESCALE` is multiplied by `2^RESCALE` (exact), so that the chain's
+/// values never underflow (nor overflow: they stay below 1): far
 /// in a density's tail they may fall below 1e-308 long before the density
 /// (whose logarithm is what the likelihood needs) is out of reach.
 const RESCALE: i64 = 600;
@@ -335,6 +336,10 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
             let diagonal = self.stay.iter().zip(&self.rate_partials);
             let rows = next[..active].iter_mut().zip(&x).zip(diagonal);
             let mut cursor = Cursor::default();
+            // each lane's transient mass (the values are non-negative):
+            // one addition a row, cheaper than a maximum, and below 2^−600
+            // only when every value is
+            let mut mass = [0.0f64; L];
             for ((n, xt), (stay, o)) in rows {
                 // the diagonal: x[t]·stay_t, ∂stay_t/∂θ_q = −(∂λ_t/∂θ_q)/Λ
                 let mut acc = [[0.0; L]; D];
@@ -355,18 +360,15 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
                     self.moves
                         .gather(&mut cursor, &x, &self.move_scaling, &mut acc);
                 }
+                for l in 0..L {
+                    mass[l] += acc[0][l];
+                }
                 *n = acc;
             }
             std::mem::swap(&mut x, &mut next);
-            // lanes whose values all fell below 2^−RESCALE are lifted
-            let mut top = [0.0f64; L];
-            for xt in &x[..active] {
-                for l in 0..L {
-                    top[l] = top[l].max(xt[0][l].abs());
-                }
-            }
+            // lanes whose mass fell below 2^−RESCALE are lifted
             for l in 0..L {
-                if top[l] < tiny && top[l] > 0.0 {
+                if mass[l] < tiny && mass[l] > 0.0 {
                     for xt in x[..active].iter_mut() {
                         for j in 0..D {
                             xt[j][l] *= lift;
