@@ -141,6 +141,37 @@ pub enum EvalError {
         /// Why it is rejected.
         reason: &'static str,
     },
+    /// A row the chain can reach from which it is never absorbed.
+    #[error(
+        "row {row} of {matrix} can be reached from alpha but never leads to absorption: from it the chain only moves among rows {} of {matrix}, none of which has an exit rate or probability (a closed class)",
+        RowList(rows)
+    )]
+    ClosedClass {
+        /// The row the library named.
+        row: usize,
+        /// Every row reachable from it (the class and what leads into it).
+        rows: Vec<usize>,
+        /// `"S"` or `"T"`.
+        matrix: &'static str,
+    },
+    /// A moment outside the range of `f64`; the ones before it are not.
+    #[error("{source}; --moments {} prints the moments before it", .order - 1)]
+    MomentRange {
+        /// The library's error, naming the moment and its value.
+        source: phasic::core::Error,
+        /// Its order (at least 3).
+        order: usize,
+    },
+    /// An `--at` point at which the pdf and cdf are not computed exactly.
+    #[error("--at value {} (position {index}) is too far out: {source}", Num(*value))]
+    PointTooFar {
+        /// Position in the `--at` list (from 0).
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The library's error.
+        source: phasic::core::Error,
+    },
     /// An error of `phasic-core` naming a vertex; `row` is its matrix row.
     #[error("{source} (vertex {vertex} is row {row} of {matrix})")]
     AtRow {
@@ -177,6 +208,21 @@ impl std::fmt::Display for Num {
         } else {
             write!(f, "{}", self.0)
         }
+    }
+}
+
+/// Row numbers, the first ten and a count of the rest: `1, 2, 5`.
+struct RowList<'a>(&'a [usize]);
+
+impl std::fmt::Display for RowList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const SHOWN: usize = 10;
+        let shown: Vec<String> = self.0.iter().take(SHOWN).map(usize::to_string).collect();
+        write!(f, "{}", shown.join(", "))?;
+        if self.0.len() > SHOWN {
+            write!(f, " and {} more", self.0.len() - SHOWN)?;
+        }
+        Ok(())
     }
 }
 
@@ -238,21 +284,22 @@ fn continuous(
         .map(|r| vertex_rewards(&graph, r, "S", false))
         .transpose()?;
     let transformed = match &rewards {
-        Some(r) => Some(reward_transform(&graph, r).map_err(|e| at_row(e, "S", s.len()))?),
+        Some(r) => Some(reward_transform(&graph, r).map_err(|e| at_row(e, "S", s))?),
         None => None,
     };
     let ph = match &transformed {
         Some(t) => PhaseType::new(&t.graph)?,
-        None => PhaseType::new(&graph).map_err(|e| at_row(e, "S", s.len()))?,
+        None => PhaseType::new(&graph).map_err(|e| at_row(e, "S", s))?,
     };
     let (pdf, cdf) = if at.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        ph.pdf_cdf(at, Method::default())?
+        ph.pdf_cdf(at, Method::default())
+            .map_err(|e| at_point(e, at))?
     };
     Ok(Output {
         states: s.len(),
-        moments: ph.moments(k, None)?,
+        moments: ph.moments(k, None).map_err(moment_range)?,
         variance: ph.variance(None)?,
         pdf,
         cdf,
@@ -301,13 +348,13 @@ fn discrete(
         Some(r) => {
             // vertex_rewards checked that these are integers in u32 range
             let ints: Vec<u32> = r.iter().map(|&x| x as u32).collect();
-            Some(reward_transform_discrete(&graph, &ints).map_err(|e| at_row(e, "T", t.len()))?)
+            Some(reward_transform_discrete(&graph, &ints).map_err(|e| at_row(e, "T", t))?)
         }
         None => None,
     };
     let d = match &transformed {
         Some(tr) => DiscretePhaseType::new(&tr.graph)?,
-        None => DiscretePhaseType::new(&graph).map_err(|e| at_row(e, "T", t.len()))?,
+        None => DiscretePhaseType::new(&graph).map_err(|e| at_row(e, "T", t))?,
     };
     let (pdf, cdf) = if ks.is_empty() {
         (Vec::new(), Vec::new())
@@ -316,7 +363,7 @@ fn discrete(
     };
     Ok(Output {
         states: t.len(),
-        moments: d.moments(k, None)?,
+        moments: d.moments(k, None).map_err(moment_range)?,
         variance: d.variance(None)?,
         pdf,
         cdf,
@@ -361,9 +408,11 @@ fn vertex_rewards(
 }
 
 /// Adds the matrix row to a library error that names a vertex of the
-/// untransformed graph (vertex `v` is row `v − 1`).
-fn at_row(e: phasic::core::Error, matrix: &'static str, rows: usize) -> EvalError {
+/// untransformed graph (vertex `v` is row `v − 1`); a closed class is
+/// named by its rows alone.
+fn at_row(e: phasic::core::Error, matrix_name: &'static str, matrix: &[Vec<f64>]) -> EvalError {
     use phasic::core::Error as E;
+    let rows = matrix.len();
     let vertex = match &e {
         E::NoPathToAbsorption { vertex, .. }
         | E::ZeroRate { vertex, .. }
@@ -373,13 +422,67 @@ fn at_row(e: phasic::core::Error, matrix: &'static str, rows: usize) -> EvalErro
         _ => None,
     };
     match vertex {
-        Some(vertex) if (1..=rows).contains(&vertex) => EvalError::AtRow {
-            source: e,
-            vertex,
-            row: vertex - 1,
-            matrix,
-        },
+        Some(vertex) if (1..=rows).contains(&vertex) => {
+            if matches!(e, E::NoPathToAbsorption { .. }) {
+                return EvalError::ClosedClass {
+                    row: vertex - 1,
+                    rows: reachable_rows(matrix, vertex - 1),
+                    matrix: matrix_name,
+                };
+            }
+            EvalError::AtRow {
+                source: e,
+                vertex,
+                row: vertex - 1,
+                matrix: matrix_name,
+            }
+        }
         _ => EvalError::Core(e),
+    }
+}
+
+/// The rows reachable from `row` through positive off-diagonal entries
+/// (`row` included), in increasing order.
+fn reachable_rows(matrix: &[Vec<f64>], row: usize) -> Vec<usize> {
+    let mut seen = vec![false; matrix.len()];
+    seen[row] = true;
+    let mut stack = vec![row];
+    while let Some(i) = stack.pop() {
+        for (j, &x) in matrix[i].iter().enumerate() {
+            if j != i && x > 0.0 && !seen[j] {
+                seen[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    (0..matrix.len()).filter(|&i| seen[i]).collect()
+}
+
+/// A moment out of range names `--moments` where fewer moments would be
+/// printed (from order 3 on: the variance needs the first two).
+fn moment_range(e: phasic::core::Error) -> EvalError {
+    match e {
+        phasic::core::Error::MomentRange { order, .. } if order > 2 => {
+            EvalError::MomentRange { source: e, order }
+        }
+        e => EvalError::Core(e),
+    }
+}
+
+/// A time the uniformization cannot reach names its `--at` position.
+fn at_point(e: phasic::core::Error, at: &[f64]) -> EvalError {
+    match e {
+        phasic::core::Error::TooManyJumps { time, .. } => {
+            match at.iter().position(|&t| t == time) {
+                Some(index) => EvalError::PointTooFar {
+                    index,
+                    value: time,
+                    source: e,
+                },
+                None => EvalError::Core(e),
+            }
+        }
+        e => EvalError::Core(e),
     }
 }
 

@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use phasic::cache::CacheOptions;
+use phasic::cache::{CacheOptions, record_trace};
 use phasic::core::{
-    inference::Likelihood, inference::MleOptions, inference::Observations, inference::Prior,
-    inference::SvgdOptions, inference::maximum_likelihood, inference::svgd,
+    inference::Likelihood, inference::MleOptions, inference::MomentMatching,
+    inference::Observations, inference::Prior, inference::SvgdOptions,
+    inference::maximum_likelihood, inference::svgd, trace::TraceOptions,
 };
 use phasic::models::{self, ModelError, Settings};
+use phasic::prelude::GraphView;
 use serde::Serialize;
 
 use crate::progress::Progress;
@@ -42,7 +44,9 @@ pub struct FitArgs {
     /// MLE: converged when every |∂ ln L/∂ ln θ_j| is at most this
     #[arg(long, value_name = "TOL", default_value_t = 1e-6)]
     pub tolerance: f64,
-    /// Where to start (MLE), or the centre of the starting particles (SVGD); default all 1
+    /// Where to start (MLE), or the centre of the starting particles
+    /// (SVGD); default: all 1 scaled by the one factor that matches the
+    /// model's mean to the data's
     #[arg(long, value_name = "a,b,...", value_parser = crate::model::theta_list)]
     // the full path keeps clap from reading `Vec` as repeated values
     pub start: Option<std::vec::Vec<f64>>,
@@ -136,6 +140,23 @@ pub enum FitError {
     /// Building the model failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// A setting of the command line the fit refused, named as written.
+    #[error("{option} {given} is invalid: {reason}")]
+    Setting {
+        /// The option, e.g. `--iterations`.
+        option: &'static str,
+        /// Its value as given.
+        given: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// The start chosen by matching the model's mean to the data's cannot
+    /// be evaluated.
+    #[error("{source}; the start matched the data's mean: give one with --start")]
+    MatchedStart {
+        /// The library's error, naming the start.
+        source: phasic::core::Error,
+    },
     /// The likelihood or the fit failed.
     #[error(transparent)]
     Core(#[from] phasic::core::Error),
@@ -151,6 +172,8 @@ pub fn read_data(path: &std::path::Path) -> Result<Vec<f64>, FitError> {
         path: path.to_path_buf(),
         source,
     })?;
+    // a byte-order mark (editors on Windows write one) is not data
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let bad = |what: String| FitError::Data {
         path: path.to_path_buf(),
         what,
@@ -165,7 +188,7 @@ pub fn read_data(path: &std::path::Path) -> Result<Vec<f64>, FitError> {
         }
     };
     let data: Vec<f64> = if text.trim_start().starts_with('[') {
-        let values: Vec<serde_json::Value> = serde_json::from_str(&text)
+        let values: Vec<serde_json::Value> = serde_json::from_str(text)
             .map_err(|e| bad(format!("not a JSON array of numbers: {e}")))?;
         values
             .iter()
@@ -192,6 +215,68 @@ pub fn read_data(path: &std::path::Path) -> Result<Vec<f64>, FitError> {
         return Err(bad("no observations".into()));
     }
     Ok(data)
+}
+
+/// All ones scaled by the one factor that makes the model's mean the
+/// data's (a fit started at θ = 1 on data of another time scale would
+/// need series of millions of steps), from the model's trace (through
+/// the cache).
+fn matched_start<G: GraphView + ?Sized>(
+    graph: &G,
+    cache: &CacheOptions,
+    data: &[f64],
+    dim: usize,
+) -> Result<Vec<f64>, FitError> {
+    let mean = data.iter().sum::<f64>() / data.len() as f64;
+    if mean <= 0.0 {
+        // every observation is 0: no time scale to match
+        return Ok(vec![1.0; dim]);
+    }
+    let (trace, _) =
+        record_trace(graph, cache, TraceOptions::default()).map_err(ModelError::from)?;
+    let start = MomentMatching::new(vec![mean])?.scaled_start(&trace, &vec![1.0; dim])?;
+    tracing::info!(?start, mean, "start matched to the data's mean");
+    Ok(start)
+}
+
+/// A library error about a setting, in the command line's terms: the
+/// option that holds it (`--iterations 0`, `--start 0`), or, for a start
+/// the user did not give, what to do.
+fn named(e: phasic::core::Error, args: &FitArgs) -> FitError {
+    use phasic::core::Error as E;
+    let setting = |option: &'static str, given: String, reason: String| FitError::Setting {
+        option,
+        given,
+        reason,
+    };
+    let start = args.start.as_ref().map(|s| {
+        s.iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    match (&e, start) {
+        (E::InvalidSetting { name, reason, .. }, _) => {
+            let (option, given) = match *name {
+                "iterations" => ("--iterations", args.iterations.to_string()),
+                "particles" => ("--particles", args.particles.to_string()),
+                "rate" => ("--rate", args.rate.to_string()),
+                "tolerance" => ("--tolerance", args.tolerance.to_string()),
+                _ => return FitError::Core(e),
+            };
+            setting(option, given, reason.to_string())
+        }
+        (E::FitStart { source, .. }, Some(given)) => setting(
+            "--start",
+            given,
+            format!("the log-likelihood cannot be evaluated there: {source}"),
+        ),
+        (E::FitStart { .. }, None) => FitError::MatchedStart { source: e },
+        (E::InvalidParam { .. } | E::ParamLength { .. }, Some(given)) => {
+            setting("--start", given, e.to_string())
+        }
+        _ => FitError::Core(e),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -227,15 +312,19 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     let spec = models::find(&args.name)?;
     let theta = spec.theta.as_ref().ok_or(FitError::NoTheta(spec.name))?;
     let data = read_data(&args.data)?;
-    let settings = Settings::new(spec, &args.set)?.with_cache(CacheOptions {
+    let cache = CacheOptions {
         mode: args.cache,
         root: args.cache_dir.clone(),
-    });
+    };
+    let settings = Settings::new(spec, &args.set)?.with_cache(cache.clone());
     let t0 = Instant::now();
     let built = (theta.build)(&settings)?;
     let n = data.len();
+    let start = match &args.start {
+        Some(start) => start.clone(),
+        None => matched_start(&built.graph, &cache, &data, theta.dim)?,
+    };
     let lik = Likelihood::new(&built.graph, Observations::Times(data))?;
-    let start = args.start.clone().unwrap_or_else(|| vec![1.0; theta.dim]);
     let mut out = Output {
         model: spec.name,
         parameters: theta.about,
@@ -265,7 +354,8 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                     tolerance: args.tolerance,
                 },
                 &progress,
-            )?;
+            )
+            .map_err(|e| named(e, args))?;
             out.theta = Some(fit.theta);
             out.log_likelihood = Some(fit.log_likelihood);
             out.iterations = Some(fit.iterations);
@@ -284,7 +374,8 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                     seed: args.seed,
                 },
                 &progress,
-            )?;
+            )
+            .map_err(|e| named(e, args))?;
             let q = |p: f64| (0..theta.dim).map(|j| post.quantile(j, p)).collect();
             out.q025 = Some(q(0.025));
             out.q975 = Some(q(0.975));

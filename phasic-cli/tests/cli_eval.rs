@@ -381,11 +381,32 @@ fn state_never_left_is_rejected() {
 #[test]
 fn closed_class_is_rejected() {
     // rows 1 and 2 swap for ever; row 0 leads there or to absorption
+    // (issue 15: in the user's terms, rows of the matrix, never vertices)
     let json = r#"{"alpha": [1, 0, 0], "S": [[-2, 1, 0], [0, -1, 1], [0, 1, -1]]}"#;
     let e = fail(json, &[]);
-    names(&e, &["row 1 of S", "closed class"]);
+    names(&e, &["row 1 of S", "among rows 1, 2 of S", "closed class"]);
+    assert!(!e.contains("vertex") && !e.contains("state"), "{e}");
     let json = r#"{"alpha": [1, 0], "T": [[0, 1], [1, 0]]}"#;
-    names(&fail(json, &[]), &["row 0 of T", "closed class"]);
+    let e = fail(json, &[]);
+    names(&e, &["row 0 of T", "among rows 0, 1 of T", "closed class"]);
+    assert!(!e.contains("vertex"), "{e}");
+    // a long class is listed by its first ten rows and a count
+    let n = 14;
+    let s: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let mut row = vec![0.0; n];
+            row[i] = -1.0;
+            row[(i + 1) % n] = 1.0;
+            row
+        })
+        .collect();
+    let mut alpha = vec![0.0; n];
+    alpha[0] = 1.0;
+    let json = serde_json::json!({ "alpha": alpha, "S": s }).to_string();
+    names(
+        &fail(&json, &[]),
+        &["among rows 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 4 more of S"],
+    );
     // a closed class the chain cannot enter is harmless
     let json = r#"{"alpha": [0, 0, 1], "S": [[-1, 1, 0], [1, -1, 0], [0, 0, -4]]}"#;
     close(&floats(&ok(json, &[]), "moments"), &[0.25, 0.125], TOL);
@@ -405,7 +426,77 @@ fn bad_at_points() {
 fn overflow_is_an_error_not_inf() {
     // E[Y] = 1e300, E[Y²] = 2e600 overflows
     let e = fail(r#"{"alpha": [1], "S": [[-1e-300]]}"#, &[]);
-    names(&e, &["E[Y^2]", "not finite"]);
+    names(
+        &e,
+        &["E[Y^2] = 2.00e600", "above the range of f64", "overflow"],
+    );
+}
+
+/// `|got − want| ≤ 1e-12·|want|` for every entry.
+fn relative(got: &[f64], want: &[f64], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= 1e-12 * w.abs(),
+            "{what}: E[Y^{}] = {g:e}, want {w:e}",
+            k + 1
+        );
+    }
+}
+
+/// Issue 15, item 9: `{"alpha":[1],"S":[[-1000]]}` printed E[Y^108..170]
+/// as 0 and E[Y^106] off in the sixth digit, and called orders past 170
+/// an overflow; α = 0 (every moment exactly 0) was an overflow too.
+#[test]
+fn high_order_moments_are_right_or_refused_when_out_of_range() {
+    let exp1000 = r#"{"alpha": [1], "S": [[-1000]]}"#;
+    // E[Y^k] = k!/1000^k = Π_{i ≤ k} i/1000
+    let want: Vec<f64> = (1..=345)
+        .scan(1.0, |m, k| {
+            *m *= k as f64 / 1000.0;
+            Some(*m)
+        })
+        .collect();
+    let v = ok(exp1000, &["--moments", "345"]);
+    relative(&floats(&v, "moments"), &want, "Exp(1000)");
+    // E[Y^346] = 8.4e-309 is below the normal range: refused, and only it
+    let e = fail(exp1000, &["--moments", "346"]);
+    names(
+        &e,
+        &[
+            "E[Y^346] = 8.38e-309",
+            "below the range of f64",
+            "underflow",
+            "--moments 345",
+        ],
+    );
+    let v = ok(r#"{"alpha": [0], "S": [[-1000]]}"#, &["--moments", "400"]);
+    let zeros = floats(&v, "moments");
+    assert!(zeros.len() == 400 && zeros.iter().all(|&m| m == 0.0), "{v}");
+    // discrete: a geometric number of steps staying with probability 0.01;
+    // E[τ^25] was negative. (1 − q)·m_k = 1 − q + q·Σ_{i<k} C(k, i)·m_i
+    let q = 0.01;
+    let mut m = vec![1.0];
+    for k in 1..=60 {
+        let (mut c, mut s) = (1.0, 0.0);
+        for (i, mi) in m.iter().enumerate() {
+            s += c * mi;
+            c *= (k - i) as f64 / (i + 1) as f64;
+        }
+        m.push((1.0 - q + q * s) / (1.0 - q));
+    }
+    let v = ok(r#"{"alpha": [1], "T": [[0.01]]}"#, &["--moments", "60"]);
+    relative(&floats(&v, "moments"), &m[1..], "geometric");
+}
+
+/// Issue 15: a point the uniformization cannot reach names `--at` and
+/// its position (it was "Λ·t (the uniformization rate times the time)").
+#[test]
+fn a_time_too_far_out_names_at() {
+    // two states swapping at rate 1, leaving at rate 1e-6: Λ·1e6 jumps
+    let json = r#"{"alpha": [1, 0], "S": [[-1, 1], [1, -1.000001]]}"#;
+    let e = fail(json, &["--at", "0.5,1e6"]);
+    names(&e, &["--at value 1000000 (position 1)", "a million"]);
 }
 
 #[test]

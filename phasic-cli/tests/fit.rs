@@ -7,9 +7,9 @@ use std::process::{Command, Output};
 
 use phasic::core::inference::no_progress;
 use phasic::core::{
-    distribution::Sampler, inference::Likelihood, inference::MleOptions, inference::Observations,
-    inference::Posterior, inference::Prior, inference::SvgdOptions, inference::maximum_likelihood,
-    inference::svgd,
+    distribution::Sampler, inference::Likelihood, inference::MleOptions, inference::MomentMatching,
+    inference::Observations, inference::Posterior, inference::Prior, inference::SvgdOptions,
+    inference::maximum_likelihood, inference::svgd, trace::Trace,
 };
 use phasic::models::kingman_theta;
 use phasic::prelude::*;
@@ -72,6 +72,20 @@ fn the_true_theta_lies_in_the_95_percent_posterior_interval() {
     assert_eq!(one, two);
 }
 
+/// The CLI's default start: θ = 1 scaled so that the model's mean is the
+/// data's (for this homogeneous model, exactly `E[T](1)/mean`).
+fn matched_start(g: &Graph, data: &[f64]) -> Vec<f64> {
+    let mean = data.iter().sum::<f64>() / data.len() as f64;
+    let trace = Trace::record(g).unwrap();
+    let start = MomentMatching::new(vec![mean])
+        .unwrap()
+        .scaled_start(&trace, &[1.0])
+        .unwrap();
+    let e1 = trace.expectation(&[1.0], None).unwrap();
+    assert!((start[0] / (e1 / mean) - 1.0).abs() < 1e-14, "{start:?}");
+    start
+}
+
 fn fit(args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     Command::new(env!("CARGO_BIN_EXE_phasic"))
@@ -106,16 +120,21 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
     std::fs::write(&array, serde_json::to_string(&data).unwrap()).unwrap();
     let g = Graph::from_callback(kingman_theta, 10).unwrap();
     let lik = Likelihood::new(&g, Observations::Times(data.clone())).unwrap();
-    let want = maximum_likelihood(
-        &lik,
-        &MleOptions {
-            start: vec![1.0],
-            iterations: 500,
-            tolerance: 1e-6, // the CLI's default
-        },
-        &no_progress,
-    )
-    .unwrap();
+    // the CLI starts where the model's mean is the data's
+    let start = matched_start(&g, &data);
+    let mle = |iterations| {
+        maximum_likelihood(
+            &lik,
+            &MleOptions {
+                start: start.clone(),
+                iterations,
+                tolerance: 1e-6, // the CLI's default
+            },
+            &no_progress,
+        )
+        .unwrap()
+    };
+    let want = mle(500);
     for file in [&lines, &array] {
         let v = json(&fit(&[
             "kingman",
@@ -160,10 +179,13 @@ fn phasic_fit_reads_lines_and_json_and_finds_the_mle() {
     assert!(text.starts_with(&head) && text.ends_with(&tail), "{text}");
     // out of iterations: the line says so, and what to do
     let text = text_of(&["--iterations", "1"]);
-    assert!(
-        text.ends_with(" s; NOT converged after 1 iterations (2 evaluations): raise --iterations or --tolerance\n"),
-        "{text}"
+    let one = mle(1);
+    assert!(!one.converged && one.iterations == 1);
+    let tail = format!(
+        " s; NOT converged after 1 iterations ({} evaluations): raise --iterations or --tolerance\n",
+        one.evaluations
     );
+    assert!(text.ends_with(&tail), "{text}");
     let v = json(&fit(&[
         "kingman",
         "--set",
@@ -299,4 +321,131 @@ fn bad_data_is_an_error_naming_the_line() {
     assert_eq!(out.status.code(), Some(2));
     let out = fit(&["kingman", "--data", "x", "--prior", "half-cauchy:-1"]);
     assert_eq!(out.status.code(), Some(2), "a usage error");
+}
+
+/// Writes `times` one per line into a new file in `dir`.
+fn times_file(dir: &tempfile::TempDir, name: &str, times: &[f64]) -> std::path::PathBuf {
+    let path = dir.path().join(name);
+    let text: String = times.iter().map(|t| format!("{t}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `phasic fit kingman --set n=… --data file --json`, converged.
+fn fitted(file: &std::path::Path, n: &str) -> Value {
+    let v = json(&fit(&[
+        "kingman",
+        "--set",
+        n,
+        "--data",
+        file.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(v["converged"], true, "{v}");
+    v
+}
+
+/// Issue 15, item 7: data on a time scale far from θ = 1 (×1e5) made the
+/// fit start where the series needs millions of steps (an error, or
+/// minutes per iteration). It now starts where the model's mean is the
+/// data's: the MLE of the scaled data is the MLE of the data over 1e5
+/// (the model is homogeneous), and for an exponential (Kingman n = 2) it
+/// is the closed form 1/mean.
+#[test]
+fn a_fit_starts_on_the_data_time_scale() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulated(60, 12);
+    let scaled: Vec<f64> = data.iter().map(|t| t * 1e5).collect();
+    let theta = |file: &std::path::Path, n: &str| fitted(file, n)["theta"][0].as_f64().unwrap();
+    let plain = theta(&times_file(&dir, "plain.txt", &data), "n=10");
+    let far = theta(&times_file(&dir, "far.txt", &scaled), "n=10");
+    // converged: |∂ ln L/∂ ln θ| ≤ 1e-6 for 60 observations
+    assert!((far * 1e5 / plain - 1.0).abs() < 1e-6, "{far} vs {plain}");
+    // Exp(θ): ln L = n ln θ − θ Σt, the MLE is 1/mean
+    let mean = scaled.iter().sum::<f64>() / scaled.len() as f64;
+    let exp = theta(&times_file(&dir, "exp.txt", &scaled), "n=2");
+    assert!((exp * mean - 1.0).abs() < 1e-7, "{exp} vs {}", 1.0 / mean);
+}
+
+/// Issue 15, item 8: a valid tiny observation was "zero probability" (its
+/// density, e^−700 or so, underflowed); a UTF-8 byte-order mark made the
+/// first line "not a number"; a bad `--start` was blamed on the data.
+#[test]
+fn tiny_times_a_byte_order_mark_and_a_bad_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = times_file(&dir, "tiny.txt", &[1e-8, 3e-8]);
+    let v = fitted(&tiny, "n=20");
+    // the library's fit from the same start
+    let g = Graph::from_callback(kingman_theta, 20).unwrap();
+    let lik = Likelihood::new(&g, Observations::Times(vec![1e-8, 3e-8])).unwrap();
+    let want = maximum_likelihood(
+        &lik,
+        &MleOptions {
+            start: matched_start(&g, &[1e-8, 3e-8]),
+            iterations: 500,
+            tolerance: 1e-6,
+        },
+        &no_progress,
+    )
+    .unwrap();
+    assert_eq!(v["theta"][0].as_f64().unwrap(), want.theta[0]);
+    assert!(want.log_likelihood.is_finite());
+    // a byte-order mark is not data: the same fit as without it
+    let plain = dir.path().join("plain.txt");
+    std::fs::write(&plain, "0.5\n1.25\n0.8\n").unwrap();
+    let bom = dir.path().join("bom.txt");
+    std::fs::write(&bom, "\u{feff}0.5\n1.25\n0.8\n").unwrap();
+    let run = |file: &std::path::Path| {
+        json(&fit(&[
+            "kingman",
+            "--data",
+            file.to_str().unwrap(),
+            "--json",
+        ]))["theta"]
+            .clone()
+    };
+    assert_eq!(run(&bom), run(&plain));
+    let bom_json = dir.path().join("bom.json");
+    std::fs::write(&bom_json, "\u{feff}[0.5, 1.25, 0.8]").unwrap();
+    assert_eq!(run(&bom_json), run(&plain));
+    // a start the log-likelihood cannot be evaluated at, or not positive:
+    // the error names --start
+    let f = plain.to_str().unwrap();
+    for (start, says) in [
+        ("1e6", "the log-likelihood cannot be evaluated there"),
+        ("0", "parameter 0 is 0"),
+    ] {
+        let out = fit(&["kingman", "--data", f, "--start", start]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("error: --start ") && err.contains(says),
+            "{start}: {err}"
+        );
+        assert!(!err.contains("zero probability"), "{err}");
+    }
+}
+
+/// Issue 15, item 10: SVGD with no step printed the starting particles as
+/// "the posterior"; it is refused, naming --iterations.
+#[test]
+fn svgd_without_steps_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = times_file(&dir, "t.txt", &[0.5, 1.25, 0.8]);
+    let out = fit(&[
+        "kingman",
+        "--data",
+        file.to_str().unwrap(),
+        "--method",
+        "svgd",
+        "--iterations",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: --iterations 0 is invalid: SVGD needs at least one step"),
+        "{err}"
+    );
 }

@@ -18,6 +18,22 @@ impl fmt::Display for Num {
     }
 }
 
+/// `10^x` in exponent form with three significant digits, for numbers
+/// beyond `f64` known by their logarithm: `7.88e374`.
+struct Power10(f64);
+
+impl fmt::Display for Power10 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut exponent = self.0.floor();
+        let mut mantissa = 10f64.powf(self.0 - exponent);
+        if format!("{mantissa:.2}") == "10.00" {
+            mantissa = 1.0;
+            exponent += 1.0;
+        }
+        write!(f, "{mantissa:.2}e{exponent}")
+    }
+}
+
 /// Everything that can go wrong in `phasic-core`.
 ///
 /// Every variant names the offending vertex, state or value, so that a
@@ -163,6 +179,21 @@ pub enum Error {
     /// A moment order below one.
     #[error("moment order must be at least 1, got {0}")]
     MomentOrder(usize),
+    /// A moment whose true value lies outside the normal range of `f64`
+    /// (it is computed with a wide exponent, so this is the value itself,
+    /// not an intermediate step, overflowing or underflowing).
+    #[error(
+        "E[Y^{order}] = {} is {} the range of f64 ({})",
+        Power10(*log10),
+        if *log10 > 0.0 { "above" } else { "below" },
+        if *log10 > 0.0 { "overflow: at most 1.8e308" } else { "underflow: at least 2.2e-308" }
+    )]
+    MomentRange {
+        /// The order `k` of `E[Y^k]`.
+        order: usize,
+        /// `log₁₀ E[Y^k]`.
+        log10: f64,
+    },
     /// A time point that is negative or not finite.
     #[error("time {} is invalid: times must be finite and non-negative", Num(*_0))]
     InvalidTime(f64),
@@ -226,6 +257,33 @@ pub enum Error {
         index: usize,
         /// The subproblem's content key (hex).
         key: String,
+    },
+    /// A time at which the uniformized chain still holds mass after the
+    /// most jumps computed (a million): no exact value is computed there.
+    #[error(
+        "time {} needs about Λ·t = {} jumps of the uniformized chain (rate Λ = {}) and the chain is not absorbed within a million: no exact value is computed that far",
+        Num(*time), Num(*lambda * *time), Num(*lambda)
+    )]
+    TooManyJumps {
+        /// The time.
+        time: f64,
+        /// The uniformization rate.
+        lambda: f64,
+    },
+    /// A fit whose starting point cannot be evaluated: the log-likelihood
+    /// (or a particle's, for SVGD) failed there.
+    #[error(
+        "the fit cannot start at θ = ({}){}: {source}",
+        theta.iter().map(|t| Num(*t).to_string()).collect::<Vec<_>>().join(", "),
+        if *particles { " (the particles around it)" } else { "" }
+    )]
+    FitStart {
+        /// The start (MLE) or the particles' centre (SVGD).
+        theta: Vec<f64>,
+        /// Whether the particles around `theta` were evaluated (SVGD).
+        particles: bool,
+        /// Why the evaluation failed.
+        source: Box<Error>,
     },
     /// A likelihood without observations.
     #[error("at least one observation is needed")]
@@ -304,6 +362,9 @@ mod tests {
         assert_eq!(shown(0.0), "0");
         assert_eq!(shown(f64::NAN), "NaN");
         assert_eq!(shown(f64::NEG_INFINITY), "-inf");
+        assert_eq!(Power10(374.8965).to_string(), "7.88e374");
+        assert_eq!(Power10(-311.0).to_string(), "1.00e-311");
+        assert_eq!(Power10(2.9999999).to_string(), "1.00e3");
         assert_eq!(
             Error::InvalidTime(1e300).to_string(),
             "time 1e300 is invalid: times must be finite and non-negative"

@@ -791,10 +791,12 @@ fn uniformization_refuses_more_than_a_million_jumps() {
             .unwrap_err(),
     ] {
         match e {
-            Error::InvalidSetting { value, .. } => assert!((value - 1e7).abs() < 1e-3, "{value}"),
-            ref other => panic!("expected InvalidSetting, got {other:?}"),
+            Error::TooManyJumps { time, lambda } => {
+                assert!((time * lambda - 1e7).abs() < 1e-3, "{time}·{lambda}")
+            }
+            ref other => panic!("expected TooManyJumps, got {other:?}"),
         }
-        mentions(&e, &["a million jumps"]);
+        mentions(&e, &["Λ·t =", "jumps", "a million"]);
     }
     // below the limit the same chain is computed: T is nearly Exp(1/2000)
     let (_, cdf) = u.pdf_cdf(&[0.1]).unwrap();

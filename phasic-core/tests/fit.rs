@@ -125,12 +125,23 @@ fn mle_rejects_bad_starts() {
     }
     // a start far from the data's time scale (Λ·t_max = 1e300) is an
     // error, not a series of 1e300 steps
+    // (issue 15, item 8: the error says it is the start)
     match maximum_likelihood(&lik, &opts(vec![1e300]), &no_progress) {
-        Err(e @ Error::InvalidSetting { value, .. }) => {
-            assert!((value / 1e300 - 1.0).abs() < 1e-12, "{value}"); // via ln θ
-            assert!(e.to_string().contains("more than a million steps"), "{e}");
+        Err(Error::FitStart {
+            theta,
+            particles: false,
+            source,
+        }) => {
+            assert_eq!(theta, vec![1e300]);
+            match *source {
+                ref e @ Error::InvalidSetting { value, .. } => {
+                    assert!((value / 1e300 - 1.0).abs() < 1e-12, "{value}"); // via ln θ
+                    assert!(e.to_string().contains("more than a million steps"), "{e}");
+                }
+                ref other => panic!("expected InvalidSetting, got {other:?}"),
+            }
         }
-        other => panic!("expected InvalidSetting, got {other:?}"),
+        other => panic!("expected FitStart, got {other:?}"),
     }
 }
 
@@ -330,6 +341,20 @@ fn svgd_rejects_bad_settings() {
             Err(Error::InvalidSetting { name: "rate", .. })
         ));
     }
+    // no step: the particles would be the starting spread, not a
+    // posterior (issue 15, item 10)
+    let options = SvgdOptions {
+        iterations: 0,
+        ..opts(4, vec![Prior::Flat], vec![1.0])
+    };
+    assert!(matches!(
+        svgd(&lik, &options, &no_progress),
+        Err(Error::InvalidSetting {
+            name: "iterations",
+            value: 0.0,
+            ..
+        })
+    ));
     assert!(svgd(&lik, &opts(4, vec![Prior::Flat], vec![1.0]), &no_progress).is_ok());
 }
 

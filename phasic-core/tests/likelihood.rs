@@ -751,6 +751,16 @@ fn zero_density_is_minus_infinity_and_has_no_gradient() {
     assert!(lik.gradient(&[0.5]).is_err());
 }
 
+/// A geometric number of steps: leaving with probability θ each step.
+fn geometric() -> Graph {
+    let mut b = GraphBuilder::with_params(1, 1);
+    let a = b.find_or_create(&[1]).unwrap();
+    let x = b.find_or_create(&[2]).unwrap();
+    b.add_edge(START, a, 1.0).unwrap();
+    b.add_param_edge(a, x, 0.0, &[1.0]).unwrap();
+    b.build()
+}
+
 /// Observations far in the tail have small but positive (and representable)
 /// densities: the log-likelihood is finite and exact, not −∞ (the doc of
 /// `log_likelihood` promises −∞ only for impossible observations).
@@ -800,18 +810,93 @@ fn tail_observations_have_exact_log_likelihoods() {
         );
     }
     // discrete: geometric(½) at step k, ln P = k ln ½ (exact recursion)
-    let mut b = GraphBuilder::with_params(1, 1);
-    let a = b.find_or_create(&[1]).unwrap();
-    let x = b.find_or_create(&[2]).unwrap();
-    b.add_edge(START, a, 1.0).unwrap();
-    b.add_param_edge(a, x, 0.0, &[1.0]).unwrap();
-    let lik = Likelihood::new(&b.build(), Observations::Steps(vec![1000])).unwrap();
+    let lik = Likelihood::new(&geometric(), Observations::Steps(vec![1000])).unwrap();
     close(
         lik.log_likelihood(&[0.5]).unwrap(),
         1000.0 * f64::ln(0.5),
         1e-12,
         1.0,
         "geometric(½) at 1000",
+    );
+}
+
+/// Densities whose value is below the smallest `f64` but whose logarithm
+/// is an ordinary number (issue 15, item 8): a tiny time many jumps before
+/// the first possible absorption, a time so far out that the chain's
+/// state probabilities fell below 1e-308, a discrete step count as far.
+/// They were −∞ ("zero probability").
+#[test]
+fn densities_beyond_f64_keep_their_logarithm() {
+    let ln_factorial = |n: u32| (2..=n).map(|i| f64::from(i).ln()).sum::<f64>();
+    // Erlang(50, θ): ln f(t) = 50 ln θ + 49 ln t − ln 49! − θt, ∂/∂θ = 50/θ − t;
+    // f(1e-8) = e^−1047 at θ = 1. Alone (the series is as short as the
+    // time) and beside an ordinary time.
+    let g = erlang(50);
+    let ln_f =
+        |theta: f64, t: f64| 50.0 * theta.ln() + 49.0 * t.ln() - ln_factorial(49) - theta * t;
+    for (theta, times) in [
+        (1.0, vec![1e-8]),
+        (3.0, vec![1e-8]),
+        (1.0, vec![1e-8, 40.0]),
+    ] {
+        let lik = Likelihood::new(&g, Observations::Times(times.clone())).unwrap();
+        let want: f64 = times.iter().map(|&t| ln_f(theta, t)).sum();
+        let (ll, grad) = lik.gradient(&[theta]).unwrap();
+        close(
+            ll,
+            want,
+            1e-12,
+            1.0,
+            &format!("Erlang(50, {theta}) at {times:?}"),
+        );
+        let score: f64 = times.iter().map(|&t| 50.0 / theta - t).sum();
+        close(
+            grad[0],
+            score,
+            1e-9,
+            1.0,
+            &format!("Erlang(50, {theta}) at {times:?}: ∂"),
+        );
+    }
+    // rates 2θ then θ: f(t) = 2θ(e^{−θt} − e^{−2θt}); at t = 1000 the
+    // uniformized chain (Λ = 2θ, the second state staying with
+    // probability ½) holds 2^−2000 after the jumps that matter
+    let g = Graph::from_rule_with_params(&Initial::state(&[2]), 1, |s, out| match s[0] {
+        2 => out.add_param(&[1], 0.0, &[2.0]),
+        1 => out.add_param(&[0], 0.0, &[1.0]),
+        _ => {}
+    })
+    .unwrap();
+    for (theta, t) in [(1.0f64, 1000.0f64), (0.5, 3000.0)] {
+        let lik = Likelihood::new(&g, Observations::Times(vec![t])).unwrap();
+        let want = (2.0 * theta).ln() - theta * t + (-(-theta * t).exp()).ln_1p();
+        let (ll, grad) = lik.gradient(&[theta]).unwrap();
+        close(ll, want, 1e-12, 1.0, &format!("2θ, θ at t = {t}"));
+        close(
+            grad[0],
+            1.0 / theta - t,
+            1e-9,
+            1.0,
+            &format!("2θ, θ at t = {t}: ∂"),
+        );
+    }
+    // discrete: geometric(½) at step 3000, P = 2^−3000
+    let lik = Likelihood::new(&geometric(), Observations::Steps(vec![3000, 2])).unwrap();
+    let (ll, grad) = lik.gradient(&[0.5]).unwrap();
+    close(
+        ll,
+        3002.0 * f64::ln(0.5),
+        1e-12,
+        1.0,
+        "geometric(½) at 3000 and 2",
+    );
+    // ∂/∂p ln(p(1 − p)^{k−1}) = 1/p − (k − 1)/(1 − p)
+    close(
+        grad[0],
+        2.0 / 0.5 - 3000.0 / 0.5,
+        1e-9,
+        1.0,
+        "geometric(½): ∂",
     );
 }
 

@@ -5,10 +5,12 @@ use crate::distribution::queries::PhaseTypeDistribution;
 use crate::distribution::reward_transform::{integer_rewards, reward_transform_discrete};
 use crate::distribution::stepping::{Forward, at_step_counts};
 use crate::elimination::moments::{
-    MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising,
+    MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising, scaled_chain,
 };
 use crate::elimination::program::Program;
+use crate::elimination::wide::Wide;
 use crate::error::{Error, Result};
+use crate::graph::csr::START;
 use crate::graph::view::GraphView;
 use crate::validate::check_discrete;
 
@@ -17,8 +19,8 @@ use crate::validate::check_discrete;
 /// accumulated reward `Y = Σ r(X_k)`.
 ///
 /// The missing out-probability `1 − λ_v` of a vertex is its self-loop.
-/// Moments are the true raw moments (not the rising factorial ones the
-/// recursion yields, and not the variance of the Python/C phasic 0.32.1,
+/// Moments are the true raw moments (not the factorial ones the
+/// recursions yield, and not the variance of the Python/C phasic 0.32.1,
 /// which is `E[τ(τ−1)]`).
 ///
 /// ```
@@ -99,27 +101,55 @@ impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
     }
 }
 
-/// `E[τ^k] = Σ_j (−1)^{k−j} S2(k, j) μ_j` from rising factorial moments `μ`.
-fn raw_from_rising(mu: &[f64]) -> Vec<f64> {
-    let k = mu.len();
-    // Stirling numbers of the second kind, row by row
-    let mut s2 = vec![vec![0.0f64; k + 1]; k + 1];
-    s2[0][0] = 1.0;
-    for n in 1..=k {
-        for j in 1..=n {
-            s2[n][j] = j as f64 * s2[n - 1][j] + s2[n - 1][j - 1];
+/// `E[τ^n] = Σ_j S2(n, j)·φ_j`, `n = 1..=k`, from the falling factorial
+/// moments `φ_j = E[τ(τ−1)⋯(τ−j+1)]`, with `S2` the Stirling numbers of
+/// the second kind: every term is non-negative, so nothing cancels (the
+/// signed sum over rising factorial moments lost every digit by order
+/// 25). Stirling numbers and terms are wide numbers (`S2(200, 40)` is
+/// about 1e272).
+fn raw_from_falling(phi: &[Wide]) -> Result<Vec<f64>> {
+    let mut row = vec![Wide::from_f64(1.0)]; // S2(0, 0)
+    let mut raw = Vec::with_capacity(phi.len());
+    for n in 1..=phi.len() {
+        // S2(n, j) = j·S2(n − 1, j) + S2(n − 1, j − 1)
+        let mut next = vec![Wide::ZERO; n + 1];
+        for (j, s) in next.iter_mut().enumerate().skip(1) {
+            let stay = row
+                .get(j)
+                .map_or(Wide::ZERO, |r| r.mul(Wide::from_f64(j as f64)));
+            *s = stay.add(row[j - 1]);
         }
+        row = next;
+        let sum = (1..=n).fold(Wide::ZERO, |acc, j| acc.add(row[j].mul(phi[j - 1])));
+        raw.push(sum.moment(n)?);
     }
-    (1..=k)
-        .map(|n| {
-            (1..=n)
-                .map(|j| {
-                    let sign = if (n - j) % 2 == 0 { 1.0 } else { -1.0 };
-                    sign * s2[n][j] * mu[j - 1]
-                })
-                .sum()
-        })
-        .collect()
+    Ok(raw)
+}
+
+/// `y ← T·y` in position space: `T` the sub-transition matrix, the
+/// missing out-probability of a vertex its self-loop; the start and the
+/// absorbing vertices get 0.
+fn step_positions<G: GraphView + ?Sized>(
+    program: &Program,
+    view: &G,
+    vertex_at: &[usize],
+    y: &mut [f64],
+) {
+    let x = y.to_vec();
+    for (p, yp) in y.iter_mut().enumerate() {
+        let v = vertex_at[p];
+        if v == START || view.is_absorbing(v) {
+            *yp = 0.0;
+            continue;
+        }
+        let mut acc = (1.0 - view.rate(v)).max(0.0) * x[p];
+        for (&t, &w) in view.out_targets(v).iter().zip(view.out_weights(v)) {
+            if let Some(q) = program.position(t as usize) {
+                acc += w * x[q];
+            }
+        }
+        *yp = acc;
+    }
 }
 
 /// A discrete distribution stepped forward one jump at a time
@@ -201,16 +231,28 @@ impl<'g, G: GraphView + ?Sized> PhaseTypeDistribution<'g, G> for DiscretePhaseTy
 
     /// Raw moments `E[Y^j]`, `j = 1..=k`.
     ///
-    /// Without rewards they come from the rising factorial moments through
-    /// Stirling numbers of the second kind. With rewards, orders 1 and 2
+    /// Without rewards they come from the falling factorial moments through
+    /// Stirling numbers of the second kind (a sum of non-negative terms),
+    /// right to rounding at every order whose value is an `f64`; a moment
+    /// outside that range is [`Error::MomentRange`]. With rewards, orders 1 and 2
     /// use the formulas of docs/ALGORITHMS.md §2.4 (any non-negative rewards);
     /// order 3 and above need integer rewards and go through the discrete
     /// reward transformation.
     fn moments(&self, k: usize, rewards: Option<&[f64]>) -> Result<Vec<f64>> {
         match rewards {
             None => {
-                let mu = rising(&self.program, self.graph, k, &vec![1.0; self.program.len()])?;
-                Ok(raw_from_rising(&mu))
+                // φ_j = j!·α T^{j−1} U^j e: y_j = j·U·T·y_{j−1}
+                let mut vertex_at = vec![0; self.program.len()];
+                for v in 0..self.graph.vertex_count() {
+                    if let Some(p) = self.program.position(v) {
+                        vertex_at[p] = v;
+                    }
+                }
+                let ones = vec![1.0; self.program.len()];
+                let phi = scaled_chain(&self.program, self.graph, k, &ones, |y| {
+                    step_positions(&self.program, self.graph, &vertex_at, y)
+                })?;
+                raw_from_falling(&phi)
             }
             Some(r) if k <= 2 => {
                 let rp = self.program.rewards_to_positions(Some(r))?;

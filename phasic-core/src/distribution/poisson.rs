@@ -9,6 +9,8 @@
 //! summed without cancellation; the other weights follow from the mode by
 //! the ratios `P(k+1)/P(k) = μ/(k+1)`.
 
+use crate::elimination::wide::{scale_by_power_of_two, split_exponent};
+
 /// The most jumps of a uniformized chain (or steps of a series) computed:
 /// past them an evaluation is an error, not hours of work or memory.
 pub(crate) const MAX_JUMPS: usize = 1_000_000;
@@ -130,67 +132,155 @@ pub(crate) fn weights(mean: f64, tolerance: f64, last: usize) -> (Vec<f64>, bool
     (w, complete)
 }
 
+/// A left-tail weight below `2^−NEGLIGIBLE` (about 1e-250) relative to
+/// the mode's is negligible next to a sum of larger terms.
+const NEGLIGIBLE: i64 = 830;
+
+/// A relative Poisson weight `r·2^exp` (`r` at most 1 and above `2^−600`,
+/// or in `[½, 1)` once renormalised): walked from the mode by ratios
+/// without ever underflowing (the weight `k` jumps past a
+/// tiny mean's mode is `mean^k/k!`, e.g. 1e-2700).
+#[derive(Clone, Copy)]
+struct Weight {
+    r: f64,
+    exp: i64,
+}
+
+impl Weight {
+    /// `self·ratio`, `ratio` positive: the plain product while it stays
+    /// above `2^−600` (no rounding but the product's, no bookkeeping: the
+    /// usual case), else renormalised to `r` in `[½, 1)`; a ratio below
+    /// `2^−300` (a tiny mean) is split first, so the product never
+    /// underflows. Every path rounds the product of the mantissas once, so
+    /// all give the same weights.
+    fn times(self, ratio: f64) -> Weight {
+        const LOW: f64 = f64::from_bits((1023 - 600) << 52); // 2^−600
+        const SPLIT: f64 = f64::from_bits((1023 - 300) << 52); // 2^−300
+        if ratio >= SPLIT {
+            let r = self.r * ratio;
+            if r >= LOW {
+                return Weight { r, exp: self.exp };
+            }
+        }
+        let (m, e) = split_exponent(ratio);
+        let (r, e2) = split_exponent(self.r * m);
+        Weight {
+            r,
+            exp: self.exp + e + e2,
+        }
+    }
+}
+
+/// A sum of terms `w·g_k`, each with its own binary exponent, kept as
+/// `acc·2^unit` (and the tilt in the same unit).
+struct Mixed<const D: usize> {
+    acc: [f64; D],
+    tilt: f64,
+    unit: i64,
+}
+
+impl<const D: usize> Mixed<D> {
+    fn is_empty(&self) -> bool {
+        self.acc.iter().all(|&a| a == 0.0)
+    }
+
+    /// Adds `w·g_k` and its tilt `(k − mean)·w·g_k[0]`, `g_k` given as a
+    /// value and its binary exponent.
+    fn add(&mut self, w: Weight, k: usize, mean: f64, (gk, g_exp): ([f64; D], i64)) {
+        if gk.iter().all(|&x| x == 0.0) {
+            return;
+        }
+        let u = w.exp + g_exp;
+        if self.is_empty() {
+            self.unit = u;
+        } else if u > self.unit {
+            let down = scale_by_power_of_two(1.0, (self.unit - u).max(-1100));
+            self.acc.iter_mut().for_each(|a| *a *= down);
+            self.tilt *= down;
+            self.unit = u;
+        }
+        let r = if u == self.unit {
+            w.r
+        } else {
+            scale_by_power_of_two(w.r, (u - self.unit).max(-1100))
+        };
+        self.tilt += r * (k as f64 - mean) * gk[0];
+        for (a, gk) in self.acc.iter_mut().zip(gk) {
+            *a += r * gk;
+        }
+    }
+
+    /// `w·x` in the sum's unit (∞ where it overflows, which no bound
+    /// passes).
+    fn in_unit(&self, w: Weight, x: f64) -> f64 {
+        scale_by_power_of_two(w.r * x, (w.exp - self.unit).clamp(-1100, 1100))
+    }
+}
+
 /// `(ln Σ_k P(N = k)·g_k[0], Σ_k r_k·g_k, Σ_k r_k·(k − mean)·g_k[0])` for
-/// `N ~ Poisson(mean)`, where
-/// `r_k` is `P(N = k)` relative to the mode's (in a unit that moves down
-/// the left tail while nothing has been summed), so that densities far in
-/// a tail keep their logarithm instead of underflowing. To the right of the
-/// mode the sum stops when the remaining Poisson tail times `g_bound` (a
-/// bound of `g_k[0]`) is below `tolerance` relative to the sum, or at the
-/// end of the series (`last`); to
-/// the left when the weights are negligible next to the sum. The ratio of
-/// a derivative component to component 0 of the sum is the score; the
-/// ratio of the third sum to component 0 is `t·f'(t)/f(t)` for the density
-/// `f(t) = Σ_k Poisson(k; Λt)·g_k` at `mean = Λt`.
+/// `N ~ Poisson(mean)`, where `g(k)` gives `g_k` as a value and a binary
+/// exponent (`g_k·2^e`), and the sums are in a unit of their own: `r_k` is
+/// `P(N = k)` relative to the mode's, carried with a binary exponent, and
+/// every term keeps its exponents, so that densities far in a tail — a
+/// tiny time whose first possible absorption lies many jumps past the
+/// mode, or a chain whose values fell below 1e-308 — keep their logarithm
+/// instead of underflowing. To the right of the mode the sum stops when
+/// the remaining Poisson tail times `g_bound` (a bound of `g_k[0]`) is
+/// below `tolerance` relative to the sum, or at the end of the series
+/// (`last`); to the left when the weights are negligible next to the sum.
+/// The ratio of a derivative component to component 0 of the sum is the
+/// score; the ratio of the third sum to component 0 is `t·f'(t)/f(t)` for
+/// the density `f(t) = Σ_k Poisson(k; Λt)·g_k` at `mean = Λt`.
 pub(crate) fn mix<const D: usize>(
     mean: f64,
     last: usize,
     g_bound: f64,
     tolerance: f64,
-    g: impl Fn(usize) -> [f64; D],
+    g: impl Fn(usize) -> ([f64; D], i64),
 ) -> (f64, [f64; D], f64) {
-    let mut acc = [0.0; D];
-    let mut tilt = 0.0;
-    let mut add = |acc: &mut [f64; D], r: f64, k: usize| {
-        let gk = g(k);
-        tilt += r * (k as f64 - mean) * gk[0];
-        for (a, gk) in acc.iter_mut().zip(gk) {
-            *a += r * gk;
-        }
+    let mut sum = Mixed {
+        acc: [0.0; D],
+        tilt: 0.0,
+        unit: 0,
+    };
+    let one = Weight { r: 1.0, exp: 0 };
+    let result = |sum: Mixed<D>, ln_p: f64| {
+        // in the plain unit where the sum is a normal number (scaling by
+        // a power of two is exact), else with the unit's logarithm apart
+        let plain = scale_by_power_of_two(sum.acc[0], sum.unit);
+        let ln = if plain.is_normal() {
+            ln_p + plain.ln()
+        } else {
+            ln_p + sum.unit as f64 * std::f64::consts::LN_2 + sum.acc[0].ln()
+        };
+        (ln, sum.acc, sum.tilt)
     };
     if mean == 0.0 {
-        add(&mut acc, 1.0, 0);
-        return (acc[0].ln(), acc, tilt);
+        sum.add(one, 0, mean, g(0));
+        return result(sum, 0.0);
     }
     let mode = (mean.floor() as usize).min(last);
     let ln_p_mode = ln_pmf(mode, mean);
-    add(&mut acc, 1.0, mode);
-    let mut r = 1.0;
+    sum.add(one, mode, mean, g(mode));
+    let mut w = one;
     for k in mode + 1..=last {
-        r *= mean / k as f64;
-        add(&mut acc, r, k);
-        if tail_below(k, r * g_bound, mean, tolerance * acc[0]) {
+        w = w.times(mean / k as f64);
+        sum.add(w, k, mean, g(k));
+        if tail_below(k, sum.in_unit(w, g_bound), mean, tolerance * sum.acc[0]) {
             break;
         }
     }
-    // left of the mode, last: while nothing has been summed the unit of the
-    // sum moves down with the weights (`shift`, in log), so a density whose
-    // mass lies far in the left tail keeps its logarithm
-    const TINY: f64 = 1e-250;
-    let mut shift = 0.0;
-    let mut r = 1.0;
+    // left of the mode, last
+    let mut w = one;
+    let tiny = scale_by_power_of_two(1.0, -NEGLIGIBLE);
     for k in (0..mode).rev() {
-        r *= (k + 1) as f64 / mean;
-        if r < TINY {
-            if acc.iter().any(|&a| a != 0.0) {
-                break; // negligible next to what was summed
-            }
-            r /= TINY;
-            shift += TINY.ln();
+        w = w.times((k + 1) as f64 / mean);
+        if w.exp < -NEGLIGIBLE && !sum.is_empty() && sum.in_unit(w, g_bound) < tiny * sum.acc[0] {
+            break;
         }
-        add(&mut acc, r, k);
+        sum.add(w, k, mean, g(k));
     }
-    (ln_p_mode + shift + acc[0].ln(), acc, tilt)
+    result(sum, ln_p_mode)
 }
 
 #[cfg(test)]
@@ -262,23 +352,24 @@ mod tests {
         let last = 6000;
         for mean in [0.3, 1.0, 7.5, 120.0, 2500.0] {
             // g ≡ 1: the weights sum to one
-            let (ln_total, _, _) = mix::<1>(mean, last, 1.0, 1e-15, |_| [1.0]);
+            let (ln_total, _, _) = mix::<1>(mean, last, 1.0, 1e-15, |_| ([1.0], 0));
             assert!(ln_total.abs() < 1e-14, "mean {mean}: {ln_total}");
             // g = [1 only at k = 0]: P(N = 0) = e^{-mean}, far below the
             // mode's weight (reached by `mean` ratios from the mode)
-            let (ln_p0, _, _) =
-                mix::<1>(mean, last, 1.0, 1e-15, |k| [if k == 0 { 1.0 } else { 0.0 }]);
+            let (ln_p0, _, _) = mix::<1>(mean, last, 1.0, 1e-15, |k| {
+                ([if k == 0 { 1.0 } else { 0.0 }], 0)
+            });
             assert!(
                 (ln_p0 + mean).abs() < 1e-15 * mean.max(10.0),
                 "mean {mean}: {ln_p0}"
             );
         }
         // the score is the weighted mean of the derivative component
-        let (_, s, _) = mix::<2>(3.0, last, 1.0, 1e-15, |k| [1.0, k as f64]);
+        let (_, s, _) = mix::<2>(3.0, last, 1.0, 1e-15, |k| ([1.0, k as f64], 0));
         assert!((s[1] / s[0] - 3.0).abs() < 1e-12);
         // the tilt: g_k = k gives f = E N = m and Σ P(k)(k − m)k = Var N = m
         for mean in [0.5, 3.0, 40.0, 900.0] {
-            let (_, s, tilt) = mix::<1>(mean, last, mean, 1e-15, |k| [k as f64]);
+            let (_, s, tilt) = mix::<1>(mean, last, mean, 1e-15, |k| ([k as f64], 0));
             assert!(
                 (tilt / s[0] - 1.0).abs() < 1e-12,
                 "mean {mean}: {}",

@@ -264,10 +264,9 @@ impl Uniformization {
         if complete || visited <= jumps {
             return Ok(());
         }
-        Err(Error::InvalidSetting {
-            name: "Λ·t (the uniformization rate times the time)",
-            value: self.lambda * t,
-            reason: "the chain is not absorbed within a million jumps: no exact value is computed that far",
+        Err(Error::TooManyJumps {
+            time: t,
+            lambda: self.lambda,
         })
     }
 

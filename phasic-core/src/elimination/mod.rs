@@ -1,4 +1,4 @@
-//! Graph elimination: the reusable [`Program`] (scaling, elimination of cyclic components, back-substitution), the bypass step it shares with reward transformation, reachability, moments and their gradients, absorption.
+//! Graph elimination: the reusable [`Program`] (scaling, elimination of cyclic components, back-substitution), the bypass step it shares with reward transformation, reachability, moments and their gradients, absorption, and the wide-exponent numbers of high-order moments.
 
 pub(crate) mod absorption;
 pub(crate) mod bypass;
@@ -8,6 +8,7 @@ pub(crate) mod moments;
 pub(crate) mod ordering;
 pub(crate) mod program;
 pub(crate) mod reachability;
+pub(crate) mod wide;
 
 pub use moments::MultivariateMoments;
 pub use program::{ITERATIVE_FLOPS_PER_EDGE, ITERATIVE_MIN_SIZE, Program, Solver};

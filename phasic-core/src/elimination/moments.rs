@@ -2,36 +2,103 @@
 //! (docs/ALGORITHMS.md §2.3–§2.4): everything here re-runs one [`Program`].
 
 use crate::elimination::program::Program;
+use crate::elimination::wide::{Wide, scale_by_power_of_two, split_exponent};
 use crate::error::{Error, Result};
+use crate::graph::csr::START;
 use crate::graph::view::GraphView;
 
 /// `μ_j = j!·α(UΔ(r))^j e` for `j = 1..=k`, with `r` in position space.
 ///
 /// For a continuous graph these are the raw moments; for a discrete graph
-/// without rewards they are the rising factorial moments.
+/// without rewards they are the rising factorial moments. A moment
+/// outside the range of `f64` is [`Error::MomentRange`].
 pub(crate) fn rising<G: GraphView + ?Sized>(
     program: &Program,
     view: &G,
     k: usize,
     rp: &[f64],
 ) -> Result<Vec<f64>> {
+    let wide = scaled_chain(program, view, k, rp, |_| {})?;
+    wide.iter()
+        .enumerate()
+        .map(|(j, m)| m.moment(j + 1))
+        .collect()
+}
+
+/// `y_j[start]` for `j = 1..=k` as wide numbers, where `y_0 = e` and
+/// `y_j = j·U·Δ(r)·B(y_{j−1})`, with `B` what `between` does to the vector
+/// before every order after the first (nothing, for the rising moments).
+///
+/// `y_j` is carried as a vector scaled by a power of two (its largest
+/// entry in `[½, 1)`) and the exponent of that scale, so no order
+/// underflows or overflows on the way to one that does not (`E[T^170]`
+/// of a rate-1000 exponential is 7e-204, `170!` is 7e306). Positions the
+/// start cannot reach are held at zero: their moments do not enter the
+/// start's, and could otherwise set the scale.
+pub(crate) fn scaled_chain<G: GraphView + ?Sized>(
+    program: &Program,
+    view: &G,
+    k: usize,
+    rp: &[f64],
+    mut between: impl FnMut(&mut [f64]),
+) -> Result<Vec<Wide>> {
     if k == 0 {
         return Err(Error::MomentOrder(0));
     }
+    let live = reachable_positions(program, view);
     let s = program.start();
-    let mut y = rp.to_vec();
-    program.apply(view, &mut y);
-    let mut out = vec![y[s]];
-    let mut factorial = 1.0;
-    for j in 2..=k {
-        factorial *= j as f64;
-        for (yi, ri) in y.iter_mut().zip(rp) {
-            *yi *= ri;
+    let mut y = vec![1.0; rp.len()];
+    let mut exponent = 0i64;
+    let mut out = Vec::with_capacity(k);
+    for j in 1..=k {
+        if j > 1 {
+            between(&mut y);
+        }
+        let order = j as f64;
+        for ((yi, ri), &l) in y.iter_mut().zip(rp).zip(&live) {
+            *yi = if l { *yi * ri * order } else { 0.0 };
         }
         program.apply(view, &mut y);
-        out.push(factorial * y[s]);
+        for (yi, &l) in y.iter_mut().zip(&live) {
+            if !l {
+                *yi = 0.0;
+            }
+        }
+        let top = y.iter().fold(0.0f64, |a, y| a.max(y.abs()));
+        if top == 0.0 {
+            // every later order is zero too
+            out.resize(k, Wide::ZERO);
+            break;
+        }
+        let (_, e) = split_exponent(top);
+        for yi in y.iter_mut() {
+            *yi = scale_by_power_of_two(*yi, -e);
+        }
+        exponent += e;
+        out.push(Wide::new(y[s], exponent));
     }
     Ok(out)
+}
+
+/// Positions reachable from the start through positive-weight edges.
+fn reachable_positions<G: GraphView + ?Sized>(program: &Program, view: &G) -> Vec<bool> {
+    let mut live = vec![false; program.len()];
+    let mut seen = vec![false; view.vertex_count()];
+    let mut stack = vec![START];
+    seen[START] = true;
+    while let Some(v) = stack.pop() {
+        if let Some(p) = program.position(v) {
+            live[p] = true;
+        }
+        for (&t, &w) in view.out_targets(v).iter().zip(view.out_weights(v)) {
+            let t = t as usize;
+            if w > 0.0 && !seen[t] {
+                seen[t] = true;
+                stack.push(t);
+            }
+        }
+    }
+    live
 }
 
 /// First-order runs and the mixed second moment for two rewards (position

@@ -62,6 +62,69 @@ impl MomentMatching {
         )
     }
 
+    /// `θ₀` scaled by the one factor `c > 0` that makes the model's mean
+    /// `E[T](c·θ₀)` the observed mean (the first observed moment), with
+    /// the means replayed from `trace`: a start for a fit on the data's
+    /// time scale. A homogeneous model (every rate linear in θ without a
+    /// fixed part) has `E[T](c·θ₀) = E[T](θ₀)/c`, and one step gives `c`
+    /// exactly; otherwise a secant search on `ln c` goes on while each step
+    /// improves the match (at most 60 means), and stops where it no longer
+    /// does (at `c = 1` if no step helps, as when the mean does not depend
+    /// on θ's scale, or is not finite at `θ₀`).
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, inference::MomentMatching, trace::Trace};
+    /// // Kingman n = 4 with coalescence scale θ: E[T] = 1.5/θ
+    /// let g = Graph::from_rule_with_params(&Initial::state(&[4]), 1, |s, out| {
+    ///     let k = s[0];
+    ///     if k > 1 { out.add_param(&[k - 1], 0.0, &[f64::from(k * (k - 1)) / 2.0]) }
+    /// }).unwrap();
+    /// let trace = Trace::record(&g).unwrap();
+    /// // data whose mean is 3000: θ = 1.5/3000
+    /// let start = MomentMatching::new(vec![3000.0]).unwrap().scaled_start(&trace, &[1.0]).unwrap();
+    /// assert!((start[0] / 5e-4 - 1.0).abs() < 1e-14);
+    /// // an exit at a fixed rate 1 besides: E[T] = 1/(1 + θ) reaches 0.25 at θ = 3
+    /// let g = Graph::from_rule_with_params(&Initial::state(&[1]), 1, |s, out| {
+    ///     if s[0] == 1 { out.add(&[0], 1.0); out.add_param(&[2], 0.0, &[1.0]) }
+    /// }).unwrap();
+    /// let trace = Trace::record(&g).unwrap();
+    /// let start = MomentMatching::new(vec![0.25]).unwrap().scaled_start(&trace, &[1.0]).unwrap();
+    /// assert!((start[0] - 3.0).abs() < 1e-9);
+    /// ```
+    pub fn scaled_start(&self, trace: &Trace, theta0: &[f64]) -> Result<Vec<f64>> {
+        crate::validate::check_theta(theta0, trace.param_dim())?;
+        let target = self.observed[0].ln();
+        let scaled = |u: f64| -> Vec<f64> { theta0.iter().map(|t| t * u.exp()).collect() };
+        // the misfit ln E[T](e^u θ₀) − ln m, if the mean is finite there
+        let misfit = |u: f64| -> Option<f64> {
+            let e = trace.expectation(&scaled(u), None).ok()?;
+            (e.is_finite() && e > 0.0).then(|| e.ln() - target)
+        };
+        let Some(mut f) = misfit(0.0) else {
+            return Ok(theta0.to_vec());
+        };
+        // secant steps on u = ln c, each accepted only if it improves
+        let (mut u, mut slope) = (0.0, -1.0);
+        for _ in 0..60 {
+            if f.abs() < 1e-12 {
+                break;
+            }
+            // at most a factor e^30 a step
+            let next = u - (f / slope).clamp(-30.0, 30.0);
+            let Some(f_next) = misfit(next) else { break };
+            if f_next.abs() >= f.abs() {
+                break;
+            }
+            let s = (f_next - f) / (next - u);
+            (u, f) = (next, f_next);
+            if !(s.is_finite() && s < 0.0) {
+                break;
+            }
+            slope = s;
+        }
+        Ok(scaled(u))
+    }
+
     /// `Σ_k ((m_k(θ) − o_k)/o_k)²` and its gradient in θ, with the model's
     /// moments and their gradients (by the adjoint pass) from `trace` on
     /// the graph it was recorded from.

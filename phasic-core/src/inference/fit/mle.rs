@@ -90,7 +90,11 @@ pub fn maximum_likelihood(
             reason: "a bound of the scores: at least 0",
         });
     }
-    let first = log_space(lik, &z)?;
+    let first = log_space(lik, &z).map_err(|e| Error::FitStart {
+        theta: options.start.clone(),
+        particles: false,
+        source: Box::new(e),
+    })?;
     let top = maximize(
         |z| log_space(lik, z).ok(),
         z,

@@ -16,7 +16,7 @@ use super::check_start;
 pub struct SvgdOptions {
     /// Number of particles.
     pub particles: usize,
-    /// Number of SVGD steps.
+    /// Number of SVGD steps (at least one).
     pub iterations: usize,
     /// Adam step size in log space.
     pub rate: f64,
@@ -129,6 +129,13 @@ pub fn svgd(
             reason: "SVGD needs at least two particles",
         });
     }
+    if options.iterations == 0 {
+        return Err(Error::InvalidSetting {
+            name: "iterations",
+            value: 0.0,
+            reason: "SVGD needs at least one step: without one the particles are their starting spread, not a posterior sample",
+        });
+    }
     if options.priors.len() != d {
         return Err(Error::ParamLength {
             expected: d,
@@ -154,7 +161,14 @@ pub fn svgd(
         .collect();
     let mut adams: Vec<Adam> = (0..n).map(|_| Adam::new(options.rate, d)).collect();
     for it in 0..options.iterations {
-        let grads = posterior_gradients(lik, &options.priors, &z)?;
+        let grads = posterior_gradients(lik, &options.priors, &z).map_err(|e| match it {
+            0 => Error::FitStart {
+                theta: options.center.clone(),
+                particles: true,
+                source: Box::new(e),
+            },
+            _ => e,
+        })?;
         let h = bandwidth(&z);
         let phi: Vec<Vec<f64>> = (0..n)
             .into_par_iter()

@@ -245,9 +245,37 @@ pub(crate) struct Chain<'a, const D: usize, const L: usize> {
     pub(crate) frontier: &'a [usize],
 }
 
+/// A lane whose mass (the sum of its values, all non-negative) falls below
+/// `2^−RESCALE` is multiplied by `2^RESCALE` (exact), so that the chain's
+/// values never underflow (nor overflow: they stay below 1): far
+/// in a density's tail they may fall below 1e-308 long before the density
+/// (whose logarithm is what the likelihood needs) is out of reach.
+const RESCALE: i64 = 600;
+
+/// The exit flows of a [`Chain`]: the true `g_k` of lane `l` is
+/// `g[k][·][l]·2^exponents[k][l]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Flows<const D: usize, const L: usize> {
+    /// `g_k`, each lane scaled by a power of two.
+    pub(crate) g: Vec<Dual<D, L>>,
+    /// The binary exponent of every step's lanes (0 or negative).
+    pub(crate) exponents: Vec<[i64; L]>,
+}
+
+impl<const D: usize, const L: usize> Flows<D, L> {
+    /// Lane `l` of `g_k` and its binary exponent.
+    pub(crate) fn lane(&self, k: usize, l: usize) -> ([f64; D], i64) {
+        let mut v = [0.0; D];
+        for (vj, gj) in v.iter_mut().zip(&self.g[k]) {
+            *vj = gj[l];
+        }
+        (v, self.exponents[k][l])
+    }
+}
+
 impl<const D: usize, const L: usize> Chain<'_, D, L> {
     /// `g_k` for `k = 0..=steps`, starting at `x`.
-    pub(crate) fn run(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
+    pub(crate) fn run(&self, x: Vec<Dual<D, L>>, steps: usize) -> Flows<D, L> {
         // what the unchecked reads in `AffineRows::gather` rely on
         assert!(
             self.moves.rows() == x.len()
@@ -276,15 +304,19 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
     /// [`run`](Self::run) compiled for AVX2 and FMA.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn run_avx2(&self, x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
+    fn run_avx2(&self, x: Vec<Dual<D, L>>, steps: usize) -> Flows<D, L> {
         self.run_portable(x, steps)
     }
 
     #[inline(always)]
-    fn run_portable(&self, mut x: Vec<Dual<D, L>>, steps: usize) -> Vec<Dual<D, L>> {
+    fn run_portable(&self, mut x: Vec<Dual<D, L>>, steps: usize) -> Flows<D, L> {
         let scale = &self.move_scaling.scale;
         let mut g = Vec::with_capacity(steps + 1);
+        let mut exponents = Vec::with_capacity(steps + 1);
+        let mut exponent = [0i64; L];
         let mut next = vec![[[0.0; L]; D]; x.len()];
+        let tiny = f64::from_bits(((1023 - RESCALE) as u64) << 52);
+        let lift = f64::from_bits(((1023 + RESCALE) as u64) << 52);
         for k in 0..=steps {
             let mut gk = [[0.0; L]; D];
             // SAFETY: `run` asserted `exits.columns ≤ x.len()` and that the
@@ -294,6 +326,7 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
                     .gather(&mut Cursor::default(), &x, &self.exit_scaling, &mut gk);
             }
             g.push(gk);
+            exponents.push(exponent);
             if k == steps {
                 break;
             }
@@ -303,6 +336,10 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
             let diagonal = self.stay.iter().zip(&self.rate_partials);
             let rows = next[..active].iter_mut().zip(&x).zip(diagonal);
             let mut cursor = Cursor::default();
+            // each lane's transient mass (the values are non-negative):
+            // one addition a row, cheaper than a maximum, and below 2^−600
+            // only when every value is
+            let mut mass = [0.0f64; L];
             for ((n, xt), (stay, o)) in rows {
                 // the diagonal: x[t]·stay_t, ∂stay_t/∂θ_q = −(∂λ_t/∂θ_q)/Λ
                 let mut acc = [[0.0; L]; D];
@@ -323,11 +360,25 @@ impl<const D: usize, const L: usize> Chain<'_, D, L> {
                     self.moves
                         .gather(&mut cursor, &x, &self.move_scaling, &mut acc);
                 }
+                for l in 0..L {
+                    mass[l] += acc[0][l];
+                }
                 *n = acc;
             }
             std::mem::swap(&mut x, &mut next);
+            // lanes whose mass fell below 2^−RESCALE are lifted
+            for l in 0..L {
+                if mass[l] < tiny && mass[l] > 0.0 {
+                    for xt in x[..active].iter_mut() {
+                        for j in 0..D {
+                            xt[j][l] *= lift;
+                        }
+                    }
+                    exponent[l] -= RESCALE;
+                }
+            }
         }
-        g
+        Flows { g, exponents }
     }
 }
 
@@ -356,7 +407,9 @@ mod tests {
             frontier: &[1, 2],
         };
         let x = vec![[[1.0, 1.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 0.0]]];
-        let g = chain.run(x.clone(), 2);
+        let flows = chain.run(x.clone(), 2);
+        assert!(flows.exponents.iter().all(|e| *e == [0, 0]));
+        let g = flows.g;
         // x_1 = (1 − θ/4, θ/4), ∂ = (−1/4, 1/4): g_1 = 2·θ/4, ∂g_1 = 1/2
         assert_eq!(g[0], [[0.0, 0.0], [0.0, 0.0]]);
         assert_eq!(g[1], [[0.5, 1.5], [0.5, 0.5]]);
@@ -364,7 +417,7 @@ mod tests {
         // ∂ = (1 − θ/2)/4 + 1/8; g_2 = 2·x_2[1]
         assert_eq!(g[2], [[0.625, 1.125], [0.5, 0.0]]);
         // the copy for this CPU and the portable one agree
-        assert_eq!(chain.run_portable(x, 2), g);
+        assert_eq!(chain.run_portable(x, 2).g, g);
         // without derivatives every group adds its terms straight into the
         // rows: the same values
         let values = Chain {
@@ -376,7 +429,7 @@ mod tests {
             rate_partials: vec![[0.0], [0.0]],
             frontier: &[1, 2],
         };
-        let v = values.run(vec![[[1.0, 1.0]], [[0.0, 0.0]]], 2);
+        let v = values.run(vec![[[1.0, 1.0]], [[0.0, 0.0]]], 2).g;
         assert_eq!(v, g.iter().map(|gk| [gk[0]]).collect::<Vec<_>>());
     }
 
@@ -408,15 +461,47 @@ mod tests {
             [[0.0], [0.0]],
             [[0.0], [0.0]],
         ];
-        let all = chain(&[4]).run(x.clone(), 5);
-        assert_eq!(chain(&[1, 2, 3, 4]).run(x.clone(), 5), all);
+        let all = chain(&[4]).run(x.clone(), 5).g;
+        assert_eq!(chain(&[1, 2, 3, 4]).run(x.clone(), 5).g, all);
         // P is a shift: the mass reaches row 3 after 3 steps and exits at
         // rate θ = 2
         assert_eq!(all[3][0], [2.0]);
         assert_eq!(all[2][0], [0.0]);
         assert_eq!(all[4][0], [0.0]);
         // a frontier that never grows past row 2: row 3 stays zero
-        assert_eq!(chain(&[1, 2]).run(x, 5)[3][0], [0.0]);
+        assert_eq!(chain(&[1, 2]).run(x, 5).g[3][0], [0.0]);
+    }
+
+    /// One state that stays with probability 2^−10 and exits at rate 1
+    /// (Λ = 1): `g_k = 2^−10k` reaches 2^−3000 after 300 steps, far below
+    /// the smallest `f64`, and is carried exactly as a lifted value and a
+    /// binary exponent; the derivative is lifted with it.
+    #[test]
+    fn vanishing_lanes_are_lifted_by_powers_of_two() {
+        let mut moves = AffineRows::default();
+        moves.push_row([]);
+        let mut exits = AffineRows::default();
+        exits.push_row([(0, 0, 1.0)]);
+        let thetas: [&[f64]; 1] = [&[1.0]];
+        let stay = 2f64.powi(-10);
+        let chain = Chain {
+            moves: &moves,
+            move_scaling: Scaling::new(thetas, [1.0], &[0]),
+            exits: &exits,
+            exit_scaling: Scaling::new(thetas, [1.0], &[0]),
+            stay: vec![[stay]],
+            rate_partials: vec![[0.0, 0.0]],
+            frontier: &[1],
+        };
+        let flows = chain.run(vec![[[1.0], [3.0]]], 300);
+        for k in 0..=300 {
+            let (v, e) = flows.lane(k, 0);
+            // the true value 2^−10k, as v·2^e with v not tiny
+            assert_eq!(e + v[0].log2() as i64, -10 * k as i64, "k = {k}");
+            assert!(v[0] >= 2f64.powi(-600), "k = {k}: {v:?}");
+            assert_eq!(v[1], 3.0 * v[0]);
+        }
+        assert!(flows.exponents[300][0] <= -2400);
     }
 
     #[test]

@@ -87,6 +87,7 @@ impl Likelihood {
             exits: AffineRows::default(),
             out_coeffs: Vec::new(),
             frontier: Vec::new(),
+            first_exit: 0,
             scale_param: None,
             base: Vec::new(),
             coeffs: Vec::new(),
@@ -172,6 +173,7 @@ impl Likelihood {
             .map(|&t| t as usize)
             .collect();
         self.frontier.clear();
+        self.first_exit = usize::MAX;
         let mut bound = 0;
         while !layer.is_empty() {
             let mut next = Vec::new();
@@ -181,6 +183,9 @@ impl Likelihood {
                 }
                 seen[u] = true;
                 bound = bound.max(u + 1);
+                if (self.offsets[u]..self.offsets[u + 1]).any(|e| self.targets[e] == EXIT) {
+                    self.first_exit = self.first_exit.min(self.frontier.len());
+                }
                 next.extend(
                     (self.offsets[u]..self.offsets[u + 1])
                         .map(|e| self.targets[e])
@@ -190,6 +195,9 @@ impl Likelihood {
             }
             self.frontier.push(bound);
             layer = next;
+        }
+        if self.first_exit == usize::MAX {
+            self.first_exit = 0;
         }
     }
 }

@@ -90,6 +90,10 @@ pub struct Likelihood {
     /// `frontier[k]`: one more than the largest transient index reachable
     /// from the start in at most `k` moves.
     frontier: Vec<usize>,
+    /// The fewest jumps after which the chain can be absorbed (the series
+    /// runs at least this far past it, whatever the times: a tiny time's
+    /// density lies there).
+    first_exit: usize,
     /// The parameter whose score Euler's identity gives, if the model is
     /// homogeneous (see the module's documentation).
     scale_param: Option<usize>,

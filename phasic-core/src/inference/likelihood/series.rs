@@ -103,15 +103,21 @@ impl Likelihood {
         let steps = if self.discrete {
             t_max as usize
         } else {
-            // the series reaches the right end of the largest time's window
+            // the series reaches the right end of the largest time's
+            // window, and past the first possible absorption as far as the
+            // smallest time's window reaches (a tiny time's density lies
+            // there, however small)
             let mean = lambda * t_max;
-            poisson::right_end(mean, self.tolerance * 1e-3, MAX_JUMPS).ok_or(
-                Error::InvalidSetting {
-                    name: "Λ·t_max (the fastest total rate at θ times the largest observation)",
-                    value: mean,
-                    reason: "the series would need more than a million steps: θ is far from the data's time scale",
-                },
-            )?
+            let too_far = Error::InvalidSetting {
+                name: "Λ·t_max (the fastest total rate at θ times the largest observation)",
+                value: mean,
+                reason: "the series would need more than a million steps: θ is far from the data's time scale",
+            };
+            let end = poisson::right_end(mean, self.tolerance * 1e-3, MAX_JUMPS).ok_or(too_far)?;
+            let t_min = self.data.first().copied().unwrap_or(0.0);
+            let first = poisson::right_end(lambda * t_min, self.tolerance * 1e-3, MAX_JUMPS)
+                .map_or(MAX_JUMPS, |e| e.saturating_add(self.first_exit));
+            end.max(first.min(MAX_JUMPS))
         };
         Ok(SeriesSetup {
             theta: theta.to_vec(),
@@ -203,23 +209,18 @@ impl Likelihood {
             frontier: &self.frontier,
         };
         let steps = (0..L).map(|l| lane(l).steps).max().unwrap_or(0);
-        let g = chain.run(x, steps);
+        let flows = chain.run(x, steps);
         // log-densities and scores: P(T = k) = g_{k−1} (discrete),
-        // Σ_k Poisson(k; Λt) g_k (continuous)
+        // Σ_k Poisson(k; Λt) g_k (continuous), each g_k a lifted value and
+        // a binary exponent, so a density far in a tail keeps its logarithm
         for (l, fl) in f.iter_mut().enumerate().take(ats.len()) {
             let at = &ats[l];
-            let lane_g = |k: usize| -> [f64; D] {
-                let mut v = [0.0; D];
-                for (vj, gj) in v.iter_mut().zip(&g[k]) {
-                    *vj = gj[l];
-                }
-                v
-            };
+            let lane_g = |k: usize| flows.lane(k, l);
             let g_bound = at.g_bound;
             for (fi, &t) in fl.iter_mut().zip(&self.data) {
                 let (ln_f, sum, tilt) = if self.discrete {
-                    let v = lane_g(t as usize - 1);
-                    (v[0].ln(), v, 0.0)
+                    let (v, e) = lane_g(t as usize - 1);
+                    (v[0].ln() + e as f64 * std::f64::consts::LN_2, v, 0.0)
                 } else {
                     poisson::mix(at.lambda * t, at.steps, g_bound, self.tolerance, lane_g)
                 };
