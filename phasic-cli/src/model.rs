@@ -456,6 +456,17 @@ fn dry_run(
     Ok(slurm.script_for(session.dir(), session.units().len()))
 }
 
+/// The moments, or the first one outside f64's range named with how many
+/// moments can be had.
+fn in_range(moments: phasic::core::Result<Vec<f64>>) -> Result<Vec<f64>, ModelCliError> {
+    moments.map_err(|e| match e {
+        phasic::core::Error::MomentRange { order, .. } if order > 1 => ModelCliError::Unsupported(
+            format!("{e}: ask for at most {} moments (--moments)", order - 1),
+        ),
+        e => e.into(),
+    })
+}
+
 /// Fails at the first moment that overflowed, naming it and how many
 /// moments can be had.
 fn finite_moments(moments: &[f64]) -> Result<(), ModelCliError> {
@@ -493,11 +504,11 @@ fn evaluate<G: GraphView>(
             (reward_index != 0 || built.discrete).then(|| built.rewards[reward_index].1.as_slice());
         if built.discrete {
             let d = DiscretePhaseType::new(g)?;
-            report.moments = d.moments(k, reward)?;
+            report.moments = in_range(d.moments(k, reward))?;
             report.variance = Some(d.variance(reward)?);
         } else {
             let ph = weighted.phase_type()?;
-            report.moments = ph.moments(k, reward)?;
+            report.moments = in_range(ph.moments(k, reward))?;
             report.variance = Some(ph.variance(reward)?);
         }
         if !args.at.is_empty() {
