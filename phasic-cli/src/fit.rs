@@ -2,6 +2,7 @@
 //! absorption times, by maximum likelihood or SVGD.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
@@ -15,7 +16,8 @@ use phasic::models::{self, ModelError, Settings};
 use phasic::prelude::GraphView;
 use serde::Serialize;
 
-use crate::progress::Progress;
+use crate::progress::{Growth, Progress};
+use crate::state_limit::StateLimit;
 
 /// Arguments of `phasic fit`.
 #[derive(Debug, Args)]
@@ -65,6 +67,10 @@ pub struct FitArgs {
     /// Cache mode: off, read-only, read-write, refresh or required
     #[arg(long, value_name = "MODE", default_value = "read-write")]
     pub cache: phasic::cache::CacheMode,
+    /// Stop building with an error past this many states (default: half
+    /// the available memory at 1 KiB a state)
+    #[arg(long, value_name = "N", value_parser = crate::command::positive)]
+    pub max_states: Option<usize>,
 }
 
 /// How to fit.
@@ -140,6 +146,9 @@ pub enum FitError {
     /// Building the model failed.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The build passed `--max-states` or ran out of memory.
+    #[error("{0}")]
+    Limit(String),
     /// A setting of the command line the fit refused, named as written.
     #[error("{option} {given} is invalid: {reason}")]
     Setting {
@@ -316,9 +325,20 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
         mode: args.cache,
         root: args.cache_dir.clone(),
     };
-    let settings = Settings::new(spec, &args.set)?.with_cache(cache.clone());
+    let limit = StateLimit::new(args.max_states);
+    let growth = Arc::new(Growth::new());
+    let settings = Settings::new(spec, &args.set)?
+        .with_cache(cache.clone())
+        .with_build(limit.options(&growth));
     let t0 = Instant::now();
-    let built = (theta.build)(&settings)?;
+    let built = (theta.build)(&settings);
+    growth.finish();
+    let built = built.map_err(|e| match &e {
+        ModelError::Core(core) => limit
+            .explain(core)
+            .map_or(FitError::Model(e), FitError::Limit),
+        _ => FitError::Model(e),
+    })?;
     let n = data.len();
     let start = match &args.start {
         Some(start) => start.clone(),

@@ -15,6 +15,7 @@ mod fit;
 mod memory;
 mod model;
 mod progress;
+mod state_limit;
 mod work;
 
 use std::io::{IsTerminal, Write};

@@ -7,7 +7,6 @@ use clap::Args;
 use phasic::cache::{
     CacheMode, CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace,
 };
-use phasic::core::graph::BuildOptions;
 use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
     distribution::reward_transform_discrete, elimination::Program, trace::TraceOptions,
@@ -15,8 +14,8 @@ use phasic::core::{
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spec, Spectrum, Weighted};
 use serde::Serialize;
 
-use crate::memory;
 use crate::progress::{Growth, Progress};
+use crate::state_limit::StateLimit;
 use crate::work;
 use phasic::prelude::PhaseTypeDistribution;
 
@@ -208,25 +207,20 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         mode: args.cache,
         root: args.cache_dir.clone(),
     };
-    let (max_states, limit) = match args.max_states {
-        Some(n) => (n, StateLimit::Given),
-        None => match memory::default_max_states() {
-            (n, Some(available)) => (n, StateLimit::Memory(available)),
-            (n, None) => (n, StateLimit::Fallback),
-        },
-    };
+    let limit = StateLimit::new(args.max_states);
     let growth = Arc::new(Growth::new());
-    let observer = Arc::clone(&growth);
-    let build = BuildOptions::new()
-        .max_states(max_states)
-        .on_progress(move |p| observer.report(p));
     let settings = Settings::new(spec, &args.set)?
         .with_cache(cache.clone())
-        .with_build(build);
+        .with_build(limit.options(&growth));
     let t0 = Instant::now();
     let built = build_model(spec, &settings, args);
     growth.finish();
-    let built = built.map_err(|e| limited(e, max_states, limit))?;
+    let built = built.map_err(|e| match &e {
+        ModelCliError::Model(ModelError::Core(core)) => {
+            limit.explain(core).map_or(e, ModelCliError::Unsupported)
+        }
+        _ => e,
+    })?;
     let build_seconds = t0.elapsed().as_secs_f64();
     let reward_index = match &args.reward {
         None => 0,
@@ -391,44 +385,6 @@ fn build_model(
         }
         (theta.build)(settings)?
     })
-}
-
-/// How the state limit was set.
-#[derive(Debug, Clone, Copy)]
-enum StateLimit {
-    /// By `--max-states`.
-    Given,
-    /// By default, from this many bytes of available memory.
-    Memory(u64),
-    /// By default, no memory figure being readable.
-    Fallback,
-}
-
-/// A build stopped by the state limit or by a failed allocation, said in
-/// terms of `--max-states`. Other errors are returned as they are.
-fn limited(e: ModelCliError, max_states: usize, how: StateLimit) -> ModelCliError {
-    use phasic::core::Error;
-    let how = match how {
-        StateLimit::Given => String::new(),
-        StateLimit::Memory(bytes) => format!(
-            ", the default for {:.1} GB of available memory",
-            bytes as f64 / 1e9
-        ),
-        StateLimit::Fallback => ", the default when the available memory is unknown".into(),
-    };
-    match e {
-        ModelCliError::Model(ModelError::Core(Error::TooManyStates { limit })) => {
-            ModelCliError::Unsupported(format!(
-                "the model has more than {limit} states (--max-states {limit}{how}): check the --set values, or raise --max-states"
-            ))
-        }
-        ModelCliError::Model(ModelError::Core(e @ Error::OutOfMemory { .. })) => {
-            ModelCliError::Unsupported(format!(
-                "{e}: a lower --max-states (now {max_states}{how}) stops such a build sooner"
-            ))
-        }
-        e => e,
-    }
 }
 
 /// `--dry-run`: the batch script that `--shard slurm` would submit (the

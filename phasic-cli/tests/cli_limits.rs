@@ -193,6 +193,42 @@ fn fit_refuses_a_key_set_twice() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
 }
 
+/// `phasic fit` builds within `--max-states` too: Kingman with n = 12 has
+/// 13 states (the start and the lineage counts 12, …, 1), so a limit of
+/// 12 stops it, naming the setting, and 13 lets the fit run.
+#[test]
+fn fit_builds_within_the_state_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("t.txt");
+    std::fs::write(&data, "0.5\n1.5\n2.0\n").unwrap();
+    let fit = |limit: &str| {
+        phasic(&[
+            "fit",
+            "kingman",
+            "--data",
+            data.to_str().unwrap(),
+            "--set",
+            "n=12",
+            "--cache",
+            "off",
+            "--max-states",
+            limit,
+            "--iterations",
+            "3",
+        ])
+    };
+    assert_eq!(
+        refused(&fit("12"), "fit --max-states 12"),
+        "error: the model has more than 12 states (--max-states 12): check the --set values, or raise --max-states"
+    );
+    let out = fit("13");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// `block_counting` with n = 100 (a typo for 10: about 1.9e8 states)
 /// stops at `--max-states` within seconds, naming the setting (before: it
 /// grew by about 40 MB/s, silently). The limit counts vertices exactly:
