@@ -45,43 +45,67 @@ pub(crate) fn scaled_chain<G: GraphView + ?Sized>(
     if k == 0 {
         return Err(Error::MomentOrder(0));
     }
-    let live = reachable_positions(program, view);
     let s = program.start();
     let mut y = vec![1.0; rp.len()];
     let mut exponent = 0i64;
     let mut out = Vec::with_capacity(k);
+    // positions the start reaches, found only once some order leaves the
+    // comfortable range (a search of the whole graph costs more than an
+    // order): only then can unreachable positions matter
+    let mut live: Option<Vec<bool>> = None;
+    let hold = |y: &mut [f64], live: &[bool]| {
+        for (yi, &l) in y.iter_mut().zip(live) {
+            if !l {
+                *yi = 0.0;
+            }
+        }
+    };
+    let top_of = |y: &[f64]| y.iter().fold(0.0f64, |a, y| a.max(y.abs()));
     for j in 1..=k {
         if j > 1 {
             between(&mut y);
         }
         let order = j as f64;
-        for ((yi, ri), &l) in y.iter_mut().zip(rp).zip(&live) {
-            *yi = if l { *yi * ri * order } else { 0.0 };
+        for (yi, ri) in y.iter_mut().zip(rp) {
+            *yi = *yi * ri * order;
+        }
+        if let Some(l) = &live {
+            hold(&mut y, l);
         }
         program.apply(view, &mut y);
-        for (yi, &l) in y.iter_mut().zip(&live) {
-            if !l {
-                *yi = 0.0;
-            }
+        let mut top = top_of(&y);
+        if !(COMFORTABLE_LOW..=COMFORTABLE_HIGH).contains(&top) && live.is_none() {
+            let l = reachable_positions(program, view);
+            hold(&mut y, &l);
+            top = top_of(&y);
+            live = Some(l);
         }
-        let top = y.iter().fold(0.0f64, |a, y| a.max(y.abs()));
         if top == 0.0 {
             // every later order is zero too
             out.resize(k, Wide::ZERO);
             break;
         }
-        let (_, e) = split_exponent(top);
-        for yi in y.iter_mut() {
-            *yi = scale_by_power_of_two(*yi, -e);
+        if !(COMFORTABLE_LOW..=COMFORTABLE_HIGH).contains(&top) {
+            let (_, e) = split_exponent(top);
+            for yi in y.iter_mut() {
+                *yi = scale_by_power_of_two(*yi, -e);
+            }
+            exponent += e;
         }
-        exponent += e;
         out.push(Wide::new(y[s], exponent));
     }
     Ok(out)
 }
 
+/// Below this the vector of an order is rescaled (about 2^-256).
+const COMFORTABLE_LOW: f64 = 8.636168555094445e-78;
+/// Above this the vector of an order is rescaled (about 2^256).
+const COMFORTABLE_HIGH: f64 = 1.157920892373162e77;
+
 /// Positions reachable from the start through positive-weight edges.
 fn reachable_positions<G: GraphView + ?Sized>(program: &Program, view: &G) -> Vec<bool> {
+    // the arrays once: a mapped graph checks them on every access
+    let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
     let mut live = vec![false; program.len()];
     let mut seen = vec![false; view.vertex_count()];
     let mut stack = vec![START];
@@ -90,9 +114,9 @@ fn reachable_positions<G: GraphView + ?Sized>(program: &Program, view: &G) -> Ve
         if let Some(p) = program.position(v) {
             live[p] = true;
         }
-        for (&t, &w) in view.out_targets(v).iter().zip(view.out_weights(v)) {
-            let t = t as usize;
-            if w > 0.0 && !seen[t] {
+        for e in offsets[v] as usize..offsets[v + 1] as usize {
+            let t = targets[e] as usize;
+            if weights[e] > 0.0 && !seen[t] {
                 seen[t] = true;
                 stack.push(t);
             }
