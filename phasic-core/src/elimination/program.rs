@@ -246,18 +246,20 @@ impl Program {
             let iterative = match solver {
                 Solver::Elimination => false,
                 Solver::Iterative => true,
+                // the internal edges are counted only where the size allows iteration
                 Solver::Auto => {
-                    let internal: usize = (a..b)
-                        .map(|i| {
-                            children_of(i)
-                                .iter()
-                                .filter(|&&(t, _)| (a..b).contains(&(t as usize)))
-                                .count()
-                        })
-                        .sum();
-                    let dense = flops > ITERATIVE_FLOPS_PER_EDGE.saturating_mul(internal);
-                    tracing::trace!(size = b - a, internal, flops, "cyclic component");
-                    b - a >= ITERATIVE_MIN_SIZE && dense
+                    b - a >= ITERATIVE_MIN_SIZE && {
+                        let internal: usize = (a..b)
+                            .map(|i| {
+                                children_of(i)
+                                    .iter()
+                                    .filter(|&&(t, _)| (a..b).contains(&(t as usize)))
+                                    .count()
+                            })
+                            .sum();
+                        tracing::trace!(size = b - a, internal, flops, "cyclic component");
+                        flops > ITERATIVE_FLOPS_PER_EDGE.saturating_mul(internal)
+                    }
                 }
             };
             if iterative {
@@ -269,18 +271,19 @@ impl Program {
             }
             // internal edges, and every exit as one pseudo-edge of its mass
             let inside = |t: u32| (a..b).contains(&(t as usize));
-            let mut children: Vec<Vec<(u32, f64)>> = (a..b)
-                .map(|i| {
-                    let all = children_of(i);
-                    let mass: f64 = all.iter().filter(|e| !inside(e.0)).map(|e| e.1).sum();
-                    let mut c: Vec<(u32, f64)> = all.into_iter().filter(|e| inside(e.0)).collect();
-                    c.sort_unstable_by_key(|&(t, _)| t);
-                    if mass > 0.0 {
-                        c.push((EXIT, mass));
-                    }
-                    c
-                })
-                .collect();
+            let mut children: Vec<Vec<(u32, f64)>> = Vec::with_capacity(b - a);
+            for i in a..b {
+                let (mut c, out): (Vec<_>, Vec<_>) =
+                    children_of(i).into_iter().partition(|e| inside(e.0));
+                let mass: f64 = out.iter().map(|e| e.1).sum();
+                c.sort_unstable_by_key(|&(t, _)| t);
+                if mass > 0.0 {
+                    c.push((EXIT, mass));
+                }
+                exits.edges.extend(out);
+                exits.offsets[i + 1] = exits.edges.len();
+                children.push(c);
+            }
             let start = elim.len();
             eliminate_component(&mut PlainArithmetic, a, b, &mut children, &mut elim, |u| {
                 let vertex = order[u] as usize;
@@ -298,10 +301,6 @@ impl Program {
                 c.retain(|e| e.0 != EXIT);
                 slot[i] = eliminated.len() as u32;
                 eliminated.push(Some(c));
-                exits
-                    .edges
-                    .extend(children_of(i).into_iter().filter(|e| !inside(e.0)));
-                exits.offsets[i + 1] = exits.edges.len();
             }
         }
         for i in 1..exits.offsets.len() {
