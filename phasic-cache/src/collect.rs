@@ -90,14 +90,9 @@ impl Collected {
 
     /// Adds what another collection removed.
     pub fn merge(&mut self, other: Collected) {
-        for (a, b) in [
-            (&mut self.entries, other.entries),
-            (&mut self.temporary, other.temporary),
-            (&mut self.quarantined, other.quarantined),
-        ] {
-            a.count += b.count;
-            a.bytes += b.bytes;
-        }
+        self.entries = self.entries + other.entries;
+        self.temporary = self.temporary + other.temporary;
+        self.quarantined = self.quarantined + other.quarantined;
         self.kept += other.kept;
     }
 }
@@ -133,13 +128,12 @@ pub(crate) fn collect(root: &Path, mut files: Vec<Found>, limits: &Limits) -> Re
         match fs::remove_file(&f.path) {
             Ok(()) => {
                 total -= f.bytes;
-                let class = match f.class {
+                match f.class {
                     Class::Entry(_) => &mut out.entries,
                     Class::Temporary => &mut out.temporary,
                     Class::Quarantined => &mut out.quarantined,
-                };
-                class.count += 1;
-                class.bytes += f.bytes;
+                }
+                .count_one(f.bytes);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => total -= f.bytes,
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {

@@ -26,6 +26,13 @@ pub struct CacheStats {
     pub traces: Stats,
 }
 
+impl CacheStats {
+    /// Both stores together.
+    pub fn total(&self) -> Stats {
+        self.graphs + self.traces
+    }
+}
+
 impl Cache {
     /// The stores under `root` (nothing is created until needed).
     pub fn new(root: &Path) -> Cache {

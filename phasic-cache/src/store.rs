@@ -71,9 +71,38 @@ pub struct Files {
 }
 
 impl Files {
-    fn add(&mut self, bytes: u64) {
+    /// Counts one more file of `bytes`.
+    pub(crate) fn count_one(&mut self, bytes: u64) {
         self.count += 1;
         self.bytes += bytes;
+    }
+}
+
+impl std::ops::Add for Files {
+    type Output = Files;
+    fn add(self, o: Files) -> Files {
+        Files {
+            count: self.count + o.count,
+            bytes: self.bytes + o.bytes,
+        }
+    }
+}
+
+impl std::ops::Add for Stats {
+    type Output = Stats;
+    /// Two stores together; the counters are unknown if either's are.
+    fn add(self, o: Stats) -> Stats {
+        Stats {
+            entries: self.entries + o.entries,
+            bytes: self.bytes + o.bytes,
+            temporary: self.temporary + o.temporary,
+            quarantined: self.quarantined + o.quarantined,
+            counters: self.counters.zip(o.counters).map(|(a, b)| Counters {
+                hits: a.hits + b.hits,
+                misses: a.misses + b.misses,
+                corrupt: a.corrupt + b.corrupt,
+            }),
+        }
     }
 }
 
@@ -370,8 +399,8 @@ impl<K: Kind> Store<K> {
                     stats.entries += 1;
                     stats.bytes += f.bytes;
                 }
-                Class::Temporary => stats.temporary.add(f.bytes),
-                Class::Quarantined => stats.quarantined.add(f.bytes),
+                Class::Temporary => stats.temporary.count_one(f.bytes),
+                Class::Quarantined => stats.quarantined.count_one(f.bytes),
             }
         }
         Ok(stats)

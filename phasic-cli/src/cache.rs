@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use phasic::cache::{Cache, CacheStats, Collected, Counters, Files, Limits, cache_root};
+use phasic::cache::{Cache, CacheStats, Collected, Files, Limits, cache_root};
 
 /// Arguments of `phasic cache`.
 #[derive(Debug, Args)]
@@ -79,58 +79,43 @@ pub fn duration(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{s}` is too long"))
 }
 
-/// Hits, misses and bad entries of both stores; `None` if a counters
-/// file is damaged.
-fn counters(s: &CacheStats) -> Option<Counters> {
-    let (g, t) = (s.graphs.counters?, s.traces.counters?);
-    Some(Counters {
-        hits: g.hits + t.hits,
-        misses: g.misses + t.misses,
-        corrupt: g.corrupt + t.corrupt,
-    })
-}
-
 fn files(f: Files) -> String {
     let s = if f.count == 1 { "" } else { "s" };
     format!("{} file{s}, {} bytes", f.count, f.bytes)
 }
 
 fn stats_text(root: &Path, s: &CacheStats) -> String {
-    let add = |a: Files, b: Files| Files {
-        count: a.count + b.count,
-        bytes: a.bytes + b.bytes,
-    };
-    let c = counters(s).map_or_else(
+    let t = s.total();
+    let c = t.counters.map_or_else(
         || std::array::from_fn(|_| "unknown (counters file damaged)".to_string()),
         |c| [c.hits, c.misses, c.corrupt].map(|n| n.to_string()),
     );
     format!(
         "root         {}\nentries      {} (graphs {}, traces {})\nbytes        {}\nhits         {}\nmisses       {}\ncorrupt      {}\ntemporary    {} (of interrupted writes; gc removes them after an hour)\nquarantined  {} (bad entries moved aside)",
         root.display(),
-        s.graphs.entries + s.traces.entries,
+        t.entries,
         s.graphs.entries,
         s.traces.entries,
-        s.graphs.bytes + s.traces.bytes,
+        t.bytes,
         c[0],
         c[1],
         c[2],
-        files(add(s.graphs.temporary, s.traces.temporary)),
-        files(add(s.graphs.quarantined, s.traces.quarantined)),
+        files(t.temporary),
+        files(t.quarantined),
     )
 }
 
 fn stats_json(root: &Path, s: &CacheStats) -> serde_json::Value {
-    let c = counters(s);
-    let add = |a: Files, b: Files| serde_json::json!({ "count": a.count + b.count, "bytes": a.bytes + b.bytes });
+    let t = s.total();
     serde_json::json!({
         "root": root,
-        "entries": s.graphs.entries + s.traces.entries,
-        "bytes": s.graphs.bytes + s.traces.bytes,
-        "hits": c.map(|c| c.hits),
-        "misses": c.map(|c| c.misses),
-        "corrupt": c.map(|c| c.corrupt),
-        "temporary": add(s.graphs.temporary, s.traces.temporary),
-        "quarantined": add(s.graphs.quarantined, s.traces.quarantined),
+        "entries": t.entries,
+        "bytes": t.bytes,
+        "hits": t.counters.map(|c| c.hits),
+        "misses": t.counters.map(|c| c.misses),
+        "corrupt": t.counters.map(|c| c.corrupt),
+        "temporary": t.temporary,
+        "quarantined": t.quarantined,
         "graphs": s.graphs,
         "traces": s.traces,
     })

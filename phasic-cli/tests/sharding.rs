@@ -1067,16 +1067,7 @@ fn work_gc_removes_old_sessions() {
 fn work_gc_removes_only_sessions() {
     let m = model(3);
     let d = dirs();
-    let session = prepare_session(
-        &m.graph,
-        &cache_opts(&d.cache),
-        OPTS,
-        &shard_opts(&d.work, 2),
-    )
-    .unwrap()
-    .unwrap()
-    .dir()
-    .to_path_buf();
+    let session = prepared(m, &d).dir().to_path_buf();
     let work_dir = d.work.join("work");
     let results = work_dir.join("my-results");
     fs::create_dir_all(results.join("run1")).unwrap();

@@ -2,9 +2,9 @@
 //! (docs/ALGORITHMS.md §2.3–§2.4): everything here re-runs one [`Program`].
 
 use crate::elimination::program::Program;
+use crate::elimination::reachability::reachable_from_start;
 use crate::elimination::wide::{Wide, scale_by_power_of_two, split_exponent};
 use crate::error::{Error, Result};
-use crate::graph::csr::START;
 use crate::graph::view::GraphView;
 
 /// `μ_j = j!·α(UΔ(r))^j e` for `j = 1..=k`, with `r` in position space.
@@ -104,22 +104,14 @@ const COMFORTABLE_HIGH: f64 = 1.157920892373162e77;
 
 /// Positions reachable from the start through positive-weight edges.
 fn reachable_positions<G: GraphView + ?Sized>(program: &Program, view: &G) -> Vec<bool> {
-    // the arrays once: a mapped graph checks them on every access
-    let (offsets, targets, weights) = (view.offsets(), view.targets(), view.weights());
     let mut live = vec![false; program.len()];
-    let mut seen = vec![false; view.vertex_count()];
-    let mut stack = vec![START];
-    seen[START] = true;
-    while let Some(v) = stack.pop() {
+    for (v, _) in reachable_from_start(view)
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r)
+    {
         if let Some(p) = program.position(v) {
             live[p] = true;
-        }
-        for e in offsets[v] as usize..offsets[v + 1] as usize {
-            let t = targets[e] as usize;
-            if weights[e] > 0.0 && !seen[t] {
-                seen[t] = true;
-                stack.push(t);
-            }
         }
     }
     live

@@ -167,13 +167,8 @@ fn check_reachable<G: GraphView + ?Sized>(
         let c = comp_of[v] as usize;
         leaves[c] |= positive(v).any(|t| comp_of[t] as usize != c);
     }
-    let mut seen = vec![false; n];
-    seen[START] = true;
-    let mut queue = vec![START as u32];
-    let mut head = 0;
-    while head < queue.len() {
-        let v = queue[head] as usize;
-        head += 1;
+    for v in breadth_first(csr, n) {
+        let v = v as usize;
         let c = comp_of[v] as usize;
         if !live[c] && !leaves[c] {
             let state = view.state(v).to_vec();
@@ -183,14 +178,37 @@ fn check_reachable<G: GraphView + ?Sized>(
                 Error::NoPathToAbsorption { vertex: v, state }
             });
         }
-        for z in positive(v) {
+    }
+    Ok(())
+}
+
+/// The vertices the start reaches through positive-weight edges, in
+/// breadth-first order.
+fn breadth_first(csr: Csr<'_>, n: usize) -> Vec<u32> {
+    let mut seen = vec![false; n];
+    seen[START] = true;
+    let mut queue = vec![START as u32];
+    let mut head = 0;
+    while head < queue.len() {
+        let v = queue[head] as usize;
+        head += 1;
+        for z in csr.positive(v) {
             if !seen[z] {
                 seen[z] = true;
                 queue.push(z as u32);
             }
         }
     }
-    Ok(())
+    queue
+}
+
+/// Whether the start reaches each vertex through positive-weight edges.
+pub(crate) fn reachable_from_start<G: GraphView + ?Sized>(view: &G) -> Vec<bool> {
+    let mut reached = vec![false; view.vertex_count()];
+    for v in breadth_first(Csr::of(view), view.vertex_count()) {
+        reached[v as usize] = true;
+    }
+    reached
 }
 
 /// A view's CSR slices, fetched once (views may be cheap, but not free, to ask).
