@@ -12,6 +12,7 @@ pub use phasic_core as core;
 pub use phasic_core::{Callback, Key, KeyHasher, ModelKey};
 pub use phasic_macros::{Key, callback, pure};
 
+pub mod demes;
 pub mod models;
 
 /// What the macros' generated code names (not a public API).

@@ -1,9 +1,10 @@
-//! Queries of a built graph: continuous ([`PhaseType`]) and discrete ([`DiscretePhaseType`]) distributions, reward transformation, exact uniformization, Poisson weights, stepping, the granularity method and sampling.
+//! Queries of a built graph: continuous ([`PhaseType`]) and discrete ([`DiscretePhaseType`]) distributions, reward transformation, exact uniformization, propagation of any distribution, Poisson weights, stepping, the granularity method and sampling.
 
 pub(crate) mod continuous;
 pub(crate) mod discrete;
 pub(crate) mod granularity;
 pub(crate) mod poisson;
+pub(crate) mod propagation;
 pub(crate) mod queries;
 pub(crate) mod reward_transform;
 pub(crate) mod sample;
@@ -13,6 +14,7 @@ pub(crate) mod uniformization;
 pub use continuous::{Method, PhaseType};
 pub use discrete::{DiscreteContext, DiscretePhaseType};
 pub use granularity::{GranularityContext, default_granularity};
+pub use propagation::{Propagated, Propagator};
 pub use queries::PhaseTypeDistribution;
 pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};
 pub use sample::{Outcome, Sampler};

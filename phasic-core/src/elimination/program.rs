@@ -602,6 +602,48 @@ impl Program {
         Ok(self.sojourn(view))
     }
 
+    /// Expected total time spent in every vertex when the chain starts from
+    /// the distribution `entry` over the vertices (`entry·U`), by one
+    /// backward pass: the sojourn times of a chain entered in the middle,
+    /// as a piece of a time-inhomogeneous chain is.
+    ///
+    /// Fails if `entry` has the wrong length, a negative or non-finite
+    /// entry, or mass on a vertex from which absorption is not certain.
+    ///
+    /// ```
+    /// use phasic_core::{GraphBuilder, START, elimination::Program};
+    /// // S → a (rate 1) → b (rate 2) → absorbed
+    /// let mut b = GraphBuilder::new(1);
+    /// let (a, c, z) = (b.find_or_create(&[1]).unwrap(), b.find_or_create(&[2]).unwrap(), b.find_or_create(&[3]).unwrap());
+    /// b.add_edge(START, a, 1.0).unwrap();
+    /// b.add_edge(a, c, 1.0).unwrap();
+    /// b.add_edge(c, z, 2.0).unwrap();
+    /// let g = b.build();
+    /// let p = Program::new(&g).unwrap();
+    /// // entered at b: only b's own time, 1/2
+    /// assert_eq!(p.sojourn_times_from(&g, &[0.0, 0.0, 1.0, 0.0]).unwrap(), vec![0.0, 0.0, 0.5, 0.0]);
+    /// ```
+    pub fn sojourn_times_from<G: GraphView + ?Sized>(
+        &self,
+        view: &G,
+        entry: &[f64],
+    ) -> Result<Vec<f64>> {
+        self.check_view(view)?;
+        check_rewards(entry, self.vertex_count())?;
+        let mut y = vec![0.0; self.len()];
+        for (v, &m) in entry.iter().enumerate() {
+            if m != 0.0 {
+                let p = self.position(v).ok_or_else(|| Error::NoPathToAbsorption {
+                    vertex: v,
+                    state: view.state(v).to_vec(),
+                })?;
+                y[p] += m;
+            }
+        }
+        self.apply_transposed(view, &mut y);
+        Ok(self.to_vertices(&y))
+    }
+
     /// [`sojourn_times`](Self::sojourn_times) for the graph the program was built from.
     pub(crate) fn sojourn<G: GraphView + ?Sized>(&self, view: &G) -> Vec<f64> {
         let mut y = vec![0.0; self.len()];

@@ -1,0 +1,309 @@
+//! The transient distribution of a homogeneous chain from any distribution
+//! over its vertices, and its time integrals, by uniformization
+//! (docs/ALGORITHMS.md §5.7).
+//!
+//! [`Uniformization`](super::Uniformization) follows a chain from its start
+//! vertex and counts absorbed mass as a whole. A [`Propagator`] keeps the
+//! mass of every vertex, absorbing ones included (they hold it), so that a
+//! time-inhomogeneous chain made of homogeneous pieces — a demographic
+//! history — hands the distribution at the end of one piece to the next.
+//!
+//! With `Λ ≥ max λ_v` and `p_{n+1} = p_n·(I + S/Λ)`, the distribution at
+//! `s` is `P(s) = Σ_n π_n(Λs)·p_n` (`π_n` the Poisson probabilities), and
+//!
+//! `∫₀^h sⁱ π_n(Λs) ds = (n+1)⋯(n+i)/Λ^{i+1} · P(N(Λh) > n+i)`.
+//!
+//! The sum over `n` stops at the Poisson right end (tail below the
+//! tolerance) or as soon as the mass on vertices that can move is below a
+//! thousandth of it: from then on `p_n` no longer changes, and the rest of
+//! the weights goes to it in closed form, so a long piece in which every
+//! lineage has coalesced costs a few jumps.
+
+use crate::distribution::poisson::{MAX_JUMPS, weights as poisson_weights};
+use crate::error::{Error, Result};
+use crate::graph::csr::START;
+use crate::graph::view::GraphView;
+use crate::validate::check_times;
+
+/// A homogeneous chain prepared for [`Propagator::advance`].
+///
+/// ```
+/// use phasic_core::{Graph, Initial, distribution::Propagator};
+/// // [2] → [1] at rate 2, absorbing at [1]
+/// let g = Graph::from_rule(&Initial::state(&[2]), |s, out| {
+///     if s[0] > 1 { out.add(&[s[0] - 1], 2.0) }
+/// }).unwrap();
+/// let p = Propagator::new(&g, 1e-14).unwrap();
+/// let out = p.advance(&[0.0, 1.0, 0.0], 0.0, 0.5, 2).unwrap();
+/// let e = (-1.0f64).exp(); // P([2] at 0.5) = e^{-2·0.5}
+/// assert!((out.end[1] - e).abs() < 1e-14);
+/// assert!((out.end[2] - (1.0 - e)).abs() < 1e-14);
+/// // ∫₀^½ e^{-2s} ds and ∫₀^½ s·e^{-2s} ds
+/// assert!((out.integrals[0][1] - (1.0 - e) / 2.0).abs() < 1e-14);
+/// assert!((out.integrals[1][1] - (1.0 - 2.0 * e) / 4.0).abs() < 1e-14);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Propagator {
+    vertices: usize,
+    tolerance: f64,
+    lambda: f64,
+    /// Out-edges of every vertex but the start, CSR: `(target, w/Λ)`.
+    offsets: Vec<usize>,
+    edges: Vec<(u32, f64)>,
+    /// `1 − λ_v/Λ` (1 for absorbing vertices, which hold their mass).
+    stay: Vec<f64>,
+    /// The vertices with out-edges, other than the start.
+    moving: Vec<u32>,
+}
+
+/// The result of [`Propagator::advance`] over `[a, a + h]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Propagated {
+    /// `P(a + h)`, per vertex.
+    pub end: Vec<f64>,
+    /// `integrals[j][v] = ∫_a^{a+h} tʲ·P_v(t) dt`.
+    pub integrals: Vec<Vec<f64>>,
+}
+
+impl Propagator {
+    /// Prepares the chain of `graph` at its current weights; `tolerance`
+    /// bounds the Poisson mass left out (the absolute error of each
+    /// probability). The weights are checked like every algorithm's.
+    pub fn new<G: GraphView + ?Sized>(graph: &G, tolerance: f64) -> Result<Self> {
+        if !(tolerance > 0.0 && tolerance < 1.0) {
+            return Err(Error::InvalidSetting {
+                name: "tolerance",
+                value: tolerance,
+                reason: "must lie in (0, 1)",
+            });
+        }
+        crate::validate::check_weights(graph)?;
+        let n = graph.vertex_count();
+        let rates: Vec<f64> = (0..n)
+            .map(|v| if v == START { 0.0 } else { graph.rate(v) })
+            .collect();
+        let max_rate = rates.iter().copied().fold(0.0, f64::max);
+        let lambda = if max_rate > 0.0 { max_rate } else { 1.0 };
+        let (targets, weights) = (graph.targets(), graph.weights());
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0);
+        let mut edges = Vec::new();
+        let mut moving = Vec::new();
+        for v in 0..n {
+            if v != START && rates[v] > 0.0 {
+                moving.push(v as u32);
+                for e in graph.edge_range(v) {
+                    if weights[e] > 0.0 {
+                        edges.push((targets[e], weights[e] / lambda));
+                    }
+                }
+            }
+            offsets.push(edges.len());
+        }
+        Ok(Propagator {
+            vertices: n,
+            tolerance,
+            lambda,
+            offsets,
+            edges,
+            stay: rates.iter().map(|r| 1.0 - r / lambda).collect(),
+            moving,
+        })
+    }
+
+    /// The uniformization rate `Λ` (the largest total rate of a vertex).
+    pub fn rate(&self) -> f64 {
+        self.lambda
+    }
+
+    /// One uniformized jump `next = p·(I + S/Λ)` (vertices without mass skipped).
+    fn jump(&self, p: &[f64], next: &mut [f64]) {
+        next.fill(0.0);
+        for (u, &pu) in p.iter().enumerate() {
+            if pu == 0.0 {
+                continue;
+            }
+            next[u] += pu * self.stay[u];
+            for &(t, q) in &self.edges[self.offsets[u]..self.offsets[u + 1]] {
+                next[t as usize] += pu * q;
+            }
+        }
+    }
+
+    /// Advances the distribution `p` (one entry per vertex, none on the
+    /// start vertex, which takes no time) from time `from` for `duration`,
+    /// returning `P(from + duration)` and the integrals
+    /// `∫ tʲ·P(t) dt` over the piece for `j < powers`.
+    ///
+    /// Fails with [`Error::TooManyJumps`] where the piece needs more than a
+    /// million jumps and mass still moves after them.
+    pub fn advance(
+        &self,
+        p: &[f64],
+        from: f64,
+        duration: f64,
+        powers: usize,
+    ) -> Result<Propagated> {
+        self.check_entry(p)?;
+        check_times(&[from, duration])?;
+        let (last, rest, mut sums) = self.run(p, duration, powers)?;
+        add_scaled(&mut sums.end, rest.end, &last);
+        for (int, &r) in sums.integrals.iter_mut().zip(&rest.integrals) {
+            add_scaled(int, r, &last);
+        }
+        Ok(Propagated {
+            end: sums.end,
+            integrals: shift(&sums.integrals, from),
+        })
+    }
+
+    /// Checks an entry distribution: one finite value per vertex, none on the start.
+    fn check_entry(&self, p: &[f64]) -> Result<()> {
+        if p.len() != self.vertices {
+            return Err(Error::RewardLength {
+                expected: self.vertices,
+                got: p.len(),
+            });
+        }
+        if let Some(v) = p.iter().position(|x| !x.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "the distribution to propagate",
+                vertex: v,
+            });
+        }
+        if p[START] != 0.0 {
+            return Err(Error::InvalidSetting {
+                name: "mass on the start vertex",
+                value: p[START],
+                reason: "the start vertex takes no time: put the mass on the states it leads to",
+            });
+        }
+        Ok(())
+    }
+
+    /// The sums over the jumps before the chain stopped moving (or the
+    /// Poisson right end), the state `p_N` it stopped in, and the weights
+    /// the rest of the sums gives to `p_N`.
+    fn run(&self, p: &[f64], h: f64, powers: usize) -> Result<(Vec<f64>, Remainder, Jumps)> {
+        let mean = self.lambda * h;
+        let (w, complete) = poisson_weights(mean, self.tolerance, MAX_JUMPS);
+        let tail = upper_tails(&w, complete, powers);
+        let last = w.len() - 1;
+        let n_vertices = self.vertices;
+        let negligible = self.tolerance * 1e-3;
+        let drop_below = negligible / ((last + 1) as f64 * n_vertices.max(1) as f64);
+        let mut p = p.to_vec();
+        let mut next = vec![0.0; n_vertices];
+        let mut sums = Jumps {
+            end: vec![0.0; n_vertices],
+            integrals: vec![vec![0.0; n_vertices]; powers],
+        };
+        let mut given = Remainder {
+            end: 0.0,
+            integrals: vec![0.0; powers],
+        };
+        let mut n = 0;
+        let stationary = loop {
+            let moving: f64 = self.moving.iter().map(|&v| p[v as usize].abs()).sum();
+            if moving < negligible {
+                break true;
+            }
+            if n == last {
+                break false;
+            }
+            if w[n] != 0.0 {
+                add_scaled(&mut sums.end, w[n], &p);
+                given.end += w[n];
+            }
+            // (n+1)⋯(n+i)/Λ^{i+1}·P(N > n+i), built up over i
+            let mut factor = 1.0 / self.lambda;
+            for (i, int) in sums.integrals.iter_mut().enumerate() {
+                if i > 0 {
+                    factor *= (n + i) as f64 / self.lambda;
+                }
+                let c = factor * tail[n + i + 1];
+                add_scaled(int, c, &p);
+                given.integrals[i] += c;
+            }
+            self.jump(&p, &mut next);
+            for x in next.iter_mut() {
+                if x.abs() < drop_below {
+                    *x = 0.0;
+                }
+            }
+            std::mem::swap(&mut p, &mut next);
+            n += 1;
+        };
+        if !stationary && !complete {
+            return Err(Error::TooManyJumps {
+                time: h,
+                lambda: self.lambda,
+            });
+        }
+        // what the sums have not given out goes to p_N: 1 − Σ π_n in all,
+        // and ∫₀^h sⁱ ds − Σ_n ∫₀^h sⁱ π_n(Λs) ds
+        let rest = Remainder {
+            end: 1.0 - given.end,
+            integrals: (0..powers)
+                .map(|i| h.powi(i as i32 + 1) / (i + 1) as f64 - given.integrals[i])
+                .collect(),
+        };
+        Ok((p, rest, sums))
+    }
+}
+
+/// Sums over the jumps, per vertex.
+struct Jumps {
+    end: Vec<f64>,
+    integrals: Vec<Vec<f64>>,
+}
+
+/// Scalar weights (of the end state and of each integral).
+struct Remainder {
+    end: f64,
+    integrals: Vec<f64>,
+}
+
+/// `acc += c·x`.
+fn add_scaled(acc: &mut [f64], c: f64, x: &[f64]) {
+    for (a, v) in acc.iter_mut().zip(x) {
+        *a += c * v;
+    }
+}
+
+/// `P(N ≥ m)` for `m = 0..len + powers + 1` from the Poisson weights `w`
+/// (`P(N = k)`, `k ≤ K`): summed from the top when the weights are
+/// complete (the tail past `K` is below the tolerance), else from the
+/// bottom (`1 − P(N < m)`, accurate there since `m` is far below the mean).
+fn upper_tails(w: &[f64], complete: bool, powers: usize) -> Vec<f64> {
+    let len = w.len() + powers + 2;
+    let mut tail = vec![0.0; len];
+    if complete {
+        for m in (0..w.len()).rev() {
+            tail[m] = tail[m + 1] + w[m];
+        }
+    } else {
+        let mut below = 0.0f64;
+        for (m, t) in tail.iter_mut().enumerate() {
+            *t = (1.0 - below).max(0.0);
+            below += w.get(m).copied().unwrap_or(0.0);
+        }
+    }
+    tail
+}
+
+/// `∫_a^{a+h} tʲ P dt = Σ_{i ≤ j} C(j, i)·a^{j−i}·∫₀^h sⁱ P(a+s) ds`.
+fn shift(local: &[Vec<f64>], a: f64) -> Vec<Vec<f64>> {
+    (0..local.len())
+        .map(|j| {
+            let mut out = vec![0.0; local.first().map_or(0, Vec::len)];
+            let mut binom = 1.0;
+            for i in (0..=j).rev() {
+                // C(j, i) for i = j, j−1, …
+                add_scaled(&mut out, binom * a.powi((j - i) as i32), &local[i]);
+                binom = binom * i as f64 / (j - i + 1) as f64;
+            }
+            out
+        })
+        .collect()
+}

@@ -1,0 +1,87 @@
+//! What can go wrong with a Demes model, each error naming the item.
+
+/// Problems with a Demes file, its samples, or its evaluation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DemesError {
+    /// The file is not a valid Demes model (the `demes` crate's message).
+    #[error("the Demes model is not valid: {0}")]
+    Invalid(#[from] demes::DemesError),
+    /// A feature of the model that phasic does not model.
+    #[error("{item}: {what}")]
+    Unsupported {
+        /// The item, e.g. "deme `A`, epoch 1".
+        item: String,
+        /// What is not supported, and what would be.
+        what: String,
+    },
+    /// A `--samples` text that does not parse.
+    #[error("samples `{text}`: {expected}")]
+    BadSamples {
+        /// The text given.
+        text: String,
+        /// What was expected.
+        expected: String,
+    },
+    /// A sample naming a deme the model does not have.
+    #[error("samples name deme `{name}`, which the model does not have; its demes are: {valid}")]
+    UnknownDeme {
+        /// The name given.
+        name: String,
+        /// The model's demes.
+        valid: String,
+    },
+    /// A sample taken at a time its deme does not exist.
+    #[error(
+        "deme `{name}` does not exist at generation {time} (it exists from generation {end} back to {start}, start excluded), so it cannot be sampled there"
+    )]
+    NotAlive {
+        /// The deme.
+        name: String,
+        /// The sampling time, in generations.
+        time: f64,
+        /// Its start time (older).
+        start: f64,
+        /// Its end time (younger).
+        end: f64,
+    },
+    /// Lineages that can never find a common ancestor.
+    #[error(
+        "after generation {time}, lineages in demes {demes} can never coalesce (no deme they share and no migration that joins them): the time to the MRCA is infinite"
+    )]
+    NeverCoalesce {
+        /// Where the last interval starts.
+        time: f64,
+        /// The demes holding the lineages, comma separated.
+        demes: String,
+    },
+    /// Refining the pieces of a varying-size interval did not converge.
+    #[error(
+        "the interval from generation {start} to {end} (deme sizes change within it) did not converge to relative {tolerance} with {pieces} pieces per segment"
+    )]
+    NotConverged {
+        /// Interval start.
+        start: f64,
+        /// Interval end.
+        end: f64,
+        /// The tolerance asked for.
+        tolerance: f64,
+        /// The most pieces tried.
+        pieces: usize,
+    },
+    /// An error of the maths.
+    #[error(transparent)]
+    Core(#[from] phasic_core::Error),
+    /// A cache failure (only in `Required` mode; otherwise a warning).
+    #[error(transparent)]
+    Cache(phasic_cache::Error),
+}
+
+impl From<phasic_cache::Error> for DemesError {
+    fn from(e: phasic_cache::Error) -> Self {
+        match e {
+            phasic_cache::Error::Core(c) => DemesError::Core(c),
+            other => DemesError::Cache(other),
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! A Demes model as a sequence of intervals between event times, each
+//! homogeneous but for deme sizes that change smoothly, with the events
+//! that move lineages at their boundaries (docs/MODELS.md §9).
+//!
+//! Backward in time, at an interval's start: samples taken then join,
+//! pulses move destination lineages to their sources (the last-listed
+//! pulse first, since Demes applies pulses of one time in the listed order
+//! forward in time), and demes that begin then send their lineages to
+//! their ancestors.
+
+use super::error::DemesError;
+use super::samples::Samples;
+
+/// How a deme's size changes within an epoch, backward from the epoch's
+/// start (older) time `t_s`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Size {
+    /// `N`.
+    Constant(f64),
+    /// `N(t) = n_s·exp(r·(t_s − t))`.
+    Exponential { t_s: f64, n_s: f64, r: f64 },
+    /// `N(t) = n_s + b·(t_s − t)`.
+    Linear { t_s: f64, n_s: f64, b: f64 },
+}
+
+impl Size {
+    /// The size of deme `deme`'s epoch `i` (named in the error for a size
+    /// function the specification may add).
+    fn of(deme: &demes::Deme, i: usize) -> Result<Size, DemesError> {
+        let epoch = &deme.epochs()[i];
+        let (t_s, t_e) = (f64::from(epoch.start_time()), f64::from(epoch.end_time()));
+        let (n_s, n_e) = (f64::from(epoch.start_size()), f64::from(epoch.end_size()));
+        Ok(match epoch.size_function() {
+            _ if n_s == n_e => Size::Constant(n_e),
+            demes::SizeFunction::Constant => Size::Constant(n_e),
+            demes::SizeFunction::Exponential => Size::Exponential {
+                t_s,
+                n_s,
+                r: (n_e / n_s).ln() / (t_s - t_e),
+            },
+            demes::SizeFunction::Linear => Size::Linear {
+                t_s,
+                n_s,
+                b: (n_e - n_s) / (t_s - t_e),
+            },
+            other => {
+                return Err(DemesError::Unsupported {
+                    item: format!("deme `{}`, epoch {i}", deme.name()),
+                    what: format!(
+                        "size function {other:?} is not modelled (constant, exponential and linear are)"
+                    ),
+                });
+            }
+        })
+    }
+
+    /// Whether the size changes within the epoch.
+    pub(crate) fn varies(&self) -> bool {
+        !matches!(self, Size::Constant(_))
+    }
+
+    /// The size at generation `t`.
+    pub(crate) fn at(&self, t: f64) -> f64 {
+        match *self {
+            Size::Constant(n) => n,
+            Size::Exponential { t_s, n_s, r } => n_s * (r * (t_s - t)).exp(),
+            Size::Linear { t_s, n_s, b } => n_s + b * (t_s - t),
+        }
+    }
+
+    /// The pair coalescence rate `1/(2N(t))` at generation `t`.
+    pub(crate) fn coalescence_rate(&self, t: f64) -> f64 {
+        0.5 / self.at(t)
+    }
+
+    /// The mean pair coalescence rate over `[u, v]`,
+    /// `(1/(v−u))·∫_u^v dt/(2N(t))`, in closed form (the rate at `u` for
+    /// an empty range).
+    ///
+    /// Exponential: `e^{−r(t_s−v)}·(1 − e^{−r(v−u)})/(r(v−u))/(2n_s)`;
+    /// linear: `ln(N(u)/N(v))/(2b(v−u))`, both written with `expm1`/`ln1p`
+    /// so that short pieces and slow changes keep full precision.
+    pub(crate) fn mean_coalescence_rate(&self, u: f64, v: f64) -> f64 {
+        let h = v - u;
+        if h <= 0.0 {
+            return self.coalescence_rate(u);
+        }
+        match *self {
+            Size::Constant(n) => 0.5 / n,
+            Size::Exponential { t_s, n_s, r } => {
+                let y = r * h;
+                let ratio = if y == 0.0 { 1.0 } else { -(-y).exp_m1() / y };
+                (-r * (t_s - v)).exp() * ratio * 0.5 / n_s
+            }
+            Size::Linear { .. } => {
+                let (nu, nv) = (self.at(u), self.at(v));
+                let y = (nu - nv) / nu;
+                let ratio = if y == 0.0 { 1.0 } else { -(-y).ln_1p() / y };
+                ratio * 0.5 / nu
+            }
+        }
+    }
+}
+
+/// Lineages moved at an interval's start.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Event {
+    /// Sample group `group` joins (its lineages appear in its deme).
+    Sample { group: usize },
+    /// Each lineage of `dest` moves to source `s` with probability `p`
+    /// (`(s, p)` in `sources`), or stays.
+    Pulse {
+        dest: usize,
+        sources: Vec<(usize, f64)>,
+    },
+    /// Deme `deme` begins: each of its lineages moves to an ancestor with
+    /// its proportion.
+    Begin {
+        deme: usize,
+        ancestors: Vec<(usize, f64)>,
+    },
+}
+
+/// Backward migration within an interval: a lineage in `from` (the Demes
+/// destination) moves to `to` (the source) at `rate` per generation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Migration {
+    pub from: usize,
+    pub to: usize,
+    pub rate: f64,
+}
+
+/// `[start, end)` in generations (`end` infinite for the last).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Interval {
+    pub start: f64,
+    pub end: f64,
+    /// The demes that exist throughout, by index, ascending.
+    pub demes: Vec<usize>,
+    /// Their sizes, parallel to `demes`.
+    pub sizes: Vec<Size>,
+    /// Backward migrations, one per ordered pair.
+    pub migrations: Vec<Migration>,
+    /// The events at `start`, in the order they apply.
+    pub events: Vec<Event>,
+    /// Whether every sample has joined by `start`.
+    pub complete: bool,
+}
+
+impl Interval {
+    /// Whether a deme size changes within the interval.
+    pub(crate) fn varies(&self) -> bool {
+        self.sizes.iter().any(Size::varies)
+    }
+}
+
+/// A sample group resolved against the model.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Group {
+    pub deme: usize,
+    pub count: i32,
+    pub time: f64,
+}
+
+/// The model as intervals, from the first sampling time on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct History {
+    /// Every deme's name, by index.
+    pub names: Vec<String>,
+    /// The sample groups, in the order given.
+    pub groups: Vec<Group>,
+    /// Consecutive intervals; the first starts at the earliest sampling
+    /// time and the last is infinite.
+    pub intervals: Vec<Interval>,
+}
+
+impl History {
+    /// Reads a parsed Demes graph (any time units) with its samples.
+    pub(crate) fn new(graph: demes::Graph, samples: &Samples) -> Result<History, DemesError> {
+        let graph = graph.into_generations()?;
+        refuse_unsupported(&graph)?;
+        let demes = graph.demes();
+        let names: Vec<String> = demes.iter().map(|d| d.name().to_string()).collect();
+        let groups = resolve_samples(demes, &names, samples)?;
+        let first = groups.iter().map(|g| g.time).fold(f64::INFINITY, f64::min);
+        let last_sample = groups.iter().map(|g| g.time).fold(0.0, f64::max);
+        let mut times: Vec<f64> = event_times(&graph, &groups)
+            .filter(|&t| t > first && t.is_finite())
+            .collect();
+        times.push(first);
+        times.sort_by(f64::total_cmp);
+        times.dedup();
+        let mut intervals = Vec::with_capacity(times.len());
+        for (i, &start) in times.iter().enumerate() {
+            let end = times.get(i + 1).copied().unwrap_or(f64::INFINITY);
+            let alive: Vec<usize> = (0..demes.len())
+                .filter(|&d| {
+                    f64::from(demes[d].end_time()) <= start
+                        && f64::from(demes[d].start_time()) >= end
+                })
+                .collect();
+            let sizes = alive
+                .iter()
+                .map(|&d| {
+                    // the epochs of a deme cover the times it exists, so one is found
+                    let i = demes[d]
+                        .epochs()
+                        .iter()
+                        .position(|e| {
+                            f64::from(e.end_time()) <= start && f64::from(e.start_time()) >= end
+                        })
+                        .unwrap_or(0);
+                    Size::of(&demes[d], i)
+                })
+                .collect::<Result<_, _>>()?;
+            intervals.push(Interval {
+                start,
+                end,
+                migrations: migrations(&graph, start, end),
+                events: events_at(&graph, &groups, start),
+                complete: last_sample <= start,
+                demes: alive,
+                sizes,
+            });
+        }
+        Ok(History {
+            names,
+            groups,
+            intervals,
+        })
+    }
+
+    /// The sizes of the sample groups (the SFS's shape, less one per axis).
+    pub(crate) fn counts(&self) -> Vec<i32> {
+        self.groups.iter().map(|g| g.count).collect()
+    }
+}
+
+/// Selfing and cloning change the coalescent; phasic models random mating.
+fn refuse_unsupported(graph: &demes::Graph) -> Result<(), DemesError> {
+    for deme in graph.demes() {
+        for (i, e) in deme.epochs().iter().enumerate() {
+            let (selfing, cloning) = (f64::from(e.selfing_rate()), f64::from(e.cloning_rate()));
+            for (what, rate) in [("selfing_rate", selfing), ("cloning_rate", cloning)] {
+                if rate != 0.0 {
+                    return Err(DemesError::Unsupported {
+                        item: format!("deme `{}`, epoch {i}", deme.name()),
+                        what: format!(
+                            "{what} is {rate}: phasic models random mating only (selfing and cloning rates must be 0)"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each sample group's deme, which must exist at its sampling time.
+fn resolve_samples(
+    demes: &[demes::Deme],
+    names: &[String],
+    samples: &Samples,
+) -> Result<Vec<Group>, DemesError> {
+    samples
+        .groups()
+        .iter()
+        .map(|s| {
+            let d =
+                names
+                    .iter()
+                    .position(|n| *n == s.deme)
+                    .ok_or_else(|| DemesError::UnknownDeme {
+                        name: s.deme.clone(),
+                        valid: names.join(", "),
+                    })?;
+            let (start, end) = (
+                f64::from(demes[d].start_time()),
+                f64::from(demes[d].end_time()),
+            );
+            if !(end <= s.time && s.time < start) {
+                return Err(DemesError::NotAlive {
+                    name: s.deme.clone(),
+                    time: s.time,
+                    start,
+                    end,
+                });
+            }
+            let count = i32::try_from(s.count).map_err(|_| DemesError::BadSamples {
+                text: samples.to_string(),
+                expected: format!("{} genomes of `{}` are too many", s.count, s.deme),
+            })?;
+            Ok(Group {
+                deme: d,
+                count,
+                time: s.time,
+            })
+        })
+        .collect()
+}
+
+/// Every time at which something changes.
+fn event_times<'a>(graph: &'a demes::Graph, groups: &'a [Group]) -> impl Iterator<Item = f64> + 'a {
+    let demes = graph.demes().iter().flat_map(|d| {
+        std::iter::once(f64::from(d.start_time()))
+            .chain(d.epochs().iter().map(|e| f64::from(e.end_time())))
+    });
+    let migrations = graph
+        .migrations()
+        .iter()
+        .flat_map(|m| [f64::from(m.start_time()), f64::from(m.end_time())]);
+    let pulses = graph.pulses().iter().map(|p| f64::from(p.time()));
+    demes
+        .chain(migrations)
+        .chain(pulses)
+        .chain(groups.iter().map(|g| g.time))
+}
+
+/// The backward migrations active throughout `[start, end)`, summed per ordered pair.
+fn migrations(graph: &demes::Graph, start: f64, end: f64) -> Vec<Migration> {
+    let mut out: Vec<Migration> = Vec::new();
+    for m in graph.migrations() {
+        let rate = f64::from(m.rate());
+        if rate == 0.0 || f64::from(m.end_time()) > start || f64::from(m.start_time()) < end {
+            continue;
+        }
+        let (from, to) = (index(graph, m.dest()), index(graph, m.source()));
+        match out.iter_mut().find(|x| x.from == from && x.to == to) {
+            Some(x) => x.rate += rate,
+            None => out.push(Migration { from, to, rate }),
+        }
+    }
+    out.sort_by_key(|m| (m.from, m.to));
+    out
+}
+
+/// The events at time `t`, in the order they apply backward in time.
+fn events_at(graph: &demes::Graph, groups: &[Group], t: f64) -> Vec<Event> {
+    let samples = (0..groups.len())
+        .filter(|&g| groups[g].time == t)
+        .map(|group| Event::Sample { group });
+    let pulses = graph
+        .pulses()
+        .iter()
+        .rev()
+        .filter(|p| f64::from(p.time()) == t)
+        .map(|p| Event::Pulse {
+            dest: index(graph, p.dest()),
+            sources: p
+                .sources()
+                .iter()
+                .zip(p.proportions())
+                .map(|(s, &q)| (index(graph, s), f64::from(q)))
+                .collect(),
+        });
+    let begins = graph
+        .demes()
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| f64::from(d.start_time()) == t)
+        .map(|(deme, d)| Event::Begin {
+            deme,
+            ancestors: d
+                .ancestor_indexes()
+                .iter()
+                .zip(d.proportions())
+                .map(|(&a, &q)| (a, f64::from(q)))
+                .collect(),
+        });
+    samples.chain(pulses).chain(begins).collect()
+}
+
+/// A deme's index (the graph is resolved, so every name exists).
+fn index(graph: &demes::Graph, name: &str) -> usize {
+    graph
+        .deme_index(name)
+        .expect("a resolved Demes graph names only its own demes")
+}

@@ -1,0 +1,288 @@
+//! Demographic histories in the Demes format: exact expected
+//! site-frequency spectra and the distribution of the time to the most
+//! recent common ancestor (docs/MODELS.md §9).
+//!
+//! Conventions are msprime's and moments': time in generations backward
+//! from 0 (a file in years is divided by its `generation_time`); a pair of
+//! lineages in a deme of size `N` coalesces at rate `1/(2N)`; a migration
+//! of rate `m` from `source` to `dest` moves a `dest` lineage to `source`
+//! at rate `m` backward in time; sample counts are haploid genomes.
+//!
+//! ```
+//! use phasic::demes::{Model, Samples};
+//! let yaml = "
+//! time_units: generations
+//! demes:
+//!   - name: A
+//!     epochs:
+//!       - {start_size: 1000}
+//! ";
+//! let samples: Samples = "A=4".parse().unwrap();
+//! let model = Model::from_yaml(yaml, &samples).unwrap();
+//! let sfs = model.sfs().unwrap();
+//! // constant size: E[ξ_i] = 4N/i generations
+//! for i in 1..4 {
+//!     let want = 4000.0 / i as f64;
+//!     assert!((sfs.get(&[i]).unwrap() - want).abs() < 1e-9 * want);
+//! }
+//! // E[T_MRCA] = 4N(1 − 1/n)
+//! let m = model.tmrca_moments(1).unwrap();
+//! assert!((m[0] - 3000.0).abs() < 1e-9 * 3000.0);
+//! ```
+
+mod error;
+mod evolve;
+mod history;
+mod lineages;
+mod rates;
+mod samples;
+mod spectrum;
+
+use std::time::Instant;
+
+use phasic_cache::{CacheOptions, CacheStatus, CachedGraph, build_graph_with};
+use phasic_core::GraphView;
+use phasic_core::graph::BuildOptions;
+
+pub use error::DemesError;
+pub use evolve::{Evaluation, Query};
+pub use lineages::{Layout, demes_interval};
+pub use samples::{Sample, Samples};
+pub use spectrum::Spectrum;
+
+use history::History;
+use lineages::{Boundary, Transfer, Types, classes};
+
+/// How a model's state spaces are built.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Through the graph cache (default: off).
+    pub cache: CacheOptions,
+    /// Within a state limit, telling an observer of the progress.
+    pub build: BuildOptions,
+}
+
+/// One interval's built state space.
+struct Space {
+    graph: CachedGraph,
+    layout: Layout,
+    /// The rate class of every edge.
+    classes: Vec<u32>,
+    /// Whether each vertex is the MRCA (one lineage, every sample joined).
+    done: Vec<bool>,
+    /// How the previous space's mass enters this one (`None` for the first).
+    transfer: Option<Transfer>,
+}
+
+/// A Demes model with its samples, its state spaces built.
+pub struct Model {
+    history: History,
+    types: Types,
+    spaces: Vec<Space>,
+    /// The space of each interval (consecutive intervals with the same
+    /// layout and no event between them share one).
+    space_of: Vec<usize>,
+    /// The distribution at the first sampling time, on the first space.
+    initial: Vec<(usize, f64)>,
+    build_seconds: f64,
+    cache: Vec<CacheStatus>,
+}
+
+/// What is said about one interval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalInfo {
+    /// Start, in generations.
+    pub start: f64,
+    /// End (infinite for the last).
+    pub end: f64,
+    /// The demes that exist in it.
+    pub demes: Vec<String>,
+    /// Vertices of its state space (start vertex included).
+    pub vertices: usize,
+    /// Whether a deme size changes within it.
+    pub varies: bool,
+}
+
+impl Model {
+    /// Reads a Demes model (YAML) and builds its state spaces for `samples`,
+    /// without the graph cache.
+    pub fn from_yaml(yaml: &str, samples: &Samples) -> Result<Model, DemesError> {
+        Model::from_yaml_with(yaml, samples, &Options::default())
+    }
+
+    /// As [`from_yaml`](Self::from_yaml), building with `options`.
+    pub fn from_yaml_with(
+        yaml: &str,
+        samples: &Samples,
+        options: &Options,
+    ) -> Result<Model, DemesError> {
+        Model::new(demes::loads(yaml)?, samples, options)
+    }
+
+    /// Builds the state spaces of a parsed Demes graph for `samples`.
+    pub fn new(
+        graph: demes::Graph,
+        samples: &Samples,
+        options: &Options,
+    ) -> Result<Model, DemesError> {
+        let t0 = Instant::now();
+        let history = History::new(graph, samples)?;
+        let types = Types::new(&history.counts());
+        let groups: Vec<(usize, usize, i32)> = history
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, s)| (s.deme, types.singleton(g), s.count))
+            .collect();
+        let boundary = |j: usize| Boundary {
+            types: types.len(),
+            demes: history.names.len(),
+            from: if j == 0 {
+                &[]
+            } else {
+                &history.intervals[j - 1].demes
+            },
+            to: &history.intervals[j].demes,
+            events: &history.intervals[j].events,
+            groups: &groups,
+        };
+        let first = boundary(0).outcomes(&[]);
+        let mut spaces: Vec<Space> = Vec::new();
+        let mut space_of = Vec::with_capacity(history.intervals.len());
+        let mut cache = Vec::new();
+        for (j, interval) in history.intervals.iter().enumerate() {
+            let slot = |d: usize| interval.demes.iter().position(|&x| x == d).unwrap_or(0) as i32;
+            let layout = Layout {
+                types: types.len() as i32,
+                demes: interval.demes.len() as i32,
+                migrations: interval
+                    .migrations
+                    .iter()
+                    .map(|m| (slot(m.from), slot(m.to)))
+                    .collect(),
+                complete: interval.complete,
+            };
+            let transfer = match spaces.last() {
+                None => None,
+                Some(prev) if prev.layout == layout && interval.events.is_empty() => {
+                    space_of.push(spaces.len() - 1);
+                    continue;
+                }
+                Some(prev) => Some(Transfer::new(&prev.graph, &boundary(j))),
+            };
+            let entry = match &transfer {
+                None => first.iter().map(|(s, _)| s.clone()).collect(),
+                Some(t) => t.entry.clone(),
+            };
+            let built = build_graph_with(
+                demes_interval,
+                (layout.clone(), entry),
+                &options.cache,
+                &options.build,
+            )?;
+            cache.push(built.status);
+            let graph = built.graph;
+            let done = (0..graph.vertex_count())
+                .map(|v| v > 0 && layout.complete && graph.state(v).iter().sum::<i32>() == 1)
+                .collect();
+            spaces.push(Space {
+                classes: classes(&graph, &layout),
+                graph,
+                layout,
+                done,
+                transfer,
+            });
+            space_of.push(spaces.len() - 1);
+        }
+        // the first graph registers the first outcomes in order as vertices 1, 2, …
+        let initial = first
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| (i + 1, *p))
+            .collect();
+        Ok(Model {
+            history,
+            types,
+            spaces,
+            space_of,
+            initial,
+            build_seconds: t0.elapsed().as_secs_f64(),
+            cache,
+        })
+    }
+
+    /// The names of the sampled demes, one per sample group, in order.
+    pub fn sampled_demes(&self) -> Vec<String> {
+        self.history
+            .groups
+            .iter()
+            .map(|g| self.history.names[g.deme].clone())
+            .collect()
+    }
+
+    /// The intervals between event times, from the first sampling time.
+    pub fn intervals(&self) -> Vec<IntervalInfo> {
+        self.history
+            .intervals
+            .iter()
+            .zip(&self.space_of)
+            .map(|(i, &s)| IntervalInfo {
+                start: i.start,
+                end: i.end,
+                demes: i
+                    .demes
+                    .iter()
+                    .map(|&d| self.history.names[d].clone())
+                    .collect(),
+                vertices: self.spaces[s].graph.vertex_count(),
+                varies: i.varies(),
+            })
+            .collect()
+    }
+
+    /// Vertices summed over the intervals.
+    pub fn vertices(&self) -> usize {
+        self.space_of
+            .iter()
+            .map(|&s| self.spaces[s].graph.vertex_count())
+            .sum()
+    }
+
+    /// Seconds spent reading the model and building (or loading) its state spaces.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
+    }
+
+    /// Whether each distinct state space came from the cache.
+    pub fn cache_status(&self) -> &[CacheStatus] {
+        &self.cache
+    }
+
+    /// The expected SFS (see [`Spectrum`]).
+    pub fn sfs(&self) -> Result<Spectrum, DemesError> {
+        let e = self.evaluate(&Query {
+            sfs: true,
+            ..Query::default()
+        })?;
+        Ok(e.sfs.expect("asked for"))
+    }
+
+    /// `E[T_MRCA^k]` for `k = 1..=moments`, in generations^k.
+    pub fn tmrca_moments(&self, moments: usize) -> Result<Vec<f64>, DemesError> {
+        Ok(self
+            .evaluate(&Query {
+                moments,
+                ..Query::default()
+            })?
+            .moments)
+    }
+
+    /// The density and distribution function of `T_MRCA` at `times` (generations).
+    pub fn tmrca_pdf_cdf(&self, times: &[f64]) -> Result<(Vec<f64>, Vec<f64>), DemesError> {
+        let e = self.evaluate(&Query {
+            times: times.to_vec(),
+            ..Query::default()
+        })?;
+        Ok((e.pdf, e.cdf))
+    }
+}
