@@ -213,7 +213,6 @@ impl Model {
         let a = interval.start;
         let rates = class_rates(interval, (a, a));
         let view = Reweighted::new(&space.graph, &space.classes, &rates);
-        self.check_coalescence(space, interval, &view)?;
         let program = Program::new(&view)?;
         if query.sfs {
             let tau = program.sojourn_times_from(&view, p)?;
@@ -264,34 +263,28 @@ impl Model {
         Ok(())
     }
 
-    /// In the last interval every lineage must be able to reach a common
-    /// ancestor: a state with more than one lineage and no way out is an error.
-    fn check_coalescence<G: GraphView + ?Sized>(
-        &self,
-        space: &Space,
-        interval: &Interval,
-        view: &G,
-    ) -> Result<(), DemesError> {
-        match (1..view.vertex_count()).find(|&v| view.is_absorbing(v) && !space.done[v]) {
-            Some(v) => Err(self.never(interval, space, v)),
-            None => Ok(()),
-        }
-    }
-
     fn never(&self, interval: &Interval, space: &Space, v: usize) -> DemesError {
-        let t = self.types.len();
-        let s = space.graph.state(v);
-        let demes: Vec<String> = interval
-            .demes
-            .iter()
-            .enumerate()
-            .filter(|(slot, _)| s[slot * t..(slot + 1) * t].iter().any(|&c| c > 0))
-            .map(|(_, &d)| format!("`{}`", self.history.names[d]))
-            .collect();
-        DemesError::NeverCoalesce {
-            time: interval.start,
-            demes: demes.join(", "),
-        }
+        never(
+            &self.history.names,
+            self.types.len(),
+            interval,
+            space.graph.state(v),
+        )
+    }
+}
+
+/// The error for lineages in state `s` of `interval` that can never coalesce.
+pub(super) fn never(names: &[String], t: usize, interval: &Interval, s: &[i32]) -> DemesError {
+    let demes: Vec<String> = interval
+        .demes
+        .iter()
+        .enumerate()
+        .filter(|(slot, _)| s[slot * t..(slot + 1) * t].iter().any(|&c| c > 0))
+        .map(|(_, &d)| format!("`{}`", names[d]))
+        .collect();
+    DemesError::NeverCoalesce {
+        time: interval.start,
+        demes: demes.join(", "),
     }
 }
 

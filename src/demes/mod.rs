@@ -194,6 +194,22 @@ impl Model {
             });
             space_of.push(spaces.len() - 1);
         }
+        // in the last interval a state with lineages left and no way out
+        // means they can never meet
+        let (last, interval) = (
+            &spaces[spaces.len() - 1],
+            &history.intervals[history.intervals.len() - 1],
+        );
+        if let Some(v) =
+            (1..last.graph.vertex_count()).find(|&v| last.graph.is_absorbing(v) && !last.done[v])
+        {
+            return Err(evolve::never(
+                &history.names,
+                types.len(),
+                interval,
+                last.graph.state(v),
+            ));
+        }
         // the first graph registers the first outcomes in order as vertices 1, 2, …
         let initial = first
             .iter()
