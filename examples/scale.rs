@@ -17,8 +17,11 @@
 //! each; `cargo run --release --example scale -- --repeats 1 im 9` runs one
 //! case.
 
-use std::process::Command;
 use std::time::Instant;
+
+#[path = "support/measure.rs"]
+mod measure;
+use measure::{median_of, peak_rss_mb, runs};
 
 use phasic::core::elimination::{Program, Solver};
 use phasic::core::trace::{ComponentTrace, Trace, TraceOptions};
@@ -113,28 +116,6 @@ fn run_case(case: &str, size: i32) -> Result<String, Box<dyn std::error::Error>>
     ))
 }
 
-/// This process's peak resident set (VmHWM), in MB.
-fn peak_rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
-}
-
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    line.split(' ')
-        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
@@ -162,32 +143,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         vec![(args[0].clone(), args[1].parse()?)]
     };
-    let me = std::env::current_exe()?;
     for (case, size) in cases {
-        let mut lines = Vec::new();
-        for _ in 0..repeats {
-            let out = Command::new(&me)
-                .args(["--child", &case, &size.to_string()])
-                .output()?;
-            if !out.status.success() {
-                return Err(
-                    format!("{case} {size}: {}", String::from_utf8_lossy(&out.stderr)).into(),
-                );
-            }
-            lines.push(String::from_utf8(out.stdout)?.trim().to_string());
-        }
-        let med = |key: &str| {
-            median(
-                lines
-                    .iter()
-                    .filter_map(|l| field(l, key)?.parse().ok())
-                    .collect(),
-            )
-        };
+        let lines = runs(&[case.clone(), size.to_string()], repeats)?;
         println!(
             "{case} {size}: median wall {:.2} s, median peak RSS {:.0} MB over {repeats} run(s); {}",
-            med("wall_s"),
-            med("peak_rss_mb"),
+            median_of(&lines, "wall_s"),
+            median_of(&lines, "peak_rss_mb"),
             lines[0]
         );
     }

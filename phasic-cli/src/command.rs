@@ -2,7 +2,7 @@
 //! the bounded counts every subcommand shares, and dispatch. Nothing in
 //! here prints; `main` writes the result or the error.
 
-use crate::{cache, eval, fit, model, work};
+use crate::{cache, demes, eval, fit, model, work};
 use clap::{Parser, Subcommand};
 
 /// Phase-type distributions: exact moments, densities and distribution functions.
@@ -23,6 +23,9 @@ pub enum Command {
     /// Build a model of the library (`phasic model list`) and print its
     /// size, moments, SFS, pdf and cdf.
     Model(Box<model::ModelArgs>),
+    /// A Demes model (YAML): its expected site-frequency spectrum and the
+    /// moments, pdf and cdf of the time to the most recent common ancestor.
+    Demes(Box<demes::DemesArgs>),
     /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
     Cache(cache::CacheArgs),
     /// Fit a model's parameters θ to observed times (maximum likelihood or SVGD).
@@ -40,6 +43,9 @@ pub enum Error {
     /// A failure of `phasic eval`.
     #[error(transparent)]
     Eval(#[from] eval::EvalError),
+    /// A failure of `phasic demes`.
+    #[error(transparent)]
+    Demes(#[from] demes::DemesCliError),
     /// A failure of `phasic cache`.
     #[error(transparent)]
     Cache(#[from] phasic::cache::Error),
@@ -62,6 +68,7 @@ pub fn run(cli: Cli) -> Result<String, Error> {
     match cli.command {
         Command::Eval(args) => Ok(serde_json::to_string(&eval::run(&args)?)?),
         Command::Model(args) => Ok(model::run(&args)?),
+        Command::Demes(args) => Ok(demes::run(&args)?),
         Command::Cache(args) => Ok(cache::run(&args)?),
         Command::Fit(args) => Ok(fit::run(&args)?),
         Command::Worker(args) => Ok(work::run_worker(&args)?),

@@ -10,6 +10,7 @@
 
 mod cache;
 mod command;
+mod demes;
 mod eval;
 mod fit;
 mod memory;

@@ -360,23 +360,35 @@ impl Piece<'_> {
         })
     }
 
-    /// Whether two results agree, block by block, relative to the block's largest entry.
+    /// Whether two results agree, block by block: the distribution and each
+    /// integral relative to its largest entry, a distribution function
+    /// absolutely, a density relative to the largest coalescence rate in
+    /// the interval (which bounds it, times the pairs).
     fn agree(&self, a: &[f64], b: &[f64]) -> bool {
         let v = self.space.graph.vertex_count();
-        let mut blocks: Vec<std::ops::Range<usize>> =
-            (0..=self.powers).map(|i| i * v..(i + 1) * v).collect();
+        let largest = |r: &[f64]| r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let rate = {
+            let (s, e) = (self.interval.start, self.interval.end);
+            let r = self
+                .interval
+                .sizes
+                .iter()
+                .map(|z| z.coalescence_rate(s).max(z.coalescence_rate(e)));
+            r.fold(0.0f64, f64::max)
+        };
         let rest = (self.powers + 1) * v;
-        blocks.extend((0..self.times.len()).flat_map(|n| {
-            [
-                rest + 2 * n..rest + 2 * n + 1,
-                rest + 2 * n + 1..rest + 2 * n + 2,
-            ]
-        }));
-        blocks.iter().all(|r| {
-            let scale = a[r.clone()].iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let mut blocks: Vec<(std::ops::Range<usize>, f64)> = (0..=self.powers)
+            .map(|i| (i * v..(i + 1) * v, largest(&a[i * v..(i + 1) * v])))
+            .collect();
+        for n in 0..self.times.len() {
+            let (cdf, pdf) = (rest + 2 * n, rest + 2 * n + 1);
+            blocks.push((cdf..cdf + 1, 1.0));
+            blocks.push((pdf..pdf + 1, a[pdf].abs().max(rate)));
+        }
+        blocks.into_iter().all(|(r, scale)| {
             let diff = a[r.clone()]
                 .iter()
-                .zip(&b[r.clone()])
+                .zip(&b[r])
                 .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
             diff <= REFINE_TOLERANCE * scale
         })
