@@ -15,9 +15,9 @@
 //!
 //! The sum over `n` stops at the Poisson right end (tail below the
 //! tolerance) or as soon as the mass on vertices that can move is below a
-//! thousandth of it: from then on `p_n` no longer changes, and the rest of
-//! the weights goes to it in closed form, so a long piece in which every
-//! lineage has coalesced costs a few jumps.
+//! thousandth of it: that mass is dropped, the rest no longer changes, and
+//! the rest of the weights goes to it in closed form, so a long piece in
+//! which every lineage has coalesced costs a few jumps.
 
 use crate::distribution::poisson::{MAX_JUMPS, weights as poisson_weights};
 use crate::error::{Error, Result};
@@ -239,6 +239,14 @@ impl Propagator {
                 time: h,
                 lambda: self.lambda,
             });
+        }
+        if stationary {
+            // the little mass still moving would be given the rest of the
+            // piece, which may be long: it is dropped instead (at most a
+            // thousandth of the tolerance, and the time it has left)
+            for &v in &self.moving {
+                p[v as usize] = 0.0;
+            }
         }
         // what the sums have not given out goes to p_N: 1 − Σ π_n in all,
         // and ∫₀^h sⁱ ds − Σ_n ∫₀^h sⁱ π_n(Λs) ds
