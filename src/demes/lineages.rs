@@ -46,12 +46,7 @@ fn uniform(entry: &[Vec<i32>]) -> Vec<(Vec<i32>, f64)> {
 /// Emission order: per deme slot, pairs of types `a ≤ b` upward; then per
 /// migration, types upward.
 #[crate::callback(initial = uniform(&entry), helpers(uniform))]
-pub fn demes_interval(
-    state: &[i32],
-    out: &mut Transitions,
-    layout: &Layout,
-    entry: &Vec<Vec<i32>>,
-) {
+pub fn demes_interval(state: &[i32], out: &mut Transitions, layout: &Layout, entry: Vec<Vec<i32>>) {
     let t = layout.types as usize;
     if layout.complete && state.iter().sum::<i32>() <= 1 {
         return;

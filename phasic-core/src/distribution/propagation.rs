@@ -89,8 +89,8 @@ impl Propagator {
         offsets.push(0);
         let mut edges = Vec::new();
         let mut moving = Vec::new();
-        for v in 0..n {
-            if v != START && rates[v] > 0.0 {
+        for (v, &rate) in rates.iter().enumerate() {
+            if v != START && rate > 0.0 {
                 moving.push(v as u32);
                 for e in graph.edge_range(v) {
                     if weights[e] > 0.0 {
