@@ -99,6 +99,14 @@ pub enum Error {
         /// Their sum.
         sum: f64,
     },
+    /// A rule moved lineages at a slot past the end of the state.
+    #[error("a transition from state {state:?} changes slot {slot}, past the end of the state")]
+    MoveOutOfRange {
+        /// The state being expanded.
+        state: Vec<i32>,
+        /// The slot named.
+        slot: usize,
+    },
     /// The initial distribution lists no state.
     #[error("the initial distribution lists no state")]
     EmptyInitial,

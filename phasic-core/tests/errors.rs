@@ -869,3 +869,18 @@ fn granularity_refuses_more_than_a_million_steps() {
         .unwrap_err();
     mentions(&e, &["micro-steps", "10240000", "a million steps"]);
 }
+
+#[test]
+fn a_move_past_the_end_of_the_state_names_the_slot() {
+    let e = Graph::from_rule(&Initial::state(&[2, 0]), |s, out| {
+        if s[0] > 0 {
+            out.add_moved(s, &[(0, -1), (2, 1)], 1.0)
+        }
+    })
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::MoveOutOfRange { slot: 2, ref state } if state == &[2, 0]),
+        "{e}"
+    );
+    mentions(&e, &["slot 2", "[2, 0]"]);
+}

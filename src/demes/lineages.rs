@@ -64,22 +64,16 @@ pub fn demes_interval(state: &[i32], out: &mut Transitions, layout: &Layout, ent
                 if pairs == 0 {
                     continue;
                 }
-                let mut child = state.to_vec();
-                child[base + a] -= 1;
-                child[base + b] -= 1;
-                child[base + a + b + 1] += 1;
-                out.add(&child, f64::from(pairs));
+                let merged = [(base + a, -1), (base + b, -1), (base + a + b + 1, 1)];
+                out.add_moved(state, &merged, f64::from(pairs));
             }
         }
     }
     for &(from, to) in &layout.migrations {
         for ty in 0..t {
-            let c = state[from as usize * t + ty];
-            if c > 0 {
-                let mut child = state.to_vec();
-                child[from as usize * t + ty] -= 1;
-                child[to as usize * t + ty] += 1;
-                out.add(&child, f64::from(c));
+            let (x, y) = (from as usize * t + ty, to as usize * t + ty);
+            if state[x] > 0 {
+                out.add_moved(state, &[(x, -1), (y, 1)], f64::from(state[x]));
             }
         }
     }

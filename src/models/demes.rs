@@ -35,9 +35,10 @@ fn im_start(n1: i32, n2: i32, ancestral: bool) -> Vec<i32> {
     state
 }
 
-/// Migration moves in emission order: `(child, lineages moved, from deme)`.
+/// Migration moves in emission order: `(from slot, to slot, lineages
+/// moved, from deme)`; the child is the state with one lineage moved.
 #[crate::pure]
-fn im_migrations(state: &[i32], m: usize) -> Vec<(Vec<i32>, f64, usize)> {
+fn im_migrations(state: &[i32], m: usize) -> Vec<(usize, usize, f64, usize)> {
     let mut out = Vec::new();
     if state.iter().sum::<i32>() <= 1 {
         return out;
@@ -47,10 +48,7 @@ fn im_migrations(state: &[i32], m: usize) -> Vec<(Vec<i32>, f64, usize)> {
             for p in 0..2 {
                 let x = m * m * p + i + j * m;
                 if state[x] > 0 {
-                    let mut child = state.to_vec();
-                    child[x] -= 1;
-                    child[m * m * (1 - p) + i + j * m] += 1;
-                    out.push((child, f64::from(state[x]), p));
+                    out.push((x, m * m * (1 - p) + i + j * m, f64::from(state[x]), p));
                 }
             }
         }
@@ -58,40 +56,39 @@ fn im_migrations(state: &[i32], m: usize) -> Vec<(Vec<i32>, f64, usize)> {
     out
 }
 
-/// Coalescences within the demes listed, in emission order: `(child, pairs, deme)`.
+/// Coalescences within the demes listed, in emission order: `(slot x,
+/// slot y, merged slot, pairs, deme)`; the child has one lineage fewer in
+/// `x` and in `y` and one more in the merged slot. Pairs run over the
+/// occupied slots only, `(i, j)` upward with `j` fastest, `y` up to `x`.
 #[crate::pure]
-fn im_coalescences(state: &[i32], m: usize, demes: usize) -> Vec<(Vec<i32>, f64, usize)> {
+fn im_coalescences(
+    state: &[i32],
+    m: usize,
+    demes: usize,
+) -> Vec<(usize, usize, usize, f64, usize)> {
     let mut out = Vec::new();
     if state.iter().sum::<i32>() <= 1 {
         return out;
     }
     for p in 0..demes {
-        for i in 0..m {
-            for j in 0..m {
-                let x = m * m * p + i + j * m;
-                let c1 = state[x];
-                if c1 == 0 {
+        let base = m * m * p;
+        let occupied: Vec<usize> = (0..m)
+            .flat_map(|i| (0..m).map(move |j| i + j * m))
+            .filter(|&k| state[base + k] > 0)
+            .collect();
+        for &kx in &occupied {
+            let c1 = state[base + kx];
+            for &ky in &occupied {
+                if ky > kx || (ky == kx && c1 < 2) {
                     continue;
                 }
-                for i2 in 0..m {
-                    for j2 in 0..m {
-                        let y = m * m * p + i2 + j2 * m;
-                        let c2 = state[y];
-                        if i2 + j2 * m > i + j * m || c2 == 0 || (y == x && c1 < 2) {
-                            continue;
-                        }
-                        let mut child = state.to_vec();
-                        child[x] -= 1;
-                        child[y] -= 1;
-                        child[m * m * p + (i + i2) + (j + j2) * m] += 1;
-                        let pairs = if y == x {
-                            f64::from(c1) * f64::from(c1 - 1) / 2.0
-                        } else {
-                            f64::from(c1) * f64::from(c2)
-                        };
-                        out.push((child, pairs, p));
-                    }
-                }
+                let merged = (kx % m + ky % m) + (kx / m + ky / m) * m;
+                let pairs = if ky == kx {
+                    f64::from(c1) * f64::from(c1 - 1) / 2.0
+                } else {
+                    f64::from(c1) * f64::from(state[base + ky])
+                };
+                out.push((base + kx, base + ky, base + merged, pairs, p));
             }
         }
     }
@@ -115,11 +112,19 @@ pub fn isolation_migration(state: &[i32], out: &mut Transitions, n1: i32, n2: i3
     // migration edges are emitted even at rate 0 (as the original does), so
     // that without migration and without a split the graph reports the
     // lineages that can never meet instead of treating them as absorbed
-    for (child, count, p) in im_migrations(state, m) {
-        out.add(&child, count * if p == 0 { d.m21 } else { d.m12 });
+    for (x, y, count, p) in im_migrations(state, m) {
+        out.add_moved(
+            state,
+            &[(x, -1), (y, 1)],
+            count * if p == 0 { d.m21 } else { d.m12 },
+        );
     }
-    for (child, pairs, p) in im_coalescences(state, m, 2) {
-        out.add(&child, pairs / if p == 0 { d.p1 } else { d.p2 });
+    for (x, y, z, pairs, p) in im_coalescences(state, m, 2) {
+        out.add_moved(
+            state,
+            &[(x, -1), (y, -1), (z, 1)],
+            pairs / if p == 0 { d.p1 } else { d.p2 },
+        );
     }
 }
 
@@ -127,8 +132,8 @@ pub fn isolation_migration(state: &[i32], out: &mut Transitions, n1: i32, n2: i3
 #[crate::callback(initial = im_start(n1, n2, true), helpers(im_start, im_coalescences))]
 pub fn im_ancestral(state: &[i32], out: &mut Transitions, n1: i32, n2: i32, pa: f64) {
     let m = (n1.max(n2) + 1) as usize;
-    for (child, pairs, _) in im_coalescences(state, m, 1) {
-        out.add(&child, pairs / pa);
+    for (x, y, z, pairs, _) in im_coalescences(state, m, 1) {
+        out.add_moved(state, &[(x, -1), (y, -1), (z, 1)], pairs / pa);
     }
 }
 
@@ -137,16 +142,16 @@ pub fn im_ancestral(state: &[i32], out: &mut Transitions, n1: i32, n2: i32, pa: 
 #[crate::callback(initial = im_start(n1, n2, false), theta_dim = 3, helpers(im_start, im_migrations, im_coalescences))]
 pub fn isolation_migration_theta(state: &[i32], out: &mut Transitions, n1: i32, n2: i32) {
     let m = (n1.max(n2) + 1) as usize;
-    for (child, count, p) in im_migrations(state, m) {
+    for (x, y, count, p) in im_migrations(state, m) {
         let coeff = if p == 0 {
             [0.0, 0.0, count]
         } else {
             [0.0, count, 0.0]
         };
-        out.add_param(&child, 0.0, &coeff);
+        out.add_param_moved(state, &[(x, -1), (y, 1)], 0.0, &coeff);
     }
-    for (child, pairs, _) in im_coalescences(state, m, 2) {
-        out.add_param(&child, 0.0, &[pairs, 0.0, 0.0]);
+    for (x, y, z, pairs, _) in im_coalescences(state, m, 2) {
+        out.add_param_moved(state, &[(x, -1), (y, -1), (z, 1)], 0.0, &[pairs, 0.0, 0.0]);
     }
 }
 

@@ -143,30 +143,77 @@ impl Transitions {
     /// A transition to `child` with a constant rate (a probability in a
     /// discrete model).
     pub fn add(&mut self, child: &[i32], rate: f64) {
-        if self.accept(child) {
-            self.children.extend_from_slice(child);
-            self.base.push(rate);
-            self.coeffs.extend(std::iter::repeat_n(0.0, self.param_dim));
-        }
+        self.push(child, &[], rate, None);
     }
 
     /// A transition to `child` with weight `base + Σ coeffs[i]·θ[i]`.
     pub fn add_param(&mut self, child: &[i32], base: f64, coeffs: &[f64]) {
-        if !self.accept(child) {
+        self.push(child, &[], base, Some(coeffs));
+    }
+
+    /// A transition to the child that differs from `state` by `moves`
+    /// (`delta` added at `slot` for each `(slot, delta)`), with a constant
+    /// rate: the child is written straight into the rule's buffer, so a
+    /// rule whose children differ from the state in a few places allocates
+    /// nothing per child.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, GraphView, Initial};
+    /// // two urns: a ball moves from the first to the second at rate 1 per ball
+    /// let g = Graph::from_rule(&Initial::state(&[2, 0]), |s, out| {
+    ///     if s[0] > 0 { out.add_moved(s, &[(0, -1), (1, 1)], f64::from(s[0])) }
+    /// }).unwrap();
+    /// assert_eq!(g.state(2), &[1, 1]);
+    /// ```
+    pub fn add_moved(&mut self, state: &[i32], moves: &[(usize, i32)], rate: f64) {
+        self.push(state, moves, rate, None);
+    }
+
+    /// [`add_moved`](Self::add_moved) with weight `base + Σ coeffs[i]·θ[i]`.
+    pub fn add_param_moved(
+        &mut self,
+        state: &[i32],
+        moves: &[(usize, i32)],
+        base: f64,
+        coeffs: &[f64],
+    ) {
+        self.push(state, moves, base, Some(coeffs));
+    }
+
+    /// Records `state` moved by `moves` with its weight (`coeffs` for a
+    /// parameterized transition), or the first problem.
+    fn push(&mut self, state: &[i32], moves: &[(usize, i32)], base: f64, coeffs: Option<&[f64]>) {
+        if !self.accept(state) {
             return;
         }
-        if self.param_dim == 0 {
-            self.problem = Some(Error::NotParameterized);
-        } else if coeffs.len() != self.param_dim {
-            self.problem = Some(Error::ParamLength {
-                expected: self.param_dim,
-                got: coeffs.len(),
+        if let Some(&(slot, _)) = moves.iter().find(|m| m.0 >= self.state_len) {
+            self.problem = Some(Error::MoveOutOfRange {
+                state: state.to_vec(),
+                slot,
             });
-        } else {
-            self.children.extend_from_slice(child);
-            self.base.push(base);
-            self.coeffs.extend_from_slice(coeffs);
+            return;
         }
+        match coeffs {
+            Some(_) if self.param_dim == 0 => {
+                self.problem = Some(Error::NotParameterized);
+                return;
+            }
+            Some(c) if c.len() != self.param_dim => {
+                self.problem = Some(Error::ParamLength {
+                    expected: self.param_dim,
+                    got: c.len(),
+                });
+                return;
+            }
+            Some(c) => self.coeffs.extend_from_slice(c),
+            None => self.coeffs.extend(std::iter::repeat_n(0.0, self.param_dim)),
+        }
+        let start = self.children.len();
+        self.children.extend_from_slice(state);
+        for &(slot, delta) in moves {
+            self.children[start + slot] += delta;
+        }
+        self.base.push(base);
     }
 
     fn clear(&mut self) {

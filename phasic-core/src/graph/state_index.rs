@@ -16,19 +16,29 @@ pub(crate) struct StateIndex {
     len: usize,
 }
 
-/// A fast, deterministic hash of an `i32` slice (multiply-rotate, two lanes
-/// per step).
+/// A fast, deterministic hash of an `i32` slice: multiply-rotate over
+/// pairs of values in four independent lanes (eight values a step, so the
+/// lanes' multiplications overlap instead of waiting on each other), the
+/// rest in the first lane, then the lanes combined and avalanched.
 fn hash_state(state: &[i32]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h: u64 = state.len() as u64;
-    let mut chunks = state.chunks_exact(2);
-    for c in &mut chunks {
-        let word = (c[0] as u32 as u64) | ((c[1] as u32 as u64) << 32);
-        h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let pair = |c: &[i32]| (c[0] as u32 as u64) | ((c[1] as u32 as u64) << 32);
+    let mut lanes = [state.len() as u64, K, K.rotate_left(17), K.rotate_left(31)];
+    let mut blocks = state.chunks_exact(8);
+    for b in &mut blocks {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane = step(*lane, pair(&b[2 * l..2 * l + 2]));
+        }
     }
-    if let [last] = chunks.remainder() {
-        h = (h.rotate_left(5) ^ (*last as u32 as u64)).wrapping_mul(K);
+    let mut rest = blocks.remainder().chunks_exact(2);
+    for c in &mut rest {
+        lanes[0] = step(lanes[0], pair(c));
     }
+    if let [last] = rest.remainder() {
+        lanes[0] = step(lanes[0], *last as u32 as u64);
+    }
+    let mut h = lanes[1..].iter().fold(lanes[0], |h, &l| step(h, l));
     // final avalanche so that the low bits used for the slot are well mixed
     h ^= h >> 29;
     h = h.wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -121,5 +131,20 @@ mod tests {
         assert_ne!(hash_state(&[1, 2, 3]), hash_state(&[1, 2, 4]));
         assert_ne!(hash_state(&[0, 0]), hash_state(&[0, 0, 0]));
         assert_ne!(hash_state(&[1, 0]), hash_state(&[0, 1]));
+        // long states go through the four lanes and the remainder: a unit
+        // at any one of 21 places gives 21 distinct hashes, none that of
+        // the all-zero state
+        let zero = hash_state(&[0; 21]);
+        let mut seen: Vec<u64> = (0..21)
+            .map(|i| {
+                let mut s = [0; 21];
+                s[i] = 1;
+                hash_state(&s)
+            })
+            .collect();
+        assert!(!seen.contains(&zero));
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 21);
     }
 }
