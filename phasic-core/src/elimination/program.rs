@@ -25,6 +25,11 @@ use crate::graph::csr::START;
 use crate::graph::view::GraphView;
 use crate::validate::check_rewards;
 
+mod parts;
+pub use parts::{
+    AcyclicParts, CommandParts, CsrParts, PROGRAM_FORMAT_VERSION, ProgramParts, SCALING,
+};
+
 /// Positions per parallel task when filling the acyclic graph.
 const FILL_BLOCK: usize = 4096;
 
@@ -365,7 +370,7 @@ impl Program {
             iterative_components = solved.len(),
             "graph eliminated"
         );
-        let mut program = Program::from_parts(
+        let mut program = Program::explicit(
             order.into(),
             pos.into(),
             scale,
@@ -383,7 +388,7 @@ impl Program {
     /// A program with an explicit acyclic graph (built by elimination, or
     /// evaluated from a trace, which shares its position maps with every
     /// program it evaluates).
-    pub(crate) fn from_parts(
+    pub(crate) fn explicit(
         order: Arc<[u32]>,
         pos: Arc<[u32]>,
         scale: Vec<f64>,
@@ -411,6 +416,11 @@ impl Program {
     /// Number of vertices of the graph the program was built from.
     pub fn vertex_count(&self) -> usize {
         self.pos.len()
+    }
+
+    /// Number of edges of the graph the program was built from.
+    pub fn edge_count(&self) -> usize {
+        self.edges
     }
 
     /// Position of the start vertex.
