@@ -423,6 +423,28 @@ impl Program {
         self.edges
     }
 
+    /// Whether the program holds work of its own: an elimination order,
+    /// commands or an acyclic graph of its own. `false` for a graph whose
+    /// vertices are numbered topologically: its program reads the graph
+    /// itself and is computed in one pass over the edges.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, elimination::Program};
+    /// let chain = Graph::from_rule(&Initial::state(&[3]), |s, out| {
+    ///     if s[0] > 0 { out.add(&[s[0] - 1], 1.0) }
+    /// }).unwrap();
+    /// assert!(!Program::new(&chain).unwrap().holds_elimination());
+    /// let cycle = Graph::from_rule(&Initial::state(&[1]), |s, out| match s[0] {
+    ///     1 => { out.add(&[2], 1.0); out.add(&[0], 1.0) }
+    ///     2 => out.add(&[1], 1.0),
+    ///     _ => {}
+    /// }).unwrap();
+    /// assert!(Program::new(&cycle).unwrap().holds_elimination());
+    /// ```
+    pub fn holds_elimination(&self) -> bool {
+        matches!(self.dag, Dag::Explicit { .. })
+    }
+
     /// Position of the start vertex.
     pub(crate) fn start(&self) -> usize {
         self.pos[START] as usize
