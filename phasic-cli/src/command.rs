@@ -23,7 +23,7 @@ pub enum Command {
     /// Build a model of the library (`phasic model list`) and print its
     /// size, moments, SFS, pdf and cdf.
     Model(Box<model::ModelArgs>),
-    /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
+    /// Inspect and maintain the cache (graphs, traces, programs): stats, verify, gc, clear, path.
     Cache(cache::CacheArgs),
     /// Fit a model's parameters θ to observed times (maximum likelihood or SVGD).
     Fit(Box<fit::FitArgs>),
