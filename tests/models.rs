@@ -874,12 +874,12 @@ fn catalogue_im(pairs: &[(&str, &str)]) -> Built {
 }
 
 fn split_expectation(b: &Built) -> f64 {
-    (b.split_expectation.as_ref().expect("a split model"))(&b.graph).unwrap()
+    (b.split_expectation.as_ref().expect("a split model"))(&b.cached.graph).unwrap()
 }
 
 fn built_sfs(b: &Built) -> Vec<Vec<f64>> {
     let weighted = Weighted {
-        graph: &b.graph,
+        graph: &b.cached.graph,
         program: None,
     };
     match (b.sfs.as_ref().expect("an SFS"))(&weighted).unwrap() {
@@ -908,7 +908,7 @@ fn im_reference_c() {
         .unwrap();
     close(cdf[0], 0.05370071185693304, SPLIT_TOL, "C P(absorbed by T)");
     let b = catalogue_im(&[("t", "1")]);
-    assert_eq!(counts(&b.graph), (47, 161));
+    assert_eq!(counts(&b.cached.graph), (47, 161));
     close(
         split_expectation(&b),
         2.119549912823546,

@@ -7,9 +7,12 @@ use std::path::Path;
 use memmap2::Mmap;
 use phasic_core::GraphView;
 use rkyv::rancor;
+use rkyv::util::AlignedVec;
 
 use crate::defect::Defect;
-use crate::header::{HEADER_LEN, MAGIC_GRAPH, check, entry, format_flags, open_regular};
+use crate::header::{
+    HEADER_LEN, MAGIC_GRAPH, archive_entry, check, format_flags, open_regular, payload_checksum,
+};
 
 /// The archived form of a graph: flat CSR arrays.
 #[derive(rkyv::Archive, rkyv::Serialize, Debug)]
@@ -41,10 +44,35 @@ impl GraphArchive {
 }
 
 /// The bytes of a complete entry (header and payload) for `g` under `key`.
-pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<Vec<u8>, Defect> {
-    let payload = rkyv::to_bytes::<rancor::Error>(&GraphArchive::of(g))
-        .map_err(|e| Defect::Encode(e.to_string()))?;
-    Ok(entry(MAGIC_GRAPH, format_flags(), key, &payload))
+pub fn encode<G: GraphView + ?Sized>(g: &G, key: [u8; 32]) -> Result<AlignedVec, Defect> {
+    archive_entry(MAGIC_GRAPH, format_flags(), key, &GraphArchive::of(g))
+}
+
+/// Maps the entry at `path` and checks its header — length, magic, header
+/// version, `flags`, key, payload length and checksum; returns the
+/// mapping and the payload's checksum. The payload starts at
+/// [`HEADER_LEN`], 16-byte aligned.
+pub(crate) fn map_checked(
+    path: &Path,
+    magic: [u8; 8],
+    flags: u32,
+    key: [u8; 32],
+) -> Result<(Mmap, u64), Defect> {
+    if !cfg!(target_endian = "little") {
+        return Err(Defect::NotLittleEndian);
+    }
+    let file = open_regular(path)?;
+    let meta = file.metadata().map_err(Defect::cannot_stat)?;
+    if meta.len() < HEADER_LEN as u64 {
+        return Err(Defect::TooShort { len: meta.len() });
+    }
+    // SAFETY: published entries are never modified (they are written to
+    // a temporary file and renamed into place), and the length is
+    // checked against the header before any payload byte is read.
+    let map = unsafe { Mmap::map(&file) }.map_err(Defect::cannot_map)?;
+    check(&map, magic, flags, key)?;
+    let checksum = payload_checksum(&map);
+    Ok((map, checksum))
 }
 
 /// A validated, memory-mapped graph entry, used in place.
@@ -53,6 +81,8 @@ pub struct MappedGraph {
     /// The whole entry; the arrays are byte ranges of it, each checked
     /// (bounds, alignment, length) when the entry was opened.
     map: Mmap,
+    /// The checksum of the payload.
+    checksum: u64,
     state_len: usize,
     param_dim: usize,
     states: Range<usize>,
@@ -69,19 +99,7 @@ impl MappedGraph {
     /// CSR invariants every algorithm relies on. `Err` says which check
     /// failed.
     pub fn open(path: &Path, key: [u8; 32]) -> Result<MappedGraph, Defect> {
-        if !cfg!(target_endian = "little") {
-            return Err(Defect::NotLittleEndian);
-        }
-        let file = open_regular(path)?;
-        let meta = file.metadata().map_err(Defect::cannot_stat)?;
-        if meta.len() < HEADER_LEN as u64 {
-            return Err(Defect::TooShort { len: meta.len() });
-        }
-        // SAFETY: published entries are never modified (they are written to
-        // a temporary file and renamed into place), and the length is
-        // checked against the header before any payload byte is read.
-        let map = unsafe { Mmap::map(&file) }.map_err(Defect::cannot_map)?;
-        check(&map, MAGIC_GRAPH, format_flags(), key)?;
+        let (map, checksum) = map_checked(path, MAGIC_GRAPH, format_flags(), key)?;
         let a = rkyv::access::<ArchivedGraphArchive, rancor::Error>(&map[HEADER_LEN..])
             .map_err(|e| Defect::Archive(e.to_string()))?;
         check_csr(a)?;
@@ -104,6 +122,7 @@ impl MappedGraph {
         let coeffs = range(bytemuck::cast_slice(a.coeffs.as_slice()));
         Ok(MappedGraph {
             map,
+            checksum,
             state_len,
             param_dim,
             states,
@@ -113,6 +132,12 @@ impl MappedGraph {
             base,
             coeffs,
         })
+    }
+
+    /// The checksum of the entry's payload (docs/CACHE_FORMAT.md): the
+    /// graph's content, as the program stored with it records it.
+    pub fn checksum(&self) -> u64 {
+        self.checksum
     }
 
     /// The array at `range` of the mapping, borrowed from `self`.

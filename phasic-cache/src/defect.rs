@@ -163,13 +163,18 @@ pub enum Defect {
     #[error("{0}")]
     Encode(String),
 
-    // ---- traces and work units ----
-    /// The payload (a component trace or a subproblem) does not decode.
+    // ---- traces, programs and work units ----
+    /// The payload (a component trace, a subproblem or a program's plain
+    /// data) does not decode, or decodes to inconsistent data.
     #[error(transparent)]
     Decode(phasic_core::Error),
     /// A stored trace that was recorded from another subproblem.
     #[error("the trace does not belong to its subproblem")]
     OtherSubproblem,
+    /// A stored program computed from another graph than the one cached
+    /// under its key (another payload checksum or size).
+    #[error("the program was computed from another graph than the one under its key")]
+    OtherGraph,
     /// A work-unit file whose checksum is not the one in the manifest.
     #[error("{len} bytes, checksum does not match the manifest")]
     ManifestChecksum {

@@ -1,6 +1,11 @@
 //! The 64-byte header in front of every cache entry (see
 //! `docs/CACHE_FORMAT.md`).
 
+use rkyv::api::high::HighSerializer;
+use rkyv::rancor;
+use rkyv::ser::allocator::ArenaHandle;
+use rkyv::util::AlignedVec;
+
 use crate::checksum::checksum;
 use crate::defect::Defect;
 
@@ -8,6 +13,8 @@ use crate::defect::Defect;
 pub const MAGIC_GRAPH: [u8; 8] = *b"PHASICG\x01";
 /// Component-trace entries.
 pub const MAGIC_TRACE: [u8; 8] = *b"PHASICT\x01";
+/// Program entries (the elimination of a cached graph).
+pub const MAGIC_PROGRAM: [u8; 8] = *b"PHASICP\x01";
 /// Work-unit files (one subproblem each).
 pub const MAGIC_UNIT: [u8; 8] = *b"PHASICU\x01";
 /// Version of this header layout.
@@ -19,8 +26,19 @@ pub const HEADER_LEN: usize = 64;
 /// bits 8.. the rkyv major.minor (0.8) and `GRAPH_FORMAT_VERSION` in the
 /// top byte.
 pub fn format_flags() -> u32 {
+    archive_flags(phasic_core::key::GRAPH_FORMAT_VERSION)
+}
+
+/// Format flags of program entries: those of graph entries with
+/// `PROGRAM_FORMAT_VERSION` in the top byte.
+pub fn program_flags() -> u32 {
+    archive_flags(phasic_core::elimination::PROGRAM_FORMAT_VERSION)
+}
+
+/// The flags of an rkyv archive whose payload format has `version`.
+fn archive_flags(version: u32) -> u32 {
     let endian = u32::from(cfg!(target_endian = "little"));
-    endian | 1 << 1 | (8 << 8) | (phasic_core::key::GRAPH_FORMAT_VERSION & 0xff) << 24
+    endian | 1 << 1 | (8 << 8) | (version & 0xff) << 24
 }
 
 /// Format flags of trace entries: bit 0 little-endian (the payload is
@@ -31,18 +49,51 @@ pub fn trace_flags() -> u32 {
 
 /// A complete entry: the header for `payload`, then `payload`.
 pub fn entry(magic: [u8; 8], flags: u32, key: [u8; 32], payload: &[u8]) -> Vec<u8> {
-    let header = Header {
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    out.extend_from_slice(&header(magic, flags, key, payload).encode());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A complete entry whose payload is the rkyv archive of `value`,
+/// serialized in one buffer after room for the header (64 bytes: the
+/// payload's alignment, and so its bytes, are those of `rkyv::to_bytes`),
+/// then the header written in front: no copy of the payload.
+pub fn archive_entry(
+    magic: [u8; 8],
+    flags: u32,
+    key: [u8; 32],
+    #[rustfmt::skip] value: &impl for<'a> rkyv::Serialize<
+        HighSerializer<AlignedVec, ArenaHandle<'a>, rancor::Error>,
+    >,
+) -> Result<AlignedVec, Defect> {
+    let mut buf = AlignedVec::new();
+    buf.extend_from_slice(&[0; HEADER_LEN]);
+    let mut buf = rkyv::api::high::to_bytes_in::<_, rancor::Error>(value, buf)
+        .map_err(|e| Defect::Encode(e.to_string()))?;
+    let (h, payload) = buf.split_at_mut(HEADER_LEN);
+    h.copy_from_slice(&header(magic, flags, key, payload).encode());
+    Ok(buf)
+}
+
+/// The header of an entry holding `payload`.
+fn header(magic: [u8; 8], flags: u32, key: [u8; 32], payload: &[u8]) -> Header {
+    Header {
         magic,
         version: HEADER_VERSION,
         flags,
         key,
         payload_len: payload.len() as u64,
         checksum: checksum(payload),
-    };
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&header.encode());
-    out.extend_from_slice(payload);
-    out
+    }
+}
+
+/// The payload checksum in the header of a complete entry (0 if `bytes`
+/// is shorter than a header).
+pub fn payload_checksum(bytes: &[u8]) -> u64 {
+    bytes
+        .first_chunk::<HEADER_LEN>()
+        .map_or(0, |h| Header::decode(h).checksum)
 }
 
 /// Checks the header of a whole entry — length, magic, header version,

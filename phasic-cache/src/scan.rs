@@ -185,7 +185,7 @@ impl<K: Kind> Store<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Graphs, Traces};
+    use crate::store::{Graphs, Programs, Traces};
 
     #[test]
     fn names_are_recognised() {
@@ -213,6 +213,12 @@ mod tests {
         assert_eq!(entry_key::<Traces>(&p), None);
         let wrong_shard = PathBuf::from(format!("/c/graphs/cd/{key}.graph"));
         assert_eq!(entry_key::<Graphs>(&wrong_shard), None);
+        let program = PathBuf::from(format!("/c/programs/ab/{key}.program"));
+        assert_eq!(entry_key::<Programs>(&program), Some([0xab; 32]));
+        assert_eq!(entry_key::<Graphs>(&program), None);
+        assert!(is_quarantined_name::<Programs>(&format!(
+            "{key}.program.12.345"
+        )));
         let upper = PathBuf::from(format!("/c/graphs/AB/{}.graph", "AB".repeat(32)));
         assert_eq!(entry_key::<Graphs>(&upper), None);
     }

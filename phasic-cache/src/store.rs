@@ -1,7 +1,8 @@
 //! The stores: content-addressed entries — graphs under `graphs/`,
-//! component traces under `traces/` — sharded by the first two hex digits
-//! of the key, published atomically, never modified, moved aside when bad.
-//! One implementation for both kinds ([`Kind`]).
+//! component traces under `traces/`, the programs of graphs under
+//! `programs/` — sharded by the first two hex digits of the key, published
+//! atomically, never modified, moved aside when bad. One implementation
+//! for every kind ([`Kind`]).
 
 use std::fs;
 use std::io::{Read, Seek, Write};
@@ -10,7 +11,7 @@ use std::time::SystemTime;
 
 use std::marker::PhantomData;
 
-use phasic_core::{GraphView, ModelKey, trace::ComponentTrace};
+use phasic_core::{GraphView, ModelKey, elimination::Program, trace::ComponentTrace};
 
 use crate::archive::{MappedGraph, encode};
 use crate::atomic::write_atomic;
@@ -19,7 +20,9 @@ use crate::confine::{confined, is_regular_file};
 use crate::counters::{self, Counters};
 use crate::defect::{Defect, Rejection};
 use crate::error::{Error, Result};
+use crate::header::payload_checksum;
 use crate::mode::CacheMode;
+use crate::program_entry::{StoredProgram, encode_program, open_program};
 use crate::scan::{Class, parse_hex};
 use crate::trace_entry::{encode_trace, open_trace};
 
@@ -58,6 +61,20 @@ impl Kind for Traces {
     type Entry = ComponentTrace;
     fn open(path: &Path, key: [u8; 32]) -> std::result::Result<ComponentTrace, Defect> {
         open_trace(path, key)
+    }
+}
+
+/// Program entries: the elimination of a graph with constant weights,
+/// under the graph's key.
+#[derive(Debug, Clone, Copy)]
+pub struct Programs;
+
+impl Kind for Programs {
+    const DIR: &'static str = "programs";
+    const EXT: &'static str = "program";
+    type Entry = StoredProgram;
+    fn open(path: &Path, key: [u8; 32]) -> std::result::Result<StoredProgram, Defect> {
+        open_program(path, key)
     }
 }
 
@@ -164,6 +181,8 @@ pub struct Store<K> {
 pub type GraphStore = Store<Graphs>;
 /// Component-trace entries under `<root>/traces`.
 pub type TraceStore = Store<Traces>;
+/// Program entries under `<root>/programs`.
+pub type ProgramStore = Store<Programs>;
 
 impl<K: Kind> Store<K> {
     /// The store under `root` (nothing is created until needed).
@@ -522,10 +541,43 @@ impl GraphStore {
         graph: &G,
         replace: bool,
     ) -> Result<bool> {
+        Ok(self.publish_graph(key, graph, replace)?.0)
+    }
+
+    /// [`publish`](Self::publish), also returning the checksum of the
+    /// entry's payload (what a program stored with the graph records).
+    pub(crate) fn publish_graph<G: GraphView + ?Sized>(
+        &self,
+        key: &ModelKey,
+        graph: &G,
+        replace: bool,
+    ) -> Result<(bool, u64)> {
         let bytes = encode(graph, key.0).map_err(|reason| Error::BadEntry {
             path: self.path_of(key),
             reason,
         })?;
+        let checksum = payload_checksum(&bytes);
+        Ok((self.publish_bytes(key, &bytes, replace)?, checksum))
+    }
+}
+
+impl ProgramStore {
+    /// Publishes `program`, the elimination of the graph stored under
+    /// `key` whose entry's payload checksum is `graph_checksum` (replacing
+    /// an existing entry when `replace`); returns whether this call
+    /// created the entry.
+    pub fn publish(
+        &self,
+        key: &ModelKey,
+        program: &Program,
+        graph_checksum: u64,
+        replace: bool,
+    ) -> Result<bool> {
+        let bytes =
+            encode_program(program, graph_checksum, key.0).map_err(|reason| Error::BadEntry {
+                path: self.path_of(key),
+                reason,
+            })?;
         self.publish_bytes(key, &bytes, replace)
     }
 }

@@ -1,5 +1,5 @@
-//! `phasic cache`: inspect and maintain the cache — graph and trace
-//! entries, temporary files of interrupted writes, the quarantine.
+//! `phasic cache`: inspect and maintain the cache — graph, trace and
+//! program entries, temporary files of interrupted writes, the quarantine.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -91,11 +91,12 @@ fn stats_text(root: &Path, s: &CacheStats) -> String {
         |c| [c.hits, c.misses, c.corrupt].map(|n| n.to_string()),
     );
     format!(
-        "root         {}\nentries      {} (graphs {}, traces {})\nbytes        {}\nhits         {}\nmisses       {}\ncorrupt      {}\ntemporary    {} (of interrupted writes; gc removes them after an hour)\nquarantined  {} (bad entries moved aside)",
+        "root         {}\nentries      {} (graphs {}, traces {}, programs {})\nbytes        {}\nhits         {}\nmisses       {}\ncorrupt      {}\ntemporary    {} (of interrupted writes; gc removes them after an hour)\nquarantined  {} (bad entries moved aside)",
         root.display(),
         t.entries,
         s.graphs.entries,
         s.traces.entries,
+        s.programs.entries,
         t.bytes,
         c[0],
         c[1],
@@ -118,6 +119,7 @@ fn stats_json(root: &Path, s: &CacheStats) -> serde_json::Value {
         "quarantined": t.quarantined,
         "graphs": s.graphs,
         "traces": s.traces,
+        "programs": s.programs,
     })
 }
 
@@ -145,8 +147,8 @@ fn collected_json(c: &Collected) -> serde_json::Value {
     })
 }
 
-/// Runs `phasic cache` over both stores (graphs and traces); returns the
-/// text to print.
+/// Runs `phasic cache` over every store (graphs, traces, programs);
+/// returns the text to print.
 pub fn run(args: &CacheArgs) -> Result<String, phasic::cache::Error> {
     let root = cache_root(args.cache_dir.as_deref())?;
     let cache = Cache::new(&root);
@@ -156,6 +158,7 @@ pub fn run(args: &CacheArgs) -> Result<String, phasic::cache::Error> {
             if args.json {
                 json(serde_json::json!({
                     "root": root, "graphs": cache.graphs.dir(), "traces": cache.traces.dir(),
+                    "programs": cache.programs.dir(),
                 }))
             } else {
                 root.display().to_string()

@@ -26,7 +26,7 @@ pub enum Command {
     /// A Demes model (YAML): its expected site-frequency spectrum and the
     /// moments, pdf and cdf of the time to the most recent common ancestor.
     Demes(Box<demes::DemesArgs>),
-    /// Inspect and maintain the graph cache: stats, verify, gc, clear, path.
+    /// Inspect and maintain the cache (graphs, traces, programs): stats, verify, gc, clear, path.
     Cache(cache::CacheArgs),
     /// Fit a model's parameters θ to observed times (maximum likelihood or SVGD).
     Fit(Box<fit::FitArgs>),

@@ -342,15 +342,15 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     let n = data.len();
     let start = match &args.start {
         Some(start) => start.clone(),
-        None => matched_start(&built.graph, &cache, &data, theta.dim)?,
+        None => matched_start(&built.cached.graph, &cache, &data, theta.dim)?,
     };
-    let lik = Likelihood::new(&built.graph, Observations::Times(data))?;
+    let lik = Likelihood::new(&built.cached.graph, Observations::Times(data))?;
     let mut out = Output {
         model: spec.name,
         parameters: theta.about,
         method: args.method,
         observations: n,
-        vertices: phasic::prelude::GraphView::vertex_count(&built.graph),
+        vertices: phasic::prelude::GraphView::vertex_count(&built.cached.graph),
         theta: None,
         log_likelihood: None,
         iterations: None,

@@ -175,6 +175,14 @@ struct Report {
     cdf: Option<Vec<f64>>,
 }
 
+/// Where the elimination program came from: the program cache (`hit`),
+/// eliminated and cached (`miss`), or eliminated without the cache (`off`).
+#[derive(Debug, Serialize)]
+struct ProgramCache {
+    cache: &'static str,
+    seconds: f64,
+}
+
 /// The output of `phasic model NAME`.
 #[derive(Debug, Serialize)]
 pub struct Output {
@@ -184,6 +192,8 @@ pub struct Output {
     build_seconds: f64,
     cache: &'static str,
     load_seconds: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    program: Option<ProgramCache>,
     #[serde(skip_serializing_if = "Option::is_none")]
     theta: Option<Vec<Vec<f64>>>,
     moments: serde_json::Value,
@@ -239,8 +249,21 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                     .join(", "),
             })?,
     };
+    let mut program_cache = None;
     let reports = if args.theta.is_empty() {
-        vec![evaluate(&built, &built.graph, reward_index, args, None)?]
+        let program = built.program()?;
+        program_cache = program.as_ref().map(|p| ProgramCache {
+            cache: p.status.as_str(),
+            seconds: p.seconds,
+        });
+        let program = program.as_ref().map(|p| &p.program);
+        vec![evaluate(
+            &built,
+            &built.cached.graph,
+            reward_index,
+            args,
+            program,
+        )?]
     } else {
         let trace_options = TraceOptions {
             min_subproblem: usize::try_from(args.min_subproblem).unwrap_or(usize::MAX),
@@ -248,7 +271,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         let trace = if args.via_trace {
             match &args.shard {
                 None => {
-                    let (trace, report) = record_trace(&built.graph, &cache, trace_options)
+                    let (trace, report) = record_trace(&built.cached.graph, &cache, trace_options)
                         .map_err(ModelError::from)?;
                     tracing::info!(?report, "trace recorded");
                     Some(trace)
@@ -274,7 +297,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
                     let bar = Progress::new("units");
                     let progress = |done: usize, total: usize| bar.report(done, total);
                     let (trace, report) = sharded_trace(
-                        &built.graph,
+                        &built.cached.graph,
                         &cache,
                         trace_options,
                         &options,
@@ -298,7 +321,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         let mut direct = |t: &[f64]| -> Result<Report, ModelCliError> {
             let g = match &mut owned {
                 Some(g) => g,
-                None => owned.insert(Graph::from_view(&built.graph)?),
+                None => owned.insert(Graph::from_view(&built.cached.graph)?),
             };
             g.update_weights(t)?;
             evaluate(&built, &*g, reward_index, args, None)
@@ -307,7 +330,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         args.theta
             .iter()
             .map(|t| {
-                match trace.as_ref().map(|tr| tr.at(&built.graph, t)) {
+                match trace.as_ref().map(|tr| tr.at(&built.cached.graph, t)) {
                     None => direct(t),
                     Some(Ok(at)) => evaluate(&built, &at, reward_index, args, Some(at.program())),
                     Some(Err(
@@ -339,11 +362,12 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
     };
     let out = Output {
         model: spec.name,
-        vertices: built.graph.vertex_count(),
-        edges: built.graph.edge_count(),
+        vertices: built.cached.graph.vertex_count(),
+        edges: built.cached.graph.edge_count(),
         build_seconds,
-        cache: built.cache.as_str(),
-        load_seconds: built.load_seconds,
+        cache: built.cached.status.as_str(),
+        load_seconds: built.cached.seconds,
+        program: program_cache,
         theta: batch.then(|| args.theta.clone()),
         moments: pick(&|r| Some(serde_json::json!(r.moments))).unwrap_or_default(),
         variance: pick(&|r| r.variance.map(|v| serde_json::json!(v))),
@@ -402,8 +426,8 @@ fn dry_run(
             "--dry-run prints a SLURM batch script: use it with --shard slurm[:K]".into(),
         ));
     };
-    let session =
-        prepare_session(&built.graph, cache, trace_options, options).map_err(ModelError::from)?;
+    let session = prepare_session(&built.cached.graph, cache, trace_options, options)
+        .map_err(ModelError::from)?;
     let Some(session) = session else {
         return Ok("# nothing to submit: every subproblem is in the trace store".into());
     };
@@ -468,7 +492,7 @@ fn evaluate<G: GraphView>(
             report.variance = Some(ph.variance(reward)?);
         }
         if !args.at.is_empty() {
-            let (pdf, cdf) = distribution(g, built.discrete, reward, &args.at)?;
+            let (pdf, cdf) = distribution(&weighted, built.discrete, reward, &args.at)?;
             report.pdf = Some(pdf);
             report.cdf = Some(cdf);
         }
@@ -487,12 +511,13 @@ fn evaluate<G: GraphView>(
 }
 
 /// pdf/cdf (pmf/cdf for a discrete model) of the rewarded variable.
-fn distribution<G: GraphView>(
-    g: &G,
+fn distribution(
+    w: &Weighted<'_>,
     discrete: bool,
     reward: Option<&[f64]>,
     at: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), ModelCliError> {
+    let g = w.graph;
     if discrete {
         let ks: Vec<u64> = at
             .iter()
@@ -520,7 +545,7 @@ fn distribution<G: GraphView>(
                 let t = reward_transform(g, r)?.graph;
                 PhaseType::new(&t)?.pdf_cdf(at, Method::default())?
             }
-            None => PhaseType::new(g)?.pdf_cdf(at, Method::default())?,
+            None => w.phase_type()?.pdf_cdf(at, Method::default())?,
         })
     }
 }
@@ -572,6 +597,9 @@ fn human(out: &Output) -> String {
         "cache      {} ({:.6} s)",
         out.cache, out.load_seconds
     ));
+    if let Some(p) = &out.program {
+        lines.push(format!("program    {} ({:.6} s)", p.cache, p.seconds));
+    }
     lines.push(format!("moments    {}", out.moments));
     for (name, v) in [
         ("variance", &out.variance),

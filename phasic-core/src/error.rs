@@ -341,8 +341,8 @@ pub enum Error {
         /// Where.
         vertex: usize,
     },
-    /// Encoded trace data (a subproblem or a component trace) that is
-    /// truncated, inconsistent or of another format version.
+    /// Encoded data (a subproblem, a component trace, a program's plain
+    /// data) that is truncated, inconsistent or of another format version.
     #[error("invalid {what}: {reason}")]
     Decode {
         /// What was decoded.

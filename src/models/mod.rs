@@ -18,7 +18,7 @@ pub use settings::{ModelError, Settings};
 pub use sfs::{block_counting, block_counting_theta};
 pub use two_locus::{Recombination, TwoLocus, two_locus_two_island, two_locus_two_island_theta};
 
-use phasic_cache::{CacheStatus, Cached, CachedGraph};
+use phasic_cache::{Cached, CachedProgram};
 use phasic_core::{GraphView, PhaseType, elimination::Program};
 
 /// The expected site-frequency spectrum of a model.
@@ -32,12 +32,10 @@ pub enum Spectrum {
 
 /// A built model: its graph, its named reward vectors and how to get its SFS.
 pub struct Built {
-    /// The graph (mapped from the cache, or built).
-    pub graph: CachedGraph,
-    /// Whether it came from the cache.
-    pub cache: CacheStatus,
-    /// Time spent loading or building it.
-    pub load_seconds: f64,
+    /// The graph (mapped from the cache, or built), whether it came from
+    /// the cache, the time spent loading or building it, and where its
+    /// program is cached.
+    pub cached: Cached,
     /// Whether the graph is a discrete phase-type distribution.
     pub discrete: bool,
     /// Named rewards, the default (time or steps) first.
@@ -63,7 +61,7 @@ impl<'g> Weighted<'g> {
     /// The continuous distribution, eliminated now unless a program was given.
     pub fn phase_type(&self) -> phasic_core::Result<PhaseType<'g, dyn GraphView + 'g>> {
         match self.program {
-            Some(p) => PhaseType::with_program(self.graph, p.clone()),
+            Some(p) => PhaseType::with_borrowed_program(self.graph, p),
             None => PhaseType::new(self.graph),
         }
     }
@@ -82,14 +80,27 @@ impl Built {
         rewards: Vec<(&'static str, Vec<f64>)>,
     ) -> Built {
         Built {
-            graph: cached.graph,
-            cache: cached.status,
-            load_seconds: cached.seconds,
+            cached,
             discrete,
             rewards,
             sfs: None,
             split_expectation: None,
         }
+    }
+}
+
+impl Built {
+    /// The elimination program of the model's graph, through the program
+    /// cache ([`Cached::program`]: a hit on a graph with constant weights
+    /// loads it instead of eliminating); `None` for a model whose queries
+    /// use none of their own (a discrete model's distribution eliminates
+    /// after its own checks, a split IM model is evaluated by
+    /// uniformization).
+    pub fn program(&self) -> Result<Option<CachedProgram>, ModelError> {
+        if self.discrete || self.split_expectation.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(self.cached.program()?))
     }
 }
 

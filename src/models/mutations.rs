@@ -3,7 +3,7 @@
 
 use super::coalescent::kingman;
 use super::{Built, ModelError, Settings, Spec, reward_of};
-use phasic_cache::{CacheStatus, Cached, CachedGraph};
+use phasic_cache::Cached;
 use phasic_core::{Graph, GraphBuilder, GraphView, START};
 
 /// The discrete graph whose visits to auxiliary vertices count the
@@ -68,13 +68,8 @@ fn build(s: &Settings) -> Result<Built, ModelError> {
     let (graph, sites) = segregating_sites(s.count("n", 2)?, s.rate("theta")?)?;
     let steps = reward_of(&graph, |_| 1.0);
     // the DPH is derived from the Kingman graph, not built by a callback: not cached
-    let cached = Cached {
-        graph: CachedGraph::Built(graph),
-        status: CacheStatus::Off,
-        seconds: 0.0,
-    };
     Ok(Built::new(
-        cached,
+        Cached::uncached(graph),
         true,
         vec![("segregating_sites", sites), ("steps", steps)],
     ))

@@ -1,6 +1,8 @@
 //! Continuous phase-type distributions: moments, covariances, sojourn
 //! times, absorption, Laplace transform, density and distribution function.
 
+use std::borrow::Cow;
+
 use crate::distribution::granularity;
 use crate::distribution::queries::PhaseTypeDistribution;
 use crate::distribution::uniformization::{DEFAULT_TOLERANCE, Uniformization};
@@ -37,7 +39,7 @@ use crate::graph::view::GraphView;
 #[derive(Debug, Clone)]
 pub struct PhaseType<'g, G: GraphView + ?Sized> {
     graph: &'g G,
-    program: Program,
+    program: Cow<'g, Program>,
 }
 
 impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
@@ -45,7 +47,7 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     pub fn new(graph: &'g G) -> Result<Self> {
         Ok(PhaseType {
             graph,
-            program: Program::new(graph)?,
+            program: Cow::Owned(Program::new(graph)?),
         })
     }
 
@@ -53,6 +55,26 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// from a [`Trace`](crate::trace::Trace) at the graph's θ); fails if the program
     /// was built for a graph of another shape.
     pub fn with_program(graph: &'g G, program: Program) -> Result<Self> {
+        Self::checked(graph, Cow::Owned(program))
+    }
+
+    /// As [`with_program`](Self::with_program), borrowing the program
+    /// (which may be large: nothing is copied).
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, PhaseType, PhaseTypeDistribution, elimination::Program};
+    /// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+    ///     if s[0] == 1 { out.add(&[2], 2.0) }
+    /// }).unwrap();
+    /// let program = Program::new(&g).unwrap();
+    /// let ph = PhaseType::with_borrowed_program(&g, &program).unwrap();
+    /// assert_eq!(ph.moments(2, None).unwrap(), vec![0.5, 0.5]);
+    /// ```
+    pub fn with_borrowed_program(graph: &'g G, program: &'g Program) -> Result<Self> {
+        Self::checked(graph, Cow::Borrowed(program))
+    }
+
+    fn checked(graph: &'g G, program: Cow<'g, Program>) -> Result<Self> {
         program.check_view(graph)?;
         Ok(PhaseType { graph, program })
     }

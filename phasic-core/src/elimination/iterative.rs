@@ -52,6 +52,15 @@ impl Block {
         block
     }
 
+    /// The out-edges of local vertex `j`, as given to [`new`](Self::new).
+    pub(crate) fn row(&self, j: usize) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let r = self.offsets[j]..self.offsets[j + 1];
+        self.targets[r.clone()]
+            .iter()
+            .copied()
+            .zip(self.probs[r].iter().copied())
+    }
+
     fn inside(&self, t: u32) -> bool {
         (self.a..self.b).contains(&(t as usize))
     }

@@ -11,4 +11,7 @@ pub(crate) mod reachability;
 pub(crate) mod wide;
 
 pub use moments::MultivariateMoments;
-pub use program::{ITERATIVE_FLOPS_PER_EDGE, ITERATIVE_MIN_SIZE, Program, Solver};
+pub use program::{
+    AcyclicParts, CommandParts, CsrParts, ITERATIVE_FLOPS_PER_EDGE, ITERATIVE_MIN_SIZE,
+    PROGRAM_FORMAT_VERSION, Program, ProgramParts, SCALING, Solver,
+};

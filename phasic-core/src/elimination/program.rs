@@ -25,6 +25,11 @@ use crate::graph::csr::START;
 use crate::graph::view::GraphView;
 use crate::validate::check_rewards;
 
+mod parts;
+pub use parts::{
+    AcyclicParts, CommandParts, CsrParts, PROGRAM_FORMAT_VERSION, ProgramParts, SCALING,
+};
+
 /// Positions per parallel task when filling the acyclic graph.
 const FILL_BLOCK: usize = 4096;
 
@@ -365,7 +370,7 @@ impl Program {
             iterative_components = solved.len(),
             "graph eliminated"
         );
-        let mut program = Program::from_parts(
+        let mut program = Program::explicit(
             order.into(),
             pos.into(),
             scale,
@@ -383,7 +388,7 @@ impl Program {
     /// A program with an explicit acyclic graph (built by elimination, or
     /// evaluated from a trace, which shares its position maps with every
     /// program it evaluates).
-    pub(crate) fn from_parts(
+    pub(crate) fn explicit(
         order: Arc<[u32]>,
         pos: Arc<[u32]>,
         scale: Vec<f64>,
@@ -411,6 +416,33 @@ impl Program {
     /// Number of vertices of the graph the program was built from.
     pub fn vertex_count(&self) -> usize {
         self.pos.len()
+    }
+
+    /// Number of edges of the graph the program was built from.
+    pub fn edge_count(&self) -> usize {
+        self.edges
+    }
+
+    /// Whether the program holds work of its own: an elimination order,
+    /// commands or an acyclic graph of its own. `false` for a graph whose
+    /// vertices are numbered topologically: its program reads the graph
+    /// itself and is computed in one pass over the edges.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, elimination::Program};
+    /// let chain = Graph::from_rule(&Initial::state(&[3]), |s, out| {
+    ///     if s[0] > 0 { out.add(&[s[0] - 1], 1.0) }
+    /// }).unwrap();
+    /// assert!(!Program::new(&chain).unwrap().holds_elimination());
+    /// let cycle = Graph::from_rule(&Initial::state(&[1]), |s, out| match s[0] {
+    ///     1 => { out.add(&[2], 1.0); out.add(&[0], 1.0) }
+    ///     2 => out.add(&[1], 1.0),
+    ///     _ => {}
+    /// }).unwrap();
+    /// assert!(Program::new(&cycle).unwrap().holds_elimination());
+    /// ```
+    pub fn holds_elimination(&self) -> bool {
+        matches!(self.dag, Dag::Explicit { .. })
     }
 
     /// Position of the start vertex.

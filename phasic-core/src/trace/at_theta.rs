@@ -60,7 +60,7 @@ pub struct AtTheta<'g, G: ?Sized> {
 impl<G: GraphView + ?Sized> AtTheta<'_, G> {
     /// The phase-type distribution at θ.
     pub fn phase_type(&self) -> PhaseType<'_, Self> {
-        PhaseType::with_program(self, self.program.clone())
+        PhaseType::with_borrowed_program(self, &self.program)
             .expect("the program was evaluated for this graph")
     }
 

@@ -474,7 +474,7 @@ impl Trace {
             }
         }
         dag_offsets.resize(m + 1, dag.len());
-        Ok(Program::from_parts(
+        Ok(Program::explicit(
             self.order.clone(),
             self.pos.clone(),
             scale,
