@@ -28,7 +28,7 @@ use crate::trace::wire::{Reader, Writer};
 
 /// Version of the trace encodings (subproblems and component traces);
 /// part of every content key.
-pub const TRACE_FORMAT_VERSION: u32 = 1;
+pub const TRACE_FORMAT_VERSION: u32 = 2;
 
 /// Flag of the kind of elimination a subproblem is for (part of its key):
 /// 0 for continuous time, the only kind traced so far.

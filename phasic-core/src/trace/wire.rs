@@ -45,6 +45,20 @@ impl Writer {
     pub fn f64(&mut self, x: f64) {
         self.bytes.extend_from_slice(&x.to_le_bytes());
     }
+    /// An unsigned LEB128 varint: 7 bits a byte, low first (small
+    /// indices and index differences take one to three bytes).
+    pub fn var(&mut self, mut x: u64) {
+        while x >= 0x80 {
+            self.bytes.push((x as u8 & 0x7f) | 0x80);
+            x >>= 7;
+        }
+        self.bytes.push(x as u8);
+    }
+    /// A length-prefixed `u32` slice of varints.
+    pub fn vars(&mut self, xs: &[u32]) {
+        self.u64(xs.len() as u64);
+        xs.iter().for_each(|&x| self.var(u64::from(x)));
+    }
     /// A length-prefixed `u32` slice.
     pub fn u32s(&mut self, xs: &[u32]) {
         self.u64(xs.len() as u64);
@@ -131,6 +145,28 @@ impl<'a> Reader<'a> {
     pub fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_le_bytes(self.take()?))
     }
+    /// A varint ([`Writer::var`]) of at most 64 bits.
+    pub fn var(&mut self) -> Result<u64> {
+        let mut x = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            x |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(x);
+            }
+        }
+        Err(self.error("a varint longer than 64 bits"))
+    }
+    /// A varint that must fit a `u32`.
+    pub fn var32(&mut self) -> Result<u32> {
+        let x = self.var()?;
+        u32::try_from(x).map_err(|_| self.error(format!("{x} does not fit 32 bits")))
+    }
+    /// A length-prefixed slice of `u32` varints ([`Writer::vars`]).
+    pub fn vars(&mut self) -> Result<Vec<u32>> {
+        let n = self.len(1)?;
+        (0..n).map(|_| self.var32()).collect()
+    }
     /// A length prefix for items of `size` bytes, checked against the bytes left.
     fn len(&mut self, size: usize) -> Result<usize> {
         let n = self.u64()?;
@@ -160,6 +196,27 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varints_round_trip_in_few_bytes_and_refuse_overlong_ones() {
+        let values = [0u64, 1, 127, 128, 16_383, 16_384, u32::MAX as u64, u64::MAX];
+        let mut w = Writer::default();
+        for &v in &values {
+            w.var(v);
+        }
+        // 1 + 1 + 1 + 2 + 2 + 3 + 5 + 10 bytes
+        assert_eq!(w.bytes.len(), 25);
+        let mut r = Reader::new(&w.bytes, "test");
+        for &v in &values {
+            assert_eq!(r.var().unwrap(), v);
+        }
+        r.finish().unwrap();
+        let mut w = Writer::default();
+        w.var(u64::from(u32::MAX) + 1);
+        assert!(Reader::new(&w.bytes, "test").var32().is_err());
+        assert!(Reader::new(&[0x80; 11], "test").var().is_err());
+        assert!(Reader::new(&[0x80], "test").var().is_err());
+    }
 
     #[test]
     fn round_trip_and_truncation() {

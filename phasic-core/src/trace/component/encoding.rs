@@ -1,7 +1,9 @@
 //! The portable encoding of a component trace: little-endian, sealed with
 //! a truncated SHA-256 of itself, and validated index by index on decoding
 //! (operands refer to earlier operations, commands and edges to existing
-//! vertices, final edges only forward).
+//! vertices, final edges only forward). Operations, commands and the
+//! index lists they use are varints, an operand as its distance back from
+//! the operation that reads it (mostly one or two bytes instead of four).
 
 use crate::elimination::program::Command;
 use crate::error::Result;
@@ -23,35 +25,51 @@ impl ComponentTrace {
         w.f64s(&self.base);
         w.f64s(&self.coeffs);
         w.u64(self.ops.len() as u64);
-        for op in &self.ops {
-            let (kind, a, b) = match *op {
-                Op::Weight(e) => (0, e, 0),
-                Op::Add(a, b) => (1, a, b),
-                Op::Mul(a, b) => (2, a, b),
-                Op::Inv(a) => (3, a, 0),
-                Op::Sum(s, n) => (4, s, n),
-            };
-            w.u8(kind);
-            w.u32(a);
-            w.u32(b);
+        for (k, op) in self.ops.iter().enumerate() {
+            let back = |a: u32| (k - a as usize) as u64;
+            match *op {
+                Op::Weight(e) => {
+                    w.u8(0);
+                    w.var(u64::from(e));
+                }
+                Op::Add(a, b) | Op::Mul(a, b) => {
+                    w.u8(if matches!(op, Op::Add(..)) { 1 } else { 2 });
+                    w.var(back(a));
+                    w.var(back(b));
+                }
+                Op::Inv(a) => {
+                    w.u8(3);
+                    w.var(back(a));
+                }
+                Op::Sum(s, n) => {
+                    w.u8(4);
+                    w.var(u64::from(s));
+                    w.var(u64::from(n));
+                }
+            }
         }
-        w.u32s(&self.args);
-        w.u32s(&self.rate);
-        w.u32s(&self.inv);
+        w.vars(&self.args);
+        w.vars(&self.rate);
+        w.vars(&self.inv);
         w.u64(self.elim.len() as u64);
         for c in &self.elim {
-            let (kind, v, u, m) = match *c {
-                Command::Scale { v, m } => (0, v, 0, m),
-                Command::AddScaled { v, u, m } => (1, v, u, m),
-            };
-            w.u8(kind);
-            w.u32(v);
-            w.u32(u);
-            w.u32(m);
+            match *c {
+                Command::Scale { v, m } => {
+                    w.u8(0);
+                    w.var(u64::from(v));
+                    w.var(u64::from(m));
+                }
+                Command::AddScaled { v, u, m } => {
+                    w.u8(1);
+                    w.var(u64::from(v));
+                    w.var(u64::from(u));
+                    w.var(u64::from(m));
+                }
+            }
         }
         w.u32s(&self.child_offsets);
-        w.u32s(&self.child_targets);
-        w.u32s(&self.child_ops);
+        w.vars(&self.child_targets);
+        w.vars(&self.child_ops);
         w.seal()
     }
 
@@ -67,34 +85,48 @@ impl ComponentTrace {
         let base = r.f64s()?;
         let coeffs = r.f64s()?;
         let n_ops = r.u64()?;
-        if n_ops > (bytes.len() / 9) as u64 {
+        if n_ops > (bytes.len() / 2) as u64 {
             return Err(r.error(format!("{n_ops} operations exceed the data")));
         }
         let mut ops = Vec::with_capacity(n_ops as usize);
-        for _ in 0..n_ops {
-            let (kind, a, b) = (r.u8()?, r.u32()?, r.u32()?);
+        for k in 0..n_ops as usize {
+            let kind = r.u8()?;
+            // an operand `d` back from operation k: 1 ≤ d ≤ k
+            let mut back = |r: &mut Reader<'_>| -> Result<u32> {
+                let d = r.var()?;
+                match usize::try_from(d) {
+                    Ok(d) if (1..=k).contains(&d) => Ok((k - d) as u32),
+                    _ => Err(r.error(format!("operation {k} refers to a missing operand"))),
+                }
+            };
             ops.push(match kind {
-                0 => Op::Weight(a),
-                1 => Op::Add(a, b),
-                2 => Op::Mul(a, b),
-                3 => Op::Inv(a),
-                4 => Op::Sum(a, b),
+                0 => Op::Weight(r.var32()?),
+                1 => Op::Add(back(&mut r)?, back(&mut r)?),
+                2 => Op::Mul(back(&mut r)?, back(&mut r)?),
+                3 => Op::Inv(back(&mut r)?),
+                4 => Op::Sum(r.var32()?, r.var32()?),
                 k => return Err(r.error(format!("unknown operation kind {k}"))),
             });
         }
-        let args = r.u32s()?;
-        let rate = r.u32s()?;
-        let inv = r.u32s()?;
+        let args = r.vars()?;
+        let rate = r.vars()?;
+        let inv = r.vars()?;
         let n_elim = r.u64()?;
-        if n_elim > (bytes.len() / 13) as u64 {
+        if n_elim > (bytes.len() / 3) as u64 {
             return Err(r.error(format!("{n_elim} commands exceed the data")));
         }
         let mut elim = Vec::with_capacity(n_elim as usize);
         for _ in 0..n_elim {
-            let (kind, v, u, m) = (r.u8()?, r.u32()?, r.u32()?, r.u32()?);
-            elim.push(match kind {
-                0 => Command::Scale { v, m },
-                1 => Command::AddScaled { v, u, m },
+            elim.push(match r.u8()? {
+                0 => Command::Scale {
+                    v: r.var32()?,
+                    m: r.var32()?,
+                },
+                1 => Command::AddScaled {
+                    v: r.var32()?,
+                    u: r.var32()?,
+                    m: r.var32()?,
+                },
                 k => return Err(r.error(format!("unknown command kind {k}"))),
             });
         }
@@ -112,8 +144,8 @@ impl ComponentTrace {
             inv,
             elim,
             child_offsets: r.u32s()?,
-            child_targets: r.u32s()?,
-            child_ops: r.u32s()?,
+            child_targets: r.vars()?,
+            child_ops: r.vars()?,
         };
         if let Err(reason) = trace.validate() {
             return Err(r.error(reason));
