@@ -92,7 +92,7 @@ impl ComponentTrace {
         for k in 0..n_ops as usize {
             let kind = r.u8()?;
             // an operand `d` back from operation k: 1 ≤ d ≤ k
-            let mut back = |r: &mut Reader<'_>| -> Result<u32> {
+            let back = |r: &mut Reader<'_>| -> Result<u32> {
                 let d = r.var()?;
                 match usize::try_from(d) {
                     Ok(d) if (1..=k).contains(&d) => Ok((k - d) as u32),
