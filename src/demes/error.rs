@@ -45,6 +45,14 @@ pub enum DemesError {
         /// Its end time (younger).
         end: f64,
     },
+    /// An observed spectrum that does not read.
+    #[error("observed SFS, line {line}: {what}")]
+    BadData {
+        /// The line (1 for JSON errors without one).
+        line: usize,
+        /// What is wrong, naming the entry and value.
+        what: String,
+    },
     /// Lineages that can never find a common ancestor.
     #[error(
         "after generation {time}, lineages in demes {demes} can never coalesce (no deme they share and no migration that joins them): the time to the MRCA is infinite"

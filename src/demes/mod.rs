@@ -30,6 +30,7 @@
 //! assert!((m[0] - 3000.0).abs() < 1e-9 * 3000.0);
 //! ```
 
+mod data;
 mod error;
 mod evolve;
 mod history;
@@ -44,6 +45,7 @@ use phasic_cache::{CacheOptions, CacheStatus, CachedGraph, build_graph_with};
 use phasic_core::GraphView;
 use phasic_core::graph::BuildOptions;
 
+pub use data::Observed;
 pub use error::DemesError;
 pub use evolve::{Evaluation, Query};
 pub use lineages::{Layout, demes_interval};
