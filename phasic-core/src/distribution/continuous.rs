@@ -1,8 +1,11 @@
 //! Continuous phase-type distributions: moments, covariances, sojourn
 //! times, absorption, Laplace transform, density and distribution function.
 
+use std::sync::OnceLock;
+
 use crate::distribution::granularity;
 use crate::distribution::queries::PhaseTypeDistribution;
+use crate::distribution::sample::Sampler;
 use crate::distribution::uniformization::{DEFAULT_TOLERANCE, Uniformization};
 use crate::elimination::absorption::{absorption_probabilities, killed};
 use crate::elimination::moments::{
@@ -38,14 +41,24 @@ use crate::graph::view::GraphView;
 pub struct PhaseType<'g, G: GraphView + ?Sized> {
     graph: &'g G,
     program: Program,
+    /// Made at the first draw through `rand`'s `Distribution`.
+    sampler: OnceLock<Sampler<'g, G>>,
 }
 
 impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
+    /// The sampler behind `rand`'s `Distribution`, made once (the graph
+    /// was checked when `self` was made).
+    pub(crate) fn sampler(&self) -> &Sampler<'g, G> {
+        self.sampler
+            .get_or_init(|| Sampler::checked(self.graph, false))
+    }
+
     /// Eliminates `graph`; see [`Program::new`] for the errors.
     pub fn new(graph: &'g G) -> Result<Self> {
         Ok(PhaseType {
             graph,
             program: Program::new(graph)?,
+            sampler: OnceLock::new(),
         })
     }
 
@@ -54,7 +67,11 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
     /// was built for a graph of another shape.
     pub fn with_program(graph: &'g G, program: Program) -> Result<Self> {
         program.check_view(graph)?;
-        Ok(PhaseType { graph, program })
+        Ok(PhaseType {
+            graph,
+            program,
+            sampler: OnceLock::new(),
+        })
     }
 
     /// `∂E[Y^k]/∂θ` for a parameterized graph at its current weights, by
