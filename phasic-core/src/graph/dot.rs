@@ -29,7 +29,7 @@ use crate::graph::view::GraphView;
 ///     if k > 1 { out.add(&[k - 1], f64::from(k * (k - 1)) / 2.0) }
 /// }).unwrap();
 /// let dot = to_dot(&g, "kingman");
-/// assert!(dot.starts_with("digraph \"kingman\" {\n"));
+/// assert!(dot.starts_with("digraph \"kingman\" {\n  newrank=true;\n"));
 /// assert!(dot.contains("  v1 [label=\"[3]\"];\n"));
 /// assert!(dot.contains("  v1 -> v2 [label=\"3\"];\n"));
 /// assert!(dot.contains("  v3 [label=\"[1]\", peripheries=2];\n"));
@@ -39,6 +39,9 @@ pub fn to_dot<G: GraphView + ?Sized>(view: &G, title: &str) -> String {
     let mut out = String::new();
     // writing to a String cannot fail
     let _ = writeln!(out, "digraph \"{}\" {{", escape(title));
+    // graphviz 2.42 fails ("trouble in init_rank") on clusters with edges
+    // between them under the old ranking
+    out.push_str("  newrank=true;\n");
     out.push_str("  node [shape=box, fontname=\"sans-serif\"];\n");
     out.push_str("  edge [fontname=\"sans-serif\", fontsize=10];\n");
     let node = |out: &mut String, indent: &str, v: usize| {
@@ -124,6 +127,7 @@ mod tests {
         assert_eq!(
             dot,
             "digraph \"a \\\"quoted\\\" title\" {
+  newrank=true;
   node [shape=box, fontname=\"sans-serif\"];
   edge [fontname=\"sans-serif\", fontsize=10];
   v0 [label=\"start\", shape=point, width=0.15];
