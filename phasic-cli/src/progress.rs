@@ -103,11 +103,6 @@ impl Growth {
         }
     }
 
-    /// Whether the spinner is on the terminal.
-    fn is_shown(&self) -> bool {
-        self.shown.load(Ordering::Relaxed)
-    }
-
     /// The build is over: the spinner goes.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
@@ -142,13 +137,13 @@ mod tests {
         let growth = Growth::on_terminal(true);
         growth.report(&at(16_386));
         growth.report(&at(SHOW_FROM - 1));
-        assert!(!growth.is_shown());
+        assert!(!growth.shown.load(Ordering::Relaxed));
         growth.report(&at(SHOW_FROM));
-        assert!(growth.is_shown());
+        assert!(growth.shown.load(Ordering::Relaxed));
         growth.finish();
         // off a terminal there is nothing to show, only events
         let quiet = Growth::on_terminal(false);
         quiet.report(&at(10 * SHOW_FROM));
-        assert!(!quiet.is_shown() && quiet.bar.is_none());
+        assert!(!quiet.shown.load(Ordering::Relaxed) && quiet.bar.is_none());
     }
 }

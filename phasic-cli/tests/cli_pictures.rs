@@ -597,3 +597,38 @@ fn demes_dot_writes_one_file_per_interval() {
             .exists()
     );
 }
+
+/// The README's picture is what its documented command draws now.
+#[test]
+fn the_readme_picture_is_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bc.svg");
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/block_counting.svg");
+    // the README's command, with the output redirected
+    let args = [
+        "model",
+        "block_counting",
+        "--set",
+        "n=10",
+        "--sfs",
+        "--plot",
+    ];
+    let mut all = args.to_vec();
+    all.extend([file.to_str().unwrap(), "--cache", "off"]);
+    let out = phasic(&all, dir.path());
+    assert!(out.status.success());
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    assert!(readme.contains(&format!(
+        "phasic {} docs/block_counting.svg --cache off",
+        args.join(" ")
+    )));
+    assert!(
+        std::fs::read(&file).unwrap() == std::fs::read(&committed).unwrap(),
+        "docs/block_counting.svg is stale: rerun the README's command to draw it anew"
+    );
+    let s = svg(&committed);
+    assert_eq!((s.curve(BLUE).len(), s.curve(RED).len()), (200, 200));
+    assert_eq!(s.bars(BLUE).len(), 9);
+}

@@ -56,6 +56,7 @@ impl Curve {
         let mut chart = chart(area, title, x0..x1, 0.0..y1)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
             .x_desc(self.x_label.as_str())
             .y_desc(y_label)
             .draw()?;

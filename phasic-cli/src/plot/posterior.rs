@@ -48,6 +48,7 @@ pub fn corner(particles: &[Vec<f64>], names: &[String]) -> Result<String, PlotEr
                     .build_cartesian_2d(lo..hi, 0.0..top)?;
                 chart
                     .configure_mesh()
+                    .light_line_style(TRANSPARENT)
                     .x_desc(names[j].as_str())
                     .y_desc("particles")
                     .draw()?;
@@ -62,6 +63,7 @@ pub fn corner(particles: &[Vec<f64>], names: &[String]) -> Result<String, PlotEr
                     .build_cartesian_2d(spans[j].0..spans[j].1, spans[i].0..spans[i].1)?;
                 chart
                     .configure_mesh()
+                    .light_line_style(TRANSPARENT)
                     .x_desc(names[j].as_str())
                     .y_desc(names[i].as_str())
                     .draw()?;
@@ -95,6 +97,7 @@ pub fn data_and_fit(
         let mut chart = chart(&areas[0], title, lo..hi, 0.0..top)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
             .x_desc(x_label)
             .y_desc("density")
             .draw()?;

@@ -30,6 +30,16 @@ pub enum Sfs {
     },
 }
 
+/// A tick label of a count axis: the whole numbers only (ticks between
+/// them are left blank).
+fn whole(x: &f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        String::new()
+    }
+}
+
 /// Cells of the colour bar.
 const BAR_STEPS: usize = 64;
 
@@ -84,7 +94,10 @@ fn bars(
     let mut chart = chart(area, "expected site-frequency spectrum", lo..hi, 0.0..top)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_x_mesh()
+        .x_labels(values.len().min(20))
+        .x_label_formatter(&whole)
         .x_desc("derived allele count i")
         .y_desc(unit)
         .draw()?;
@@ -127,7 +140,12 @@ fn heatmap(
         .build_cartesian_2d(-0.5..n_cols as f64 - 0.5, -0.5..n_rows as f64 - 0.5)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_mesh()
+        .x_labels(n_cols.min(20))
+        .y_labels(n_rows.min(20))
+        .x_label_formatter(&whole)
+        .y_label_formatter(&whole)
         .x_desc(format!("derived alleles in {}", names[1]))
         .y_desc(format!("derived alleles in {}", names[0]))
         .draw()?;
@@ -149,6 +167,7 @@ fn heatmap(
         .build_cartesian_2d(0.0..1.0, lo..hi)?;
     legend
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
         .disable_mesh()
         .disable_x_axis()
         .y_desc(unit)
