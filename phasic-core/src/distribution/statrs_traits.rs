@@ -92,11 +92,6 @@ impl<G: GraphView + ?Sized> ContinuousCDF<f64, f64> for PhaseType<'_, G> {
         self.at_point(x).1
     }
 
-    /// `1 − cdf(x)`.
-    fn sf(&self, x: f64) -> f64 {
-        1.0 - self.cdf(x)
-    }
-
     /// [`PhaseType::quantile`]: to 1e-10 relative, NaN on failure.
     fn inverse_cdf(&self, p: f64) -> f64 {
         self.quantile(p).unwrap_or(f64::NAN)
@@ -117,22 +112,31 @@ impl<G: GraphView + ?Sized> Max<f64> for PhaseType<'_, G> {
     }
 }
 
-impl<G: GraphView + ?Sized> Distribution<f64> for PhaseType<'_, G> {
-    /// `E[T]`.
-    fn mean(&self) -> Option<f64> {
-        Some(summary(self.moments(3, None)).0)
-    }
+/// Mean, variance and skewness from the first three raw moments, the same
+/// for both distributions.
+macro_rules! moments_summary {
+    ($distribution:ident) => {
+        impl<G: GraphView + ?Sized> Distribution<f64> for $distribution<'_, G> {
+            /// `E[Y]`.
+            fn mean(&self) -> Option<f64> {
+                Some(summary(self.moments(3, None)).0)
+            }
 
-    /// `Var T`.
-    fn variance(&self) -> Option<f64> {
-        Some(summary(self.moments(3, None)).1)
-    }
+            /// `Var Y`.
+            fn variance(&self) -> Option<f64> {
+                Some(summary(self.moments(3, None)).1)
+            }
 
-    /// `E[(T − μ)³]/σ³`.
-    fn skewness(&self) -> Option<f64> {
-        Some(summary(self.moments(3, None)).2)
-    }
+            /// `E[(Y − μ)³]/σ³`.
+            fn skewness(&self) -> Option<f64> {
+                Some(summary(self.moments(3, None)).2)
+            }
+        }
+    };
 }
+
+moments_summary!(PhaseType);
+moments_summary!(DiscretePhaseType);
 
 impl<G: GraphView + ?Sized> Discrete<u64, f64> for DiscretePhaseType<'_, G> {
     /// `P(τ = k)`.
@@ -152,11 +156,6 @@ impl<G: GraphView + ?Sized> DiscreteCDF<u64, f64> for DiscretePhaseType<'_, G> {
         self.at_count(k).1
     }
 
-    /// `P(τ > k)`.
-    fn sf(&self, k: u64) -> f64 {
-        1.0 - self.cdf(k)
-    }
-
     /// [`DiscretePhaseType::quantile`]; `u64::MAX` on failure.
     fn inverse_cdf(&self, p: f64) -> u64 {
         self.quantile(p).unwrap_or(u64::MAX)
@@ -174,23 +173,6 @@ impl<G: GraphView + ?Sized> Max<u64> for DiscretePhaseType<'_, G> {
     /// The most steps to absorption, `u64::MAX` when unbounded.
     fn max(&self) -> u64 {
         DiscreteSupport::of(self.graph()).max.unwrap_or(u64::MAX)
-    }
-}
-
-impl<G: GraphView + ?Sized> Distribution<f64> for DiscretePhaseType<'_, G> {
-    /// `E[τ]`.
-    fn mean(&self) -> Option<f64> {
-        Some(summary(self.moments(3, None)).0)
-    }
-
-    /// `Var τ`.
-    fn variance(&self) -> Option<f64> {
-        Some(summary(self.moments(3, None)).1)
-    }
-
-    /// `E[(τ − μ)³]/σ³`.
-    fn skewness(&self) -> Option<f64> {
-        Some(summary(self.moments(3, None)).2)
     }
 }
 
