@@ -21,6 +21,12 @@ use crate::graph::view::GraphView;
 /// Construction eliminates the graph once; every query re-runs the
 /// resulting [`Program`].
 ///
+/// It is a statrs `Continuous`, `ContinuousCDF`, `Distribution`, `Min`
+/// and `Max` and a rand `Distribution<f64>`: the traits return plain
+/// numbers, so a query that fails returns NaN, and the inherent method
+/// ([`pdf_cdf`](Self::pdf_cdf), [`quantile`](Self::quantile),
+/// [`moments`](PhaseTypeDistribution::moments)) returns the reason.
+///
 /// ```
 /// use phasic_core::{GraphBuilder, PhaseType, START, PhaseTypeDistribution};
 /// // the library's doc example (docs/ALGORITHMS.md §9.3)

@@ -26,6 +26,12 @@ use crate::validate::check_discrete;
 /// recursions yield, and not the variance of the Python/C phasic 0.32.1,
 /// which is `E[τ(τ−1)]`).
 ///
+/// It is a statrs `Discrete`, `DiscreteCDF`, `Distribution`, `Min` and
+/// `Max` and a rand `Distribution<u64>`: a query that fails returns NaN
+/// (a quantile `u64::MAX`), and the inherent method
+/// ([`pmf_cdf`](Self::pmf_cdf), [`quantile`](Self::quantile),
+/// [`moments`](PhaseTypeDistribution::moments)) returns the reason.
+///
 /// ```
 /// use phasic_core::{DiscretePhaseType, Graph, Initial, PhaseTypeDistribution};
 /// // geometric with p = 1/4 (docs/ALGORITHMS.md §9.9)
