@@ -10,6 +10,8 @@ use phasic::demes::{DemesError, Model, Options, Query, Samples, Spectrum};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::dot::{DotArgs, DotError, numbered};
+use crate::plot::{self, Curve, Figure, PlotArgs, PlotError, Sfs};
 use crate::progress::Growth;
 use crate::state_limit::StateLimit;
 
@@ -41,6 +43,12 @@ pub struct DemesArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    /// With --dot FILE: one file per interval, FILE-K (K = 0, 1, … as the
+    /// intervals are printed), rates at the interval's start
+    #[command(flatten)]
+    pub dot: DotArgs,
     /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -83,6 +91,12 @@ pub enum DemesCliError {
     /// A state space past `--max-states`, in its terms.
     #[error("{0}")]
     Limit(String),
+    /// The picture (`--plot`) could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// A state space (`--dot`) could not be written.
+    #[error(transparent)]
+    Dot(#[from] DotError),
 }
 
 /// One interval, as printed.
@@ -147,11 +161,48 @@ pub fn run(args: &DemesArgs) -> Result<String, DemesCliError> {
             .map_or(DemesCliError::Demes(e), DemesCliError::Limit),
         _ => e.into(),
     })?;
+    if let Some(path) = &args.dot.dot {
+        for (k, info) in model.intervals().iter().enumerate() {
+            if let Some(g) = model.interval_graph(k) {
+                let end = if info.end.is_finite() {
+                    info.end.to_string()
+                } else {
+                    "∞".into()
+                };
+                let title = format!(
+                    "{} interval {k}: [{}, {end}) generations, demes {}",
+                    args.file.display(),
+                    info.start,
+                    info.demes.join(", ")
+                );
+                let what = format!("the state space of interval {k}");
+                args.dot.write(&g, &what, &title, &numbered(path, k))?;
+            }
+        }
+    }
     let e = model.evaluate(&Query {
         sfs: args.sfs,
         moments: args.moments as usize,
         times: args.at.clone(),
     })?;
+    if let Some(path) = &args.plot.plot {
+        let curve = curve(&model, &args.at, args.plot.plot_points)?;
+        let sfs = e
+            .sfs
+            .as_ref()
+            .map(|s| {
+                picture(
+                    if args.folded { s.fold() } else { s.clone() },
+                    &model.sampled_demes(),
+                )
+            })
+            .transpose()?;
+        let figure = Figure {
+            curve: Some(&curve),
+            sfs: sfs.as_ref(),
+        };
+        plot::write(path, &figure.svg()?)?;
+    }
     let at = !args.at.is_empty();
     let out = Output {
         demes: model.sampled_demes(),
@@ -193,6 +244,63 @@ pub fn run(args: &DemesArgs) -> Result<String, DemesCliError> {
     } else {
         human(&out)
     })
+}
+
+/// The density and distribution function of `T_MRCA` over the `--at`
+/// range, else from 0 to `E[T] + 5·sd` (the history is not one
+/// homogeneous chain, so no quantile is at hand).
+fn curve(model: &Model, at: &[f64], points: usize) -> Result<Curve, DemesCliError> {
+    let upper = || {
+        let m = model.tmrca_moments(2).map_err(|e| {
+            PlotError::Unsupported(format!("the moments of T_MRCA, for the time range: {e}"))
+        })?;
+        Ok(m[0] + SD_ABOVE * (m[1] - m[0] * m[0]).max(0.0).sqrt())
+    };
+    let xs = plot::curve_points(at, points, false, upper)?;
+    let (pdf, cdf) = model.tmrca_pdf_cdf(&xs)?;
+    Ok(Curve {
+        xs,
+        pdf,
+        cdf,
+        x_label: "generations".into(),
+        discrete: false,
+    })
+}
+
+/// Standard deviations above the mean where a picture of `T_MRCA` ends.
+const SD_ABOVE: f64 = 5.0;
+
+/// The spectrum as drawn: bars for one sample group, a heatmap for two.
+fn picture(s: Spectrum, names: &[String]) -> Result<Sfs, PlotError> {
+    let unit = "expected branch length (generations)".to_string();
+    let shape = s.shape().to_vec();
+    let at = |k: usize| (!s.masked()[k]).then(|| s.values()[k]);
+    // the monomorphic classes (none or all derived) are not drawn
+    match shape[..] {
+        [n] => Ok(Sfs::Bars {
+            values: (1..n - 1).map_while(at).collect(),
+            first: 1,
+            unit,
+        }),
+        [rows, cols] => Ok(Sfs::Joint {
+            rows: (0..rows)
+                .map(|i| {
+                    (0..cols)
+                        .map(|j| {
+                            let corner = (i, j) == (0, 0) || (i, j) == (rows - 1, cols - 1);
+                            at(i * cols + j).filter(|_| !corner)
+                        })
+                        .collect()
+                })
+                .collect(),
+            names: [names[0].clone(), names[1].clone()],
+            unit,
+        }),
+        _ => Err(PlotError::Unsupported(format!(
+            "a spectrum of {} sample groups is not drawn (one: bars, two: a heatmap); leave out --sfs to draw T_MRCA",
+            shape.len()
+        ))),
+    }
 }
 
 /// The spectrum as nested arrays indexed `[i_1]…[i_P]` (`null` where masked),

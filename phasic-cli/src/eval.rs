@@ -21,6 +21,8 @@ use phasic::core::{
 use phasic::prelude::PhaseTypeDistribution;
 use serde::{Deserialize, Serialize};
 
+use crate::plot::{self, Curve, Figure, PlotArgs, PlotError};
+
 /// Arguments of `phasic eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -37,6 +39,8 @@ pub struct EvalArgs {
     #[arg(long, value_name = "t1,t2,...", value_delimiter = ',',
           allow_hyphen_values = true, value_parser = finite_f64)]
     pub at: Vec<f64>,
+    #[command(flatten)]
+    pub plot: PlotArgs,
 }
 
 /// Parses a finite `f64` (rejects `nan` and `inf`, which `str::parse` accepts).
@@ -79,6 +83,9 @@ pub struct Output {
     pub pdf: Vec<f64>,
     /// Distribution function at the `--at` points.
     pub cdf: Vec<f64>,
+    /// With `--plot`: the distribution over the picture's range.
+    #[serde(skip)]
+    pub curve: Option<Curve>,
 }
 
 /// Why `phasic eval` failed. Every message is one line and names the
@@ -187,6 +194,9 @@ pub enum EvalError {
     /// Any other error of `phasic-core` (its message names the position).
     #[error(transparent)]
     Core(#[from] phasic::core::Error),
+    /// The picture (`--plot`) could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
     /// A result that overflowed.
     #[error("{what} = {value} is not finite (numerical overflow); nothing is printed")]
     NonFinite {
@@ -235,7 +245,16 @@ type Result<T, E = EvalError> = std::result::Result<T, E>;
 pub fn run(args: &EvalArgs) -> Result<Output> {
     let input = read_input(&args.matrix)?;
     let k = usize::try_from(args.moments).unwrap_or(usize::MAX);
-    evaluate(&input, k, &args.at)
+    let points = args.plot.plot.as_ref().map(|_| args.plot.plot_points);
+    let output = evaluate(&input, k, &args.at, points)?;
+    if let (Some(path), Some(curve)) = (&args.plot.plot, &output.curve) {
+        let figure = Figure {
+            curve: Some(curve),
+            sfs: None,
+        };
+        plot::write(path, &figure.svg()?)?;
+    }
+    Ok(output)
 }
 
 /// Reads and parses the input file.
@@ -251,11 +270,12 @@ pub fn read_input(path: &Path) -> Result<Input> {
 }
 
 /// The moments `1..=k`, the variance and the pdf/cdf at `at` of the
-/// distribution `input` describes.
-pub fn evaluate(input: &Input, k: usize, at: &[f64]) -> Result<Output> {
+/// distribution `input` describes; with `plot = Some(n)`, its curve at
+/// `n` points ([`plot::curve_points`]).
+pub fn evaluate(input: &Input, k: usize, at: &[f64], plot: Option<usize>) -> Result<Output> {
     let output = match (&input.s, &input.t) {
-        (Some(s), None) => continuous(&input.alpha, s, input.rewards.as_deref(), k, at)?,
-        (None, Some(t)) => discrete(&input.alpha, t, input.rewards.as_deref(), k, at)?,
+        (Some(s), None) => continuous(&input.alpha, s, input.rewards.as_deref(), k, at, plot)?,
+        (None, Some(t)) => discrete(&input.alpha, t, input.rewards.as_deref(), k, at, plot)?,
         (Some(_), Some(_)) => return Err(EvalError::BothMatrices),
         (None, None) => return Err(EvalError::NoMatrix),
     };
@@ -269,6 +289,7 @@ fn continuous(
     rewards: Option<&[f64]>,
     k: usize,
     at: &[f64],
+    plot: Option<usize>,
 ) -> Result<Output> {
     let graph = Graph::from_matrices(alpha, s)?;
     for (index, &value) in at.iter().enumerate() {
@@ -297,12 +318,31 @@ fn continuous(
         ph.pdf_cdf(at, Method::default())
             .map_err(|e| at_point(e, at))?
     };
+    let curve = match plot {
+        None => None,
+        Some(n) => {
+            let xs = plot::curve_points(at, n, false, || {
+                ph.quantile(plot::UPPER_QUANTILE)
+                    .map_err(plot::quantile_failed)
+            })?;
+            let (pdf, cdf) = ph.pdf_cdf(&xs, Method::default())?;
+            let x_label = if rewards.is_some() { "reward" } else { "time" };
+            Some(Curve {
+                xs,
+                pdf,
+                cdf,
+                x_label: x_label.into(),
+                discrete: false,
+            })
+        }
+    };
     Ok(Output {
         states: s.len(),
         moments: ph.moments(k, None).map_err(moment_range)?,
         variance: ph.variance(None)?,
         pdf,
         cdf,
+        curve,
     })
 }
 
@@ -312,6 +352,7 @@ fn discrete(
     rewards: Option<&[f64]>,
     k: usize,
     at: &[f64],
+    plot: Option<usize>,
 ) -> Result<Output> {
     let graph = Graph::from_discrete_matrices(alpha, t)?;
     let ks = at
@@ -361,12 +402,33 @@ fn discrete(
     } else {
         d.pmf_cdf(&ks)?
     };
+    let curve = match plot {
+        None => None,
+        Some(n) => {
+            let xs = plot::curve_points(at, n, true, || {
+                d.quantile(plot::UPPER_QUANTILE)
+                    .map(|k| k as f64)
+                    .map_err(plot::quantile_failed)
+            })?;
+            let ks: Vec<u64> = xs.iter().map(|&x| x.max(0.0) as u64).collect();
+            let (pmf, cdf) = d.pmf_cdf(&ks)?;
+            let x_label = if rewards.is_some() { "reward" } else { "steps" };
+            Some(Curve {
+                xs,
+                pdf: pmf,
+                cdf,
+                x_label: x_label.into(),
+                discrete: true,
+            })
+        }
+    };
     Ok(Output {
         states: t.len(),
         moments: d.moments(k, None).map_err(moment_range)?,
         variance: d.variance(None)?,
         pdf,
         cdf,
+        curve,
     })
 }
 

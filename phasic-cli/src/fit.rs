@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use phasic::cache::{CacheOptions, record_trace};
 use phasic::core::{
-    inference::Likelihood, inference::MleOptions, inference::MomentMatching,
+    Graph, PhaseType, inference::Likelihood, inference::MleOptions, inference::MomentMatching,
     inference::Observations, inference::Prior, inference::SvgdOptions,
     inference::maximum_likelihood, inference::svgd, trace::TraceOptions,
 };
@@ -16,6 +16,7 @@ use phasic::models::{self, ModelError, Settings};
 use phasic::prelude::GraphView;
 use serde::Serialize;
 
+use crate::plot::{self, PlotArgs, PlotError, posterior};
 use crate::progress::{Growth, Progress};
 use crate::state_limit::StateLimit;
 
@@ -61,6 +62,10 @@ pub struct FitArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    /// With --plot: SVGD draws the posterior (histograms, pairwise
+    /// scatter plots), MLE the data's histogram with the fitted density
+    #[command(flatten)]
+    pub plot: PlotArgs,
     /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -172,6 +177,9 @@ pub enum FitError {
     /// The result could not be serialised.
     #[error("cannot serialise the output: {0}")]
     Output(#[from] serde_json::Error),
+    /// The picture (`--plot`) could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
 }
 
 /// Reads observed times: a JSON array, or one number per line. Errors name
@@ -246,6 +254,26 @@ fn matched_start<G: GraphView + ?Sized>(
     let start = MomentMatching::new(vec![mean])?.scaled_start(&trace, &vec![1.0; dim])?;
     tracing::info!(?start, mean, "start matched to the data's mean");
     Ok(start)
+}
+
+/// The data's histogram with the model's density at `theta` over it, at
+/// `points` points from 0 to the largest observation.
+fn fitted<G: GraphView + ?Sized>(
+    graph: &G,
+    theta: &[f64],
+    data: &[f64],
+    points: usize,
+) -> Result<String, FitError> {
+    let mut g = Graph::from_view(graph)?;
+    g.update_weights(theta)?;
+    let ph = PhaseType::new(&g)?;
+    let largest = data.iter().copied().fold(0.0, f64::max);
+    let xs = plot::curve_points(&[0.0, largest], points, false, || {
+        ph.quantile(plot::UPPER_QUANTILE)
+            .map_err(plot::quantile_failed)
+    })?;
+    let (pdf, _) = ph.pdf_cdf(&xs, phasic::core::Method::default())?;
+    Ok(posterior::data_and_fit(data, &xs, &pdf, "time")?)
 }
 
 /// A library error about a setting, in the command line's terms: the
@@ -344,6 +372,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
         Some(start) => start.clone(),
         None => matched_start(&built.cached.graph, &cache, &data, theta.dim)?,
     };
+    let observed = args.plot.plot.is_some().then(|| data.clone());
     let lik = Likelihood::new(&built.cached.graph, Observations::Times(data))?;
     let mut out = Output {
         model: spec.name,
@@ -376,6 +405,10 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                 &progress,
             )
             .map_err(|e| named(e, args))?;
+            if let (Some(path), Some(data)) = (&args.plot.plot, &observed) {
+                let svg = fitted(&built.cached.graph, &fit.theta, data, args.plot.plot_points)?;
+                plot::write(path, &svg)?;
+            }
             out.theta = Some(fit.theta);
             out.log_likelihood = Some(fit.log_likelihood);
             out.iterations = Some(fit.iterations);
@@ -396,6 +429,10 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
                 &progress,
             )
             .map_err(|e| named(e, args))?;
+            if let Some(path) = &args.plot.plot {
+                let names: Vec<String> = (1..=theta.dim).map(|j| format!("θ{j}")).collect();
+                plot::write(path, &posterior::corner(&post.particles, &names)?)?;
+            }
             let q = |p: f64| (0..theta.dim).map(|j| post.quantile(j, p)).collect();
             out.q025 = Some(q(0.025));
             out.q975 = Some(q(0.975));

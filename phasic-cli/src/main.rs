@@ -11,10 +11,12 @@
 mod cache;
 mod command;
 mod demes;
+mod dot;
 mod eval;
 mod fit;
 mod memory;
 mod model;
+mod plot;
 mod progress;
 mod state_limit;
 mod work;

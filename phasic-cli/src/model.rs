@@ -14,6 +14,8 @@ use phasic::core::{
 use phasic::models::{self, Built, CATALOGUE, ModelError, Settings, Spec, Spectrum, Weighted};
 use serde::Serialize;
 
+use crate::dot::{DotArgs, DotError};
+use crate::plot::{self, Curve, Figure, PlotArgs, PlotError, Sfs};
 use crate::progress::{Growth, Progress};
 use crate::state_limit::StateLimit;
 use crate::work;
@@ -71,6 +73,10 @@ pub struct ModelArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub plot: PlotArgs,
+    #[command(flatten)]
+    pub dot: DotArgs,
     /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<std::path::PathBuf>,
@@ -125,6 +131,12 @@ pub enum ModelCliError {
     /// A request the model cannot answer.
     #[error("{0}")]
     Unsupported(String),
+    /// The picture (`--plot`) could not be drawn or written.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// The state space (`--dot`) could not be written.
+    #[error(transparent)]
+    Dot(#[from] DotError),
 }
 
 /// An error at one θ in the user's terms: the rates θ gives to the
@@ -173,6 +185,12 @@ struct Report {
     pdf: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cdf: Option<Vec<f64>>,
+    /// With `--plot`: the distribution over the plot's range.
+    #[serde(skip)]
+    curve: Option<Curve>,
+    /// With `--plot --sfs`: the spectrum to draw.
+    #[serde(skip)]
+    spectrum: Option<Sfs>,
 }
 
 /// Where the elimination program came from: the program cache (`hit`),
@@ -213,6 +231,12 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         return Ok(list(args.json));
     }
     let spec = models::find(&args.name)?;
+    if args.plot.plot.is_some() && args.theta.len() > 1 {
+        return Err(PlotError::Unsupported(
+            "a picture shows one distribution: give one --theta".into(),
+        )
+        .into());
+    }
     let cache = CacheOptions {
         mode: args.cache,
         root: args.cache_dir.clone(),
@@ -232,6 +256,21 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         _ => e,
     })?;
     let build_seconds = t0.elapsed().as_secs_f64();
+    if let Some(path) = &args.dot.dot {
+        let what = format!("the state space of `{}`", spec.name);
+        let title = title(spec.name, &args.set);
+        match args.theta.first() {
+            None => args.dot.write(&built.cached.graph, &what, &title, path)?,
+            Some(t) => {
+                // the rates at the (first) θ
+                let mut g = Graph::from_view(&built.cached.graph)?;
+                g.update_weights(t).map_err(|e| {
+                    at_theta(t, spec.theta.as_ref().map_or("", |x| x.about), e.into())
+                })?;
+                args.dot.write(&g, &what, &title, path)?;
+            }
+        }
+    }
     let reward_index = match &args.reward {
         None => 0,
         Some(name) => built
@@ -349,6 +388,14 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
             })
             .collect::<Result<Vec<_>, _>>()?
     };
+    if let Some(path) = &args.plot.plot {
+        let first = reports.first();
+        let figure = Figure {
+            curve: first.and_then(|r| r.curve.as_ref()),
+            sfs: first.and_then(|r| r.spectrum.as_ref()),
+        };
+        plot::write(path, &figure.svg()?)?;
+    }
     let batch = !args.theta.is_empty();
     let pick = |f: &dyn Fn(&Report) -> Option<serde_json::Value>| -> Option<serde_json::Value> {
         let values: Vec<serde_json::Value> = reports.iter().filter_map(f).collect();
@@ -492,9 +539,28 @@ fn evaluate<G: GraphView>(
             report.variance = Some(ph.variance(reward)?);
         }
         if !args.at.is_empty() {
-            let (pdf, cdf) = distribution(&weighted, built.discrete, reward, &args.at)?;
+            let (pdf, cdf) =
+                on_distribution(&weighted, built.discrete, reward, |d| d.at(&args.at))?;
             report.pdf = Some(pdf);
             report.cdf = Some(cdf);
+        }
+        if args.plot.plot.is_some() {
+            let x_label = match (reward_index, built.discrete) {
+                (0, false) => "time".to_string(),
+                (0, true) => "steps".to_string(),
+                (i, _) => format!("reward {}", built.rewards[i].0),
+            };
+            let points = args.plot.plot_points;
+            let (xs, (pdf, cdf)) = on_distribution(&weighted, built.discrete, reward, |d| {
+                d.curve(&args.at, points)
+            })?;
+            report.curve = Some(Curve {
+                xs,
+                pdf,
+                cdf,
+                x_label,
+                discrete: built.discrete,
+            });
         }
     }
     finite_moments(&report.moments)?;
@@ -502,51 +568,138 @@ fn evaluate<G: GraphView>(
         let sfs = built.sfs.as_ref().ok_or_else(|| {
             ModelCliError::Unsupported("this model has no site-frequency spectrum (--sfs)".into())
         })?;
-        report.sfs = Some(match sfs(&weighted)? {
+        let spectrum = sfs(&weighted)?;
+        report.sfs = Some(match &spectrum {
             Spectrum::Classes(c) => serde_json::json!(c),
             Spectrum::Joint(m) => serde_json::json!(m),
         });
+        if args.plot.plot.is_some() {
+            report.spectrum = Some(picture(spectrum));
+        }
     }
     Ok(report)
 }
 
-/// pdf/cdf (pmf/cdf for a discrete model) of the rewarded variable.
-fn distribution(
+/// The model's spectrum as drawn: bars, or a heatmap of the joint
+/// spectrum with its monomorphic corners masked.
+fn picture(spectrum: Spectrum) -> Sfs {
+    let unit = "expected branch length (time)".to_string();
+    match spectrum {
+        Spectrum::Classes(values) => Sfs::Bars {
+            values,
+            first: 1,
+            unit,
+        },
+        Spectrum::Joint(m) => {
+            let last = (
+                m.len().saturating_sub(1),
+                m.last().map_or(0, |r| r.len().saturating_sub(1)),
+            );
+            let rows = m
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(j, &v)| ((i, j) != (0, 0) && (i, j) != last).then_some(v))
+                        .collect()
+                })
+                .collect();
+            Sfs::Joint {
+                rows,
+                names: ["population 1".into(), "population 2".into()],
+                unit,
+            }
+        }
+    }
+}
+
+/// `NAME key=value …`: the title of a drawn state space.
+fn title(name: &str, set: &[(String, String)]) -> String {
+    std::iter::once(name.to_string())
+        .chain(set.iter().map(|(k, v)| format!("{k}={v}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A picture's points with the pdf (pmf) and cdf there.
+type Points = (Vec<f64>, (Vec<f64>, Vec<f64>));
+
+/// The distribution of the rewarded variable (the reward-transformed
+/// graph, or `g` itself for the time), continuous or discrete.
+enum Dist<'a> {
+    Continuous(PhaseType<'a, dyn GraphView + 'a>),
+    Discrete(DiscretePhaseType<'a, dyn GraphView + 'a>),
+}
+
+impl Dist<'_> {
+    /// pdf (pmf) and cdf at `at`.
+    fn at(&self, at: &[f64]) -> Result<(Vec<f64>, Vec<f64>), ModelCliError> {
+        match self {
+            Dist::Continuous(ph) => Ok(ph.pdf_cdf(at, Method::default())?),
+            Dist::Discrete(d) => {
+                let ks: Vec<u64> = at
+                    .iter()
+                    .map(|&x| {
+                        if x.fract() == 0.0 {
+                            Ok(x as u64)
+                        } else {
+                            Err(ModelCliError::Unsupported(format!(
+                                "--at {x}: a discrete model is evaluated at integers"
+                            )))
+                        }
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(d.pmf_cdf(&ks)?)
+            }
+        }
+    }
+
+    /// The points of a picture ([`plot::curve_points`]; without `--at`
+    /// up to the 0.999 quantile) and the pdf (pmf) and cdf there.
+    fn curve(&self, at: &[f64], points: usize) -> Result<Points, ModelCliError> {
+        let discrete = matches!(self, Dist::Discrete(_));
+        let xs = plot::curve_points(at, points, discrete, || {
+            match self {
+                Dist::Continuous(ph) => ph.quantile(plot::UPPER_QUANTILE),
+                Dist::Discrete(d) => d.quantile(plot::UPPER_QUANTILE).map(|k| k as f64),
+            }
+            .map_err(plot::quantile_failed)
+        })?;
+        let values = self.at(&xs)?;
+        Ok((xs, values))
+    }
+}
+
+/// Runs `f` on the distribution of the rewarded variable.
+fn on_distribution<T>(
     w: &Weighted<'_>,
     discrete: bool,
     reward: Option<&[f64]>,
-    at: &[f64],
-) -> Result<(Vec<f64>, Vec<f64>), ModelCliError> {
+    f: impl FnOnce(&Dist<'_>) -> Result<T, ModelCliError>,
+) -> Result<T, ModelCliError> {
     let g = w.graph;
+    let transformed = match (reward, discrete) {
+        (None, _) => None,
+        (Some(r), true) => {
+            let ints: Vec<u32> = r.iter().map(|&x| x as u32).collect();
+            Some(reward_transform_discrete(g, &ints)?.graph)
+        }
+        (Some(r), false) => Some(reward_transform(g, r)?.graph),
+    };
+    let h: &dyn GraphView = match &transformed {
+        Some(t) => t,
+        None => g,
+    };
     if discrete {
-        let ks: Vec<u64> = at
-            .iter()
-            .map(|&x| {
-                if x.fract() == 0.0 {
-                    Ok(x as u64)
-                } else {
-                    Err(ModelCliError::Unsupported(format!(
-                        "--at {x}: a discrete model is evaluated at integers"
-                    )))
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(match reward {
-            Some(r) => {
-                let ints: Vec<u32> = r.iter().map(|&x| x as u32).collect();
-                let t = reward_transform_discrete(g, &ints)?.graph;
-                DiscretePhaseType::new(&t)?.pmf_cdf(&ks)?
-            }
-            None => DiscretePhaseType::new(g)?.pmf_cdf(&ks)?,
-        })
+        f(&Dist::Discrete(DiscretePhaseType::new(h)?))
     } else {
-        Ok(match reward {
-            Some(r) => {
-                let t = reward_transform(g, r)?.graph;
-                PhaseType::new(&t)?.pdf_cdf(at, Method::default())?
-            }
-            None => w.phase_type()?.pdf_cdf(at, Method::default())?,
-        })
+        // the time itself: the model's own program (from the cache, a trace
+        // or eliminated once)
+        match transformed {
+            Some(_) => f(&Dist::Continuous(PhaseType::new(h)?)),
+            None => f(&Dist::Continuous(w.phase_type()?)),
+        }
     }
 }
 

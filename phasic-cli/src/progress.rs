@@ -1,8 +1,10 @@
 //! Progress of long work: a bar (or, without a known total, a spinner)
 //! on stderr when it is a terminal, and a `tracing` event for every step
-//! either way.
+//! either way. A state-space build shows its spinner from
+//! [`SHOW_FROM`] states on.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use phasic::core::graph::BuildProgress;
@@ -40,17 +42,33 @@ impl Progress {
     }
 }
 
-/// Progress of a state space being built: states so far and the rate.
+/// States from which a build shows itself on a terminal: smaller builds
+/// take well under a second, and a spinner that flashes by says nothing.
+pub const SHOW_FROM: usize = 100_000;
+
+/// Progress of a state space being built: the states so far and the rate,
+/// as an `info` event at every report and, on a terminal, a spinner shown
+/// from [`SHOW_FROM`] states on (the total is not known in advance, so
+/// there is no bar to fill).
 pub struct Growth {
     start: Instant,
     bar: Option<indicatif::ProgressBar>,
+    shown: AtomicBool,
 }
 
 impl Growth {
     /// With a spinner if stderr is a terminal.
     pub fn new() -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
+        Growth::on_terminal(std::io::stderr().is_terminal())
+    }
+
+    /// With a spinner (hidden until [`SHOW_FROM`] states) if `terminal`.
+    fn on_terminal(terminal: bool) -> Self {
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::hidden(),
+            );
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
                     "{spinner} building: {human_pos} states, {per_sec} {elapsed}",
@@ -62,6 +80,7 @@ impl Growth {
         Growth {
             start: Instant::now(),
             bar,
+            shown: AtomicBool::new(false),
         }
     }
 
@@ -77,6 +96,9 @@ impl Growth {
             "building the state space"
         );
         if let Some(b) = &self.bar {
+            if p.states >= SHOW_FROM && !self.shown.swap(true, Ordering::Relaxed) {
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
             b.set_position(p.states as u64);
         }
     }
@@ -95,5 +117,33 @@ impl Drop for Progress {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(states: usize) -> BuildProgress {
+        BuildProgress {
+            states,
+            expanded: states,
+            edges: states,
+        }
+    }
+
+    #[test]
+    fn a_build_shows_itself_on_a_terminal_from_a_hundred_thousand_states() {
+        let growth = Growth::on_terminal(true);
+        growth.report(&at(16_386));
+        growth.report(&at(SHOW_FROM - 1));
+        assert!(!growth.shown.load(Ordering::Relaxed));
+        growth.report(&at(SHOW_FROM));
+        assert!(growth.shown.load(Ordering::Relaxed));
+        growth.finish();
+        // off a terminal there is nothing to show, only events
+        let quiet = Growth::on_terminal(false);
+        quiet.report(&at(10 * SHOW_FROM));
+        assert!(!quiet.shown.load(Ordering::Relaxed) && quiet.bar.is_none());
     }
 }

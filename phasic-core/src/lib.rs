@@ -34,3 +34,7 @@ pub use distribution::{DiscretePhaseType, Method, PhaseType, PhaseTypeDistributi
 pub use error::{Error, Result};
 pub use graph::{Graph, GraphBuilder, GraphView, Initial, START, Transitions};
 pub use key::{Callback, Key, KeyHasher, ModelKey};
+/// The statrs whose distribution traits [`PhaseType`] and
+/// [`DiscretePhaseType`] implement (a failed query is NaN; the inherent
+/// methods say why).
+pub use statrs;

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::graph::view::GraphView;
 
 /// Slack on `λ_v ≤ 1` for round-off in probabilities.
-const DISCRETE_SLACK: f64 = 1e-9;
+pub(crate) const DISCRETE_SLACK: f64 = 1e-9;
 
 /// Rejects a θ of the wrong length or with a non-finite component.
 pub(crate) fn check_theta(theta: &[f64], param_dim: usize) -> Result<()> {

@@ -54,6 +54,7 @@ pub use spectrum::Spectrum;
 
 use history::History;
 use lineages::{Boundary, Transfer, Types, classes};
+use rates::{Reweighted, class_rates};
 
 /// How a model's state spaces are built.
 #[derive(Debug, Clone, Default)]
@@ -256,6 +257,30 @@ impl Model {
                 varies: i.varies(),
             })
             .collect()
+    }
+
+    /// Interval `i`'s state space (in the order of [`intervals`](Self::intervals))
+    /// with the rates at the interval's start, per generation: a state
+    /// counts the lineages of every type in every deme (its
+    /// [`Layout`]); `None` past the last interval.
+    ///
+    /// ```
+    /// use phasic::core::GraphView;
+    /// use phasic::demes::{Model, Samples};
+    /// let yaml = "time_units: generations\ndemes:\n  - name: A\n    epochs:\n      - {start_size: 1000}\n";
+    /// let model = Model::from_yaml(yaml, &"A=2".parse::<Samples>()?)?;
+    /// let g = model.interval_graph(0).unwrap();
+    /// // start → two lineages → their MRCA, at the pair's rate 1/(2N)
+    /// assert_eq!(g.vertex_count(), 3);
+    /// assert_eq!(g.out_weights(1), &[1.0 / 2000.0]);
+    /// assert!(model.interval_graph(1).is_none());
+    /// # Ok::<(), phasic::demes::DemesError>(())
+    /// ```
+    pub fn interval_graph(&self, i: usize) -> Option<impl GraphView + '_> {
+        let interval = self.history.intervals.get(i)?;
+        let space = &self.spaces[self.space_of[i]];
+        let rates = class_rates(interval, (interval.start, interval.start));
+        Some(Reweighted::new(&space.graph, &space.classes, &rates))
     }
 
     /// Vertices summed over the intervals.

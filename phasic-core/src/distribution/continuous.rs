@@ -2,9 +2,11 @@
 //! times, absorption, Laplace transform, density and distribution function.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use crate::distribution::granularity;
 use crate::distribution::queries::PhaseTypeDistribution;
+use crate::distribution::sample::Sampler;
 use crate::distribution::uniformization::{DEFAULT_TOLERANCE, Uniformization};
 use crate::elimination::absorption::{absorption_probabilities, killed};
 use crate::elimination::moments::{
@@ -19,6 +21,12 @@ use crate::graph::view::GraphView;
 ///
 /// Construction eliminates the graph once; every query re-runs the
 /// resulting [`Program`].
+///
+/// It is a statrs `Continuous`, `ContinuousCDF`, `Distribution`, `Min`
+/// and `Max` and a rand `Distribution<f64>`: the traits return plain
+/// numbers, so a query that fails returns NaN, and the inherent method
+/// ([`pdf_cdf`](Self::pdf_cdf), [`quantile`](Self::quantile),
+/// [`moments`](PhaseTypeDistribution::moments)) returns the reason.
 ///
 /// ```
 /// use phasic_core::{GraphBuilder, PhaseType, START, PhaseTypeDistribution};
@@ -40,14 +48,24 @@ use crate::graph::view::GraphView;
 pub struct PhaseType<'g, G: GraphView + ?Sized> {
     graph: &'g G,
     program: Cow<'g, Program>,
+    /// Made at the first draw through `rand`'s `Distribution`.
+    sampler: OnceLock<Sampler<'g, G>>,
 }
 
 impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
+    /// The sampler behind `rand`'s `Distribution`, made once (the graph
+    /// was checked when `self` was made).
+    pub(crate) fn sampler(&self) -> &Sampler<'g, G> {
+        self.sampler
+            .get_or_init(|| Sampler::checked(self.graph, false))
+    }
+
     /// Eliminates `graph`; see [`Program::new`] for the errors.
     pub fn new(graph: &'g G) -> Result<Self> {
         Ok(PhaseType {
             graph,
             program: Cow::Owned(Program::new(graph)?),
+            sampler: OnceLock::new(),
         })
     }
 
@@ -76,7 +94,11 @@ impl<'g, G: GraphView + ?Sized> PhaseType<'g, G> {
 
     fn checked(graph: &'g G, program: Cow<'g, Program>) -> Result<Self> {
         program.check_view(graph)?;
-        Ok(PhaseType { graph, program })
+        Ok(PhaseType {
+            graph,
+            program,
+            sampler: OnceLock::new(),
+        })
     }
 
     /// `∂E[Y^k]/∂θ` for a parameterized graph at its current weights, by

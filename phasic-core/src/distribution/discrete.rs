@@ -1,8 +1,11 @@
 //! Discrete phase-type distributions (docs/ALGORITHMS.md §2.4, §5.1).
 
+use std::sync::OnceLock;
+
 use crate::distribution::continuous::{covariance_from, transform_by_killing};
 use crate::distribution::queries::PhaseTypeDistribution;
 use crate::distribution::reward_transform::{integer_rewards, reward_transform_discrete};
+use crate::distribution::sample::Sampler;
 use crate::distribution::stepping::{Forward, at_step_counts};
 use crate::elimination::moments::{
     MultivariateMoments, columns_to_positions, mixed, multivariate_parts, rising, scaled_chain,
@@ -23,6 +26,12 @@ use crate::validate::check_discrete;
 /// recursions yield, and not the variance of the Python/C phasic 0.32.1,
 /// which is `E[τ(τ−1)]`).
 ///
+/// It is a statrs `Discrete`, `DiscreteCDF`, `Distribution`, `Min` and
+/// `Max` and a rand `Distribution<u64>`: a query that fails returns NaN
+/// (a quantile `u64::MAX`), and the inherent method
+/// ([`pmf_cdf`](Self::pmf_cdf), [`quantile`](Self::quantile),
+/// [`moments`](PhaseTypeDistribution::moments)) returns the reason.
+///
 /// ```
 /// use phasic_core::{DiscretePhaseType, Graph, Initial, PhaseTypeDistribution};
 /// // geometric with p = 1/4 (docs/ALGORITHMS.md §9.9)
@@ -40,15 +49,25 @@ use crate::validate::check_discrete;
 pub struct DiscretePhaseType<'g, G: GraphView + ?Sized> {
     graph: &'g G,
     program: Program,
+    /// Made at the first draw through `rand`'s `Distribution`.
+    sampler: OnceLock<Sampler<'g, G>>,
 }
 
 impl<'g, G: GraphView + ?Sized> DiscretePhaseType<'g, G> {
+    /// The sampler behind `rand`'s `Distribution`, made once (the graph
+    /// was checked when `self` was made).
+    pub(crate) fn sampler(&self) -> &Sampler<'g, G> {
+        self.sampler
+            .get_or_init(|| Sampler::checked(self.graph, true))
+    }
+
     /// Checks that the weights are probabilities and eliminates the graph.
     pub fn new(graph: &'g G) -> Result<Self> {
         check_discrete(graph)?;
         Ok(DiscretePhaseType {
             graph,
             program: Program::new(graph)?,
+            sampler: OnceLock::new(),
         })
     }
 

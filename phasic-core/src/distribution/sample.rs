@@ -67,6 +67,16 @@ impl<'g, G: GraphView + ?Sized> Sampler<'g, G> {
         })
     }
 
+    /// A sampler of a graph already checked (by the elimination of a
+    /// [`PhaseType`] or [`DiscretePhaseType`]).
+    pub(crate) fn checked(graph: &'g G, discrete: bool) -> Self {
+        Sampler {
+            graph,
+            rates: (0..graph.vertex_count()).map(|v| graph.rate(v)).collect(),
+            discrete,
+        }
+    }
+
     /// Time (or steps) spent in `v` on one visit.
     fn holding<R: Rng + ?Sized>(&self, rng: &mut R, v: usize) -> f64 {
         if v == START {
