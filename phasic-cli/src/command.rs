@@ -3,7 +3,8 @@
 //! here prints; `main` writes the result or the error.
 
 use crate::{cache, demes, eval, fit, model, work};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use phasic::cache::{CacheMode, CacheOptions};
 
 /// Phase-type distributions: exact moments, densities and distribution functions.
 #[derive(Debug, Parser)]
@@ -73,6 +74,28 @@ pub fn run(cli: Cli) -> Result<String, Error> {
         Command::Fit(args) => Ok(fit::run(&args)?),
         Command::Worker(args) => Ok(work::run_worker(&args)?),
         Command::Work(args) => Ok(work::run_work(&args)?),
+    }
+}
+
+/// `--cache-dir DIR` and `--cache MODE`, shared by the commands that
+/// build graphs.
+#[derive(Debug, Args)]
+pub struct CacheFlags {
+    /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// Cache mode: off, read-only, read-write, refresh or required
+    #[arg(long, value_name = "MODE", default_value = "read-write")]
+    pub cache: CacheMode,
+}
+
+impl CacheFlags {
+    /// The cache options these flags give.
+    pub fn options(&self) -> CacheOptions {
+        CacheOptions {
+            mode: self.cache,
+            root: self.cache_dir.clone(),
+        }
     }
 }
 

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use phasic::cache::{CacheMode, CacheOptions};
 use phasic::demes::{DemesError, Model, Options, Query, Samples, Spectrum};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -49,12 +48,8 @@ pub struct DemesArgs {
     /// intervals are printed), rates at the interval's start
     #[command(flatten)]
     pub dot: DotArgs,
-    /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Cache mode: off, read-only, read-write, refresh or required
-    #[arg(long, value_name = "MODE", default_value = "read-write")]
-    pub cache: CacheMode,
+    #[command(flatten)]
+    pub cache: crate::command::CacheFlags,
 }
 
 fn samples(s: &str) -> Result<Samples, String> {
@@ -147,10 +142,7 @@ pub fn run(args: &DemesArgs) -> Result<String, DemesCliError> {
     let limit = StateLimit::new(args.max_states);
     let growth = Arc::new(Growth::new());
     let options = Options {
-        cache: CacheOptions {
-            mode: args.cache,
-            root: args.cache_dir.clone(),
-        },
+        cache: args.cache.options(),
         build: limit.options(&growth),
     };
     let model = Model::from_yaml_with(&yaml, &args.samples, &options);

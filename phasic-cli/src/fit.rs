@@ -66,12 +66,8 @@ pub struct FitArgs {
     /// scatter plots), MLE the data's histogram with the fitted density
     #[command(flatten)]
     pub plot: PlotArgs,
-    /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Cache mode: off, read-only, read-write, refresh or required
-    #[arg(long, value_name = "MODE", default_value = "read-write")]
-    pub cache: phasic::cache::CacheMode,
+    #[command(flatten)]
+    pub cache: crate::command::CacheFlags,
     /// Stop building with an error past this many states (default: half
     /// the available memory at 1 KiB a state)
     #[arg(long, value_name = "N", value_parser = crate::command::positive)]
@@ -349,10 +345,7 @@ pub fn run(args: &FitArgs) -> Result<String, FitError> {
     let spec = models::find(&args.name)?;
     let theta = spec.theta.as_ref().ok_or(FitError::NoTheta(spec.name))?;
     let data = read_data(&args.data)?;
-    let cache = CacheOptions {
-        mode: args.cache,
-        root: args.cache_dir.clone(),
-    };
+    let cache = args.cache.options();
     let limit = StateLimit::new(args.max_states);
     let growth = Arc::new(Growth::new());
     let settings = Settings::new(spec, &args.set)?

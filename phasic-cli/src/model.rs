@@ -4,9 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
-use phasic::cache::{
-    CacheMode, CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace,
-};
+use phasic::cache::{CacheOptions, ShardOptions, prepare_session, record_trace, sharded_trace};
 use phasic::core::{
     DiscretePhaseType, Graph, GraphView, Method, PhaseType, distribution::reward_transform,
     distribution::reward_transform_discrete, elimination::Program, trace::TraceOptions,
@@ -77,12 +75,8 @@ pub struct ModelArgs {
     pub plot: PlotArgs,
     #[command(flatten)]
     pub dot: DotArgs,
-    /// Cache root (default: PHASIC_CACHE_DIR, else the platform cache directory)
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<std::path::PathBuf>,
-    /// Cache mode: off, read-only, read-write, refresh or required
-    #[arg(long, value_name = "MODE", default_value = "read-write")]
-    pub cache: CacheMode,
+    #[command(flatten)]
+    pub cache: crate::command::CacheFlags,
 }
 
 pub fn key_value(s: &str) -> Result<(String, String), String> {
@@ -237,10 +231,7 @@ pub fn run(args: &ModelArgs) -> Result<String, ModelCliError> {
         )
         .into());
     }
-    let cache = CacheOptions {
-        mode: args.cache,
-        root: args.cache_dir.clone(),
-    };
+    let cache = args.cache.options();
     let limit = StateLimit::new(args.max_states);
     let growth = Arc::new(Growth::new());
     let settings = Settings::new(spec, &args.set)?

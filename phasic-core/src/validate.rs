@@ -67,6 +67,20 @@ fn invalid_weight<G: GraphView + ?Sized>(view: &G, v: usize, e: usize) -> Error 
     }
 }
 
+/// Fails unless a tolerance (an absolute error bound on probabilities)
+/// lies in (0, 1).
+pub(crate) fn check_tolerance(tolerance: f64) -> Result<()> {
+    if tolerance > 0.0 && tolerance < 1.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting {
+            name: "tolerance",
+            value: tolerance,
+            reason: "must lie in (0, 1)",
+        })
+    }
+}
+
 /// Rejects negative or non-finite time points.
 pub(crate) fn check_times(times: &[f64]) -> Result<()> {
     match times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {

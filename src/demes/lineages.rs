@@ -93,11 +93,20 @@ pub(crate) fn classes<G: GraphView + ?Sized>(graph: &G, layout: &Layout) -> Vec<
         let s = graph.state(v);
         for e in graph.edge_range(v) {
             let c = graph.state(targets[e] as usize);
-            let lost = s.iter().zip(c).position(|(x, y)| y < x);
-            let gained = s.iter().zip(c).position(|(x, y)| y > x);
-            let lineages = |x: &[i32]| x.iter().sum::<i32>();
+            // the first slot that loses, the first that gains, and the
+            // change in lineages (−1 for a coalescence, 0 for a migration)
+            let (mut lost, mut gained, mut net) = (None, None, 0);
+            for (i, (x, y)) in s.iter().zip(c).enumerate() {
+                net += y - x;
+                if y < x && lost.is_none() {
+                    lost = Some(i);
+                }
+                if y > x && gained.is_none() {
+                    gained = Some(i);
+                }
+            }
             out[e] = match (lost, gained) {
-                (Some(i), _) if lineages(c) < lineages(s) => (i / t) as u32,
+                (Some(i), _) if net < 0 => (i / t) as u32,
                 (Some(i), Some(j)) => {
                     let pair = ((i / t) as i32, (j / t) as i32);
                     let k = layout.migrations.iter().position(|&m| m == pair);
@@ -293,12 +302,9 @@ fn compositions(c: i32, targets: &[(usize, f64)]) -> Vec<(Vec<i32>, f64)> {
 }
 
 /// Where the mass of each vertex of one interval's graph goes at the
-/// boundary to the next: the next graph's entry states, in order of first
-/// appearance (entry `i` becomes vertex `i + 1`, the order in which a
-/// graph registers its initial states), and per vertex its moves.
+/// boundary to the next, per vertex its moves to the next graph's
+/// vertices.
 pub(crate) struct Transfer {
-    /// The distinct entry states.
-    pub entry: Vec<Vec<i32>>,
     /// Moves of vertex `v`: `moves[offsets[v]..offsets[v + 1]]`, each
     /// `(next vertex, probability)`.
     pub offsets: Vec<usize>,
@@ -306,8 +312,14 @@ pub(crate) struct Transfer {
 }
 
 impl Transfer {
-    /// The outcomes of every vertex of `graph` but the start.
-    pub(crate) fn new<G: GraphView + ?Sized>(graph: &G, boundary: &Boundary<'_>) -> Transfer {
+    /// The outcomes of every vertex of `graph` but the start, and the next
+    /// graph's entry states they name, distinct, in order of first
+    /// appearance (entry `i` becomes vertex `i + 1`, the order in which a
+    /// graph registers its initial states).
+    pub(crate) fn new<G: GraphView + ?Sized>(
+        graph: &G,
+        boundary: &Boundary<'_>,
+    ) -> (Vec<Vec<i32>>, Transfer) {
         let mut index: HashMap<Vec<i32>, u32> = HashMap::new();
         let mut entry = Vec::new();
         let mut offsets = vec![0, 0];
@@ -323,11 +335,7 @@ impl Transfer {
             }
             offsets.push(moves.len());
         }
-        Transfer {
-            entry,
-            offsets,
-            moves,
-        }
+        (entry, Transfer { offsets, moves })
     }
 
     /// The distribution `p` on the next graph (of `vertices` vertices).

@@ -165,17 +165,16 @@ impl Model {
                     .collect(),
                 complete: interval.complete,
             };
-            let transfer = match spaces.last() {
-                None => None,
+            let (entry, transfer) = match spaces.last() {
+                None => (first.iter().map(|(s, _)| s.clone()).collect(), None),
                 Some(prev) if prev.layout == layout && interval.events.is_empty() => {
                     space_of.push(spaces.len() - 1);
                     continue;
                 }
-                Some(prev) => Some(Transfer::new(&prev.graph, &boundary(j))),
-            };
-            let entry = match &transfer {
-                None => first.iter().map(|(s, _)| s.clone()).collect(),
-                Some(t) => t.entry.clone(),
+                Some(prev) => {
+                    let (entry, transfer) = Transfer::new(&prev.graph, &boundary(j));
+                    (entry, Some(transfer))
+                }
             };
             let built = build_graph_with(
                 demes_interval,

@@ -70,13 +70,7 @@ impl Propagator {
     /// bounds the Poisson mass left out (the absolute error of each
     /// probability). The weights are checked like every algorithm's.
     pub fn new<G: GraphView + ?Sized>(graph: &G, tolerance: f64) -> Result<Self> {
-        if !(tolerance > 0.0 && tolerance < 1.0) {
-            return Err(Error::InvalidSetting {
-                name: "tolerance",
-                value: tolerance,
-                reason: "must lie in (0, 1)",
-            });
-        }
+        crate::validate::check_tolerance(tolerance)?;
         crate::validate::check_weights(graph)?;
         let n = graph.vertex_count();
         let rates: Vec<f64> = (0..n)

@@ -60,13 +60,7 @@ pub struct Uniformization {
 impl Uniformization {
     /// Prepares `graph`; `tolerance` bounds the absolute error of the cdf.
     pub fn new<G: GraphView + ?Sized>(graph: &G, tolerance: f64) -> Result<Self> {
-        if !(tolerance > 0.0 && tolerance < 1.0) {
-            return Err(Error::InvalidSetting {
-                name: "tolerance",
-                value: tolerance,
-                reason: "must lie in (0, 1)",
-            });
-        }
+        crate::validate::check_tolerance(tolerance)?;
         // validates weights (finite, non-negative) like every algorithm
         crate::validate::check_weights(graph)?;
         let n = graph.vertex_count();
