@@ -702,19 +702,20 @@ fn worker_reports_corrupted_and_truncated_units() {
     }
     assert_eq!(trace_files(&store).len(), m.subproblems - 2);
 
-    // a coordinator computes the two missing subproblems (only those are
-    // units) and composes the trace
+    // a coordinator joins the session (the same computation) with the two
+    // missing subproblems pending: the first attempt fails them again, the
+    // retry rewrites their unit files and computes them
     let (trace, report) =
         sharded_trace(&m.graph, &cache, OPTS, &shard, &processes(2), &no_progress).unwrap();
     check_trace(&trace, m, "after the failed worker");
     assert_eq!(
         (report.in_store, report.units, report.attempts),
-        (m.subproblems - 2, 2, 1),
+        (m.subproblems - 2, 2, 2),
         "{report:?}"
     );
     assert_store_complete(&store, m, "after the failed worker");
-    let used = report.session.expect("a session for the missing units");
-    assert!(!used.exists(), "session {} left behind", used.display());
+    assert_eq!(report.session.as_deref(), Some(session.dir()), "{report:?}");
+    assert!(!session.dir().exists(), "session left behind");
 }
 
 /// `sharded_trace` joins a prepared session whose unit files are
@@ -899,6 +900,84 @@ fn two_coordinators_share_one_session() {
             "{name}: stray session"
         );
     }
+}
+
+/// A coordinator that finds part of the work done (by a worker run by
+/// hand) joins the same session rather than starting another, runs only
+/// what is missing, and removes the session.
+#[test]
+fn a_coordinator_joins_a_session_with_part_of_the_work_done() {
+    let m = model(3);
+    let d = dirs();
+    let session = prepared(m, &d);
+    let n = m.subproblems;
+    let by_hand = run_worker(session.dir(), 1, 3).unwrap();
+    assert_eq!(by_hand.computed, n / 3, "{by_hand:?}");
+    let executor = Recording::new(Threads);
+    let (trace, report) = sharded_trace(
+        &m.graph,
+        &cache_opts(&d.cache),
+        OPTS,
+        &shard_opts(&d.work, 2),
+        &executor,
+        &no_progress,
+    )
+    .unwrap();
+    check_trace(&trace, m, "after a third by hand");
+    assert_eq!(report.session.as_deref(), Some(session.dir()), "{report:?}");
+    assert_eq!(
+        (report.in_store, report.units, report.attempts),
+        (n / 3, n - n / 3, 1),
+        "{report:?}"
+    );
+    let runs = executor.runs();
+    let rest: Vec<u32> = (0..n as u32).filter(|u| u % 3 != 1).collect();
+    assert_eq!(runs[0].pending, rest, "only the missing units run");
+    assert_eq!(sessions(&d.work), Vec::<PathBuf>::new());
+}
+
+/// A session held by one coordinator outlives another that finishes the
+/// same computation, and `phasic work gc` leaves it alone however old;
+/// once released, the last holder removes it.
+#[test]
+fn a_held_session_is_removed_by_its_last_holder_only() {
+    let m = model(3);
+    let d = dirs();
+    let plan = Trace::plan(&m.graph, OPTS).unwrap();
+    let all: Vec<u32> = (0..m.subproblems as u32).collect();
+    let held = Session::create(&d.work, &d.cache, plan.subproblems(), &all).unwrap();
+    let (trace, report) = sharded_trace(
+        &m.graph,
+        &cache_opts(&d.cache),
+        OPTS,
+        &shard_opts(&d.work, 2),
+        &Threads,
+        &no_progress,
+    )
+    .unwrap();
+    check_trace(&trace, m, "beside a held session");
+    assert_eq!(report.session.as_deref(), Some(held.dir()), "{report:?}");
+    assert!(
+        held.dir().join("manifest").is_file(),
+        "a held session was removed"
+    );
+
+    set_mtime_tree(
+        held.dir(),
+        SystemTime::now() - Duration::from_secs(2 * 86_400),
+    );
+    let work = d.work.display().to_string();
+    let out = phasic(&["work", "gc", "--older-than", "1d", "--work-dir", &work]);
+    assert_eq!(json_ok(&out, "gc")["removed"], serde_json::json!([]));
+    assert!(
+        held.dir().join("manifest").is_file(),
+        "gc removed a held session"
+    );
+
+    let dir = held.dir().to_path_buf();
+    held.remove().unwrap();
+    assert!(!dir.exists(), "the last holder left the session");
+    assert_eq!(sessions(&d.work), Vec::<PathBuf>::new());
 }
 
 /// A store that cannot take files is an error naming it, before anything

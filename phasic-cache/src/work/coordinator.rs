@@ -141,8 +141,8 @@ fn prepare<G: GraphView + ?Sized>(
         None
     } else {
         let work = work_root(shard.work_dir.as_deref(), &root);
-        let unit_subs: Vec<Subproblem> = missing.iter().map(|&i| subs[i].clone()).collect();
-        Some(Session::create(&work, &root, &unit_subs)?)
+        let needed: Vec<u32> = missing.iter().map(|&i| i as u32).collect();
+        Some(Session::create(&work, &root, subs, &needed)?)
     };
     Ok(Prepared {
         plan,
@@ -163,7 +163,9 @@ pub fn prepare_session<G: GraphView + ?Sized>(
     options: TraceOptions,
     shard: &ShardOptions,
 ) -> Result<Option<Session>> {
-    Ok(prepare(view, cache, options, shard)?.session)
+    Ok(prepare(view, cache, options, shard)?
+        .session
+        .map(Session::unlocked))
 }
 
 /// Records the trace of `view` with its subproblems computed by
@@ -198,9 +200,8 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
         ..ShardReport::default()
     };
     if let Some(session) = session {
-        let unit_subs: Vec<Subproblem> = missing.iter().map(|&i| subs[i].clone()).collect();
         report.session = Some(session.dir().to_path_buf());
-        let total = unit_subs.len();
+        let total = missing.len();
         let done = AtomicUsize::new(0);
         // executors may poll as often as they like; outputs are counted at
         // most every 100 ms
@@ -213,15 +214,17 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
                 }
                 *last = Some(Instant::now());
             }
-            let n = (0..total)
-                .filter(|&u| session.output_exists(&store, u))
+            let n = missing
+                .iter()
+                .filter(|&&u| session.output_exists(&store, u))
                 .count();
             if done.swap(n, Ordering::Relaxed) != n {
                 progress(n, total);
             }
         };
         let t0 = Instant::now();
-        let mut pending: Vec<u32> = (0..total as u32).collect();
+        // unit `u` is subproblem `u`
+        let mut pending: Vec<u32> = missing.iter().map(|&i| i as u32).collect();
         for attempt in 0..=shard.retries {
             report.attempts = attempt + 1;
             if attempt > 0 {
@@ -231,10 +234,12 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
                     "retrying units whose output is missing"
                 );
                 for &u in &pending {
-                    session.repair_unit(u as usize, &unit_subs[u as usize])?;
+                    session.repair_unit(u as usize, &subs[u as usize])?;
                 }
             }
-            session.set_pending(&pending)?;
+            if attempt > 0 {
+                session.set_pending(&pending)?;
+            }
             tracing::info!(units = pending.len(), executor = %executor.describe(), session = %session.dir().display(), "running units");
             executor.run(&session, &pending, &poll)?;
             // the last count is never throttled away
@@ -242,7 +247,7 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
             poll();
             // read each new output once: done units leave `pending`
             pending.retain(|&u| {
-                let i = missing[u as usize];
+                let i = u as usize;
                 found[i] = stored(&store, &keys[i], &subs[i]);
                 found[i].is_none()
             });

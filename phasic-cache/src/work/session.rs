@@ -1,7 +1,8 @@
 //! A session folder: manifest, unit files, the pending list and logs.
 
-use std::fs;
+use std::fs::{self, File, TryLockError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use phasic_core::{KeyHasher, ModelKey, trace::Subproblem};
@@ -13,6 +14,12 @@ use crate::defect::Defect;
 use crate::error::{Error, Result};
 use crate::header::{MAGIC_UNIT, check, entry, trace_flags};
 use crate::store::{Lookup, TraceStore};
+
+/// The lock file of a session folder.
+const LOCK: &str = "lock";
+
+/// What a session folder is renamed to (with a process id) while removed.
+const REMOVING: &str = ".removing-";
 
 /// Version of the manifest layout.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -39,10 +46,15 @@ struct Manifest {
 }
 
 /// An open session.
+///
+/// A coordinator's session holds a shared lock on its `lock` file for as
+/// long as it lives: [`Session::remove`] removes the folder only when no
+/// other coordinator holds one, and [`gc_sessions`] skips locked sessions.
 #[derive(Debug, Clone)]
 pub struct Session {
     dir: PathBuf,
     manifest: Manifest,
+    lock: Option<Arc<File>>,
 }
 
 /// The bytes of the unit file of `sub`.
@@ -50,42 +62,115 @@ fn unit_bytes(sub: &Subproblem, key: &ModelKey) -> Vec<u8> {
     entry(MAGIC_UNIT, trace_flags(), key.0, &sub.encode())
 }
 
-impl Session {
-    /// Creates (or joins) the session for `subproblems` under
-    /// `<work_root>/work/`. Its id is derived from the units' keys and the
-    /// store, so coordinators of the same computation share one session.
-    pub fn create(work_root: &Path, store: &Path, subproblems: &[Subproblem]) -> Result<Session> {
-        let keys: Vec<ModelKey> = subproblems.iter().map(Subproblem::key).collect();
-        let mut h = KeyHasher::new("phasic-session");
-        h.str(&store.to_string_lossy());
-        h.len(keys.len());
-        keys.iter().for_each(|k| h.bytes(&k.0));
-        let id = h.finish().0;
-        // UUID layout, version 8 (custom: a content hash)
-        let hex: String = id[..16]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| match i {
-                6 => format!("{:02x}", (b & 0x0f) | 0x80),
-                8 => format!("{:02x}", (b & 0x3f) | 0x80),
-                _ => format!("{b:02x}"),
-            })
-            .collect();
-        let uuid = format!(
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
-        );
-        let dir = work_root.join("work").join(uuid);
+/// The session id of `keys` going to `store`: a UUID of version 8 (custom:
+/// a content hash).
+fn session_id(store: &Path, keys: &[ModelKey]) -> String {
+    let mut h = KeyHasher::new("phasic-session");
+    h.str(&store.to_string_lossy());
+    h.len(keys.len());
+    keys.iter().for_each(|k| h.bytes(&k.0));
+    let id = h.finish().0;
+    let hex: String = id[..16]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| match i {
+            6 => format!("{:02x}", (b & 0x0f) | 0x80),
+            8 => format!("{:02x}", (b & 0x3f) | 0x80),
+            _ => format!("{b:02x}"),
+        })
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Opens (creating it) the lock file of the session folder `dir`.
+fn open_lock(dir: &Path) -> Result<File> {
+    let path = dir.join(LOCK);
+    fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io("open", path))
+}
+
+/// Whether `file` is still the file at `path` (not removed or replaced).
+fn still_at(file: &File, path: &Path) -> bool {
+    let (Ok(open), Ok(there)) = (file.metadata(), fs::metadata(path)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        open.dev() == there.dev() && open.ino() == there.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        open.len() == there.len()
+    }
+}
+
+/// Takes a shared lock on the session folder `dir`, creating it; starts
+/// again if a finishing coordinator removed the folder meanwhile.
+fn lock_folder(dir: &Path) -> Result<File> {
+    loop {
         fs::create_dir_all(dir.join("logs")).map_err(Error::io("create", dir.join("logs")))?;
+        let lock = open_lock(dir)?;
+        lock.lock_shared()
+            .map_err(Error::io("lock", dir.join(LOCK)))?;
+        if still_at(&lock, &dir.join(LOCK)) {
+            return Ok(lock);
+        }
+        tracing::debug!(session = %dir.display(), "session removed while joining; creating it again");
+    }
+}
+
+/// Removes the session folder `dir` whose lock is held exclusively (or
+/// that has none): renamed aside first, so that a coordinator joining now
+/// creates a fresh folder instead of writing into one being deleted.
+fn remove_folder(dir: &Path) -> Result<()> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let aside = dir.with_file_name(format!("{name}{REMOVING}{}", std::process::id()));
+    match fs::rename(dir, &aside) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("rename", dir)(e)),
+    }
+    fs::remove_dir_all(&aside).map_err(Error::io("remove", aside))
+}
+
+impl Session {
+    /// Creates (or joins) the session of `subproblems` (every subproblem
+    /// of a trace plan, unit `i` being subproblem `i`) under
+    /// `<work_root>/work/`, with the units `needed` pending; only their
+    /// unit files are written (existing ones are kept: a bad one is
+    /// rewritten by [`Session::repair_unit`]). Its id is derived from the
+    /// units' keys and the store, so coordinators of the same computation
+    /// share one session whatever each found in the store.
+    pub fn create(
+        work_root: &Path,
+        store: &Path,
+        subproblems: &[Subproblem],
+        needed: &[u32],
+    ) -> Result<Session> {
+        let keys: Vec<ModelKey> = subproblems.iter().map(Subproblem::key).collect();
+        let dir = work_root.join("work").join(session_id(store, &keys));
+        let lock = lock_folder(&dir)?;
         let mut units = Vec::with_capacity(subproblems.len());
+        let mut wanted = needed.iter().peekable();
         for (i, (sub, key)) in subproblems.iter().zip(&keys).enumerate() {
             let file = format!("units/{i:06}.unit");
             let bytes = unit_bytes(sub, key);
-            write_atomic(&dir.join(&file), &bytes, false)?;
+            if wanted.next_if(|&&u| u as usize == i).is_some() {
+                write_atomic(&dir.join(&file), &bytes, false)?;
+            }
             units.push(UnitInfo {
                 id: i as u32,
                 file,
@@ -107,7 +192,7 @@ impl Session {
         write_atomic(&path, &bytes, false)?;
         // joined: the existing manifest must describe these units; a
         // damaged one is replaced (this coordinator knows the truth)
-        let session = match Session::open(&dir) {
+        let mut session = match Session::open(&dir) {
             Ok(s) if s.manifest == manifest => s,
             Ok(_) => {
                 return Err(Error::Session {
@@ -121,8 +206,17 @@ impl Session {
                 Session::open(&dir)?
             }
         };
-        tracing::debug!(session = %session.dir.display(), units = subproblems.len(), "work session ready");
+        session.set_pending(needed)?;
+        session.lock = Some(Arc::new(lock));
+        tracing::debug!(session = %session.dir.display(), units = subproblems.len(), pending = needed.len(), "work session ready");
         Ok(session)
+    }
+
+    /// This session without its lock: a concurrent coordinator may remove
+    /// it once its units are done.
+    pub fn unlocked(mut self) -> Session {
+        self.lock = None;
+        self
     }
 
     /// Opens the session in `dir` (reads and checks its manifest).
@@ -165,6 +259,7 @@ impl Session {
         Ok(Session {
             dir: dir.to_path_buf(),
             manifest,
+            lock: None,
         })
     }
 
@@ -269,13 +364,22 @@ impl Session {
         write_atomic(&self.dir.join("pending"), &bytes, true).map(drop)
     }
 
-    /// Removes the session folder.
+    /// Removes the session folder, unless another coordinator holds it
+    /// (then the last one to finish removes it).
     pub fn remove(self) -> Result<()> {
-        match fs::remove_dir_all(&self.dir) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io("remove", &self.dir)(e)),
+        if let Some(lock) = &self.lock {
+            let path = self.dir.join(LOCK);
+            lock.unlock().map_err(Error::io("unlock", &path))?;
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => {
+                    tracing::debug!(session = %self.dir.display(), "another coordinator holds the session; it removes it");
+                    return Ok(());
+                }
+                Err(TryLockError::Error(e)) => return Err(Error::io("lock", path)(e)),
+            }
         }
+        remove_folder(&self.dir)
     }
 }
 
@@ -294,13 +398,22 @@ fn is_session_id(name: &str) -> bool {
         && matches!(b[19], b'8' | b'9' | b'a' | b'b')
 }
 
+/// Whether `name` is a session folder being removed: a session id, then
+/// [`REMOVING`] and a process id.
+fn is_removing(name: &str) -> bool {
+    name.split_once(REMOVING).is_some_and(|(id, pid)| {
+        is_session_id(id) && !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit())
+    })
+}
+
 /// Removes the sessions under `<work_root>/work/` not modified for
 /// `older_than`; returns the folders removed.
 ///
 /// Only sessions phasic created are removed: a real folder (not a link)
-/// named by a session id whose manifest opens. Anything else under
-/// `work/` — other folders, files, links, sessions with a damaged
-/// manifest — is left alone (a warning names it).
+/// named by a session id whose manifest opens, and that no coordinator
+/// holds (its lock is free), or the leftover of an interrupted removal.
+/// Anything else under `work/` — other folders, files, links, sessions
+/// with a damaged manifest — is left alone (a warning names it).
 pub fn gc_sessions(work_root: &Path, older_than: Duration) -> Result<Vec<PathBuf>> {
     let dir = work_root.join("work");
     confined(work_root, &dir)?;
@@ -314,20 +427,40 @@ pub fn gc_sessions(work_root: &Path, older_than: Duration) -> Result<Vec<PathBuf
     for e in entries.flatten() {
         let path = e.path();
         let real_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        let named = e.file_name().to_str().is_some_and(is_session_id);
-        if !(real_dir && named) {
+        let name = e.file_name();
+        let name = name.to_str().unwrap_or_default();
+        let (session, removing) = (is_session_id(name), is_removing(name));
+        if !(real_dir && (session || removing)) {
             tracing::warn!(path = %path.display(), "not a work session of phasic; left alone");
             continue;
         }
-        if let Err(err) = Session::open(&path) {
+        if session && let Err(err) = Session::open(&path) {
             tracing::warn!(path = %path.display(), error = %err, "work session without a readable manifest; left alone");
             continue;
         }
         // the newest modification anywhere in the session counts
         let newest = newest_mtime(&path).unwrap_or(SystemTime::UNIX_EPOCH);
-        if now.duration_since(newest).unwrap_or_default() > older_than {
-            fs::remove_dir_all(&path).map_err(Error::io("remove", &path))?;
-            removed.push(path);
+        if now.duration_since(newest).unwrap_or_default() <= older_than {
+            continue;
+        }
+        if removing {
+            match fs::remove_dir_all(&path) {
+                Ok(()) => removed.push(path),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", &path)(e)),
+            }
+            continue;
+        }
+        let lock = open_lock(&path)?;
+        match lock.try_lock() {
+            Ok(()) => {
+                remove_folder(&path)?;
+                removed.push(path);
+            }
+            Err(TryLockError::WouldBlock) => {
+                tracing::info!(path = %path.display(), "work session in use by a coordinator; left alone");
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::io("lock", path.join(LOCK))(e)),
         }
     }
     Ok(removed)
@@ -364,5 +497,16 @@ mod tests {
         assert!(!is_session_id("0123abcd-0123-8123-9abc-0123456789a"));
         assert!(!is_session_id("0123abcd00123-8123-9abc-0123456789ab"));
         assert!(!is_session_id("my-results"));
+        // folders being removed
+        assert!(is_removing(
+            "0123abcd-0123-8123-9abc-0123456789ab.removing-42"
+        ));
+        assert!(!is_removing(
+            "0123abcd-0123-8123-9abc-0123456789ab.removing-"
+        ));
+        assert!(!is_removing(
+            "0123abcd-0123-8123-9abc-0123456789ab.removing-4x"
+        ));
+        assert!(!is_removing("my-results.removing-42"));
     }
 }
