@@ -4,12 +4,15 @@
 //! holds `∫₀ʰ e^{sS} ds` and `∫₀ʰ (h−s)·e^{sS} ds`), on random graphs with
 //! absorbing vertices that hold their mass; then the early stop of a chain
 //! absorbed long before a huge time, and the error of one never absorbed.
+//! The tangents of `advance_tangents` against a fourth-order central
+//! difference of the dense exponential, along random directions of the
+//! weights, the entry and the duration.
 
 mod common;
 
 use common::{close, config};
 use nalgebra::DMatrix;
-use phasic_core::distribution::Propagator;
+use phasic_core::distribution::{Propagator, Tangents};
 use phasic_core::{Error, Graph, GraphBuilder, GraphView, Initial, START};
 use proptest::prelude::*;
 
@@ -91,6 +94,65 @@ proptest! {
             close(out.integrals[1][v], want, 1e-11, scale * h * (from + h), "∫tP");
         }
         prop_assert_eq!(out.end[START], 0.0);
+    }
+}
+
+/// `random_graph` with every raw weight `w_i` made `w_i·(1 + t·c_i)`.
+fn moved_graph(n: usize, raw: &[(usize, usize, f64, f64)], absorbing: usize, t: f64) -> Graph {
+    let edges: Vec<(usize, usize, f64)> = raw
+        .iter()
+        .map(|&(a, b, w, c)| (a % n, b % n, w * (1.0 + t * c)))
+        .collect();
+    random_graph(n, &edges, absorbing)
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+    #[test]
+    fn tangents_match_differences_of_the_dense_exponential(
+        n in 3usize..7,
+        raw in prop::collection::vec((0usize..8, 0usize..8, 0.05f64..3.0, 0.1f64..2.0), 4..20),
+        absorbing in 0usize..3,
+        mass in prop::collection::vec(0.0f64..1.0, 8),
+        dmass in prop::collection::vec(-1.0f64..1.0, 8),
+        h in 0.01f64..3.0,
+        dh in -1.0f64..1.0,
+    ) {
+        let absorbing = absorbing.min(n - 1);
+        let g = moved_graph(n, &raw, absorbing, 0.0);
+        // the weights' derivative: the graph of the w_i·c_i, edge for edge
+        let scaled: Vec<(usize, usize, f64)> = raw.iter().map(|&(a, b, w, c)| (a % n, b % n, w * c)).collect();
+        let dg = random_graph(n, &scaled, absorbing);
+        prop_assert_eq!(dg.targets(), g.targets());
+        let mut p = vec![0.0; n + 1];
+        p[1..].copy_from_slice(&mass[..n]);
+        let mut dp = vec![0.0; n + 1];
+        dp[1..].copy_from_slice(&dmass[..n]);
+        let tangents = Tangents {
+            entry: vec![dp.clone()],
+            weights: vec![dg.weights().to_vec()],
+            duration: vec![dh],
+        };
+        let prop = Propagator::new(&g, 1e-15).unwrap();
+        let (value, d) = prop.advance_tangents(&g, &p, h, &tangents).unwrap();
+        let (end, i0, _) = dense(&g, &p, h);
+        // f(t) along the direction, by the dense exponential
+        let at = |t: f64| {
+            let q: Vec<f64> = p.iter().zip(&dp).map(|(a, b)| a + t * b).collect();
+            let (e, i, _) = dense(&moved_graph(n, &raw, absorbing, t), &q, h + t * dh);
+            (e, i)
+        };
+        let eps = 1e-3 * h.min(1.0);
+        let (a, b, c, e) = (at(2.0 * eps), at(eps), at(-eps), at(-2.0 * eps));
+        let diff = |f: fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>, v: usize| {
+            (-f(&a)[v] + 8.0 * f(&b)[v] - 8.0 * f(&c)[v] + f(&e)[v]) / (12.0 * eps)
+        };
+        for v in 1..=n {
+            close(value.end[v], end[v - 1], 1e-11, 1.0, "P(h)");
+            close(value.integrals[0][v], i0[v - 1], 1e-11, h, "∫P");
+            close(d[0].end[v], diff(|x| &x.0, v - 1), 1e-9, 1.0, "∂P(h)");
+            close(d[0].integrals[0][v], diff(|x| &x.1, v - 1), 1e-9, h, "∂∫P");
+        }
     }
 }
 

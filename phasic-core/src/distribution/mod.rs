@@ -17,7 +17,7 @@ pub(crate) mod uniformization;
 pub use continuous::{Method, PhaseType};
 pub use discrete::{DiscreteContext, DiscretePhaseType};
 pub use granularity::{GranularityContext, default_granularity};
-pub use propagation::{Propagated, Propagator};
+pub use propagation::{Propagated, Propagator, Tangents};
 pub use quantile::{DiscreteSupport, QUANTILE_TOLERANCE};
 pub use queries::PhaseTypeDistribution;
 pub use reward_transform::{RewardTransformed, reward_transform, reward_transform_discrete};

@@ -140,15 +140,106 @@ impl Propagator {
     ) -> Result<Propagated> {
         self.check_entry(p)?;
         check_times(&[from, duration])?;
-        let (last, rest, mut sums) = self.run(p, duration, powers)?;
-        add_scaled(&mut sums.end, rest.end, &last);
-        for (int, &r) in sums.integrals.iter_mut().zip(&rest.integrals) {
-            add_scaled(int, r, &last);
-        }
+        let mut lanes = self.run(vec![p.to_vec()], &[], duration, powers)?;
+        let sums = lanes.pop().expect("one lane");
         Ok(Propagated {
             end: sums.end,
             integrals: shift(&sums.integrals, from),
         })
+    }
+
+    /// [`advance`](Self::advance) over `[0, duration]` with `powers = 1`
+    /// (`P(h)` and `∫₀^h P`), and their derivatives along each direction
+    /// of `tangents`, exactly: with `Λ` held fixed (the uniformized series
+    /// is the same function of the generator for any `Λ` above the rates),
+    /// `p_{n+1} = p_n(I + S/Λ)` has the tangent
+    /// `ṗ_{n+1} = ṗ_n(I + S/Λ) + p_n·Ṡ/Λ`, summed with the same Poisson
+    /// weights; the duration's derivative adds the flux `ḣ·P(h)·S` to the
+    /// end and `ḣ·P(h)` to the integral (docs/ALGORITHMS.md §5.8).
+    ///
+    /// `graph` is the graph the propagator was made from.
+    ///
+    /// ```
+    /// use phasic_core::{Graph, Initial, distribution::{Propagator, Tangents}};
+    /// // [1] → absorbed at rate r = 2: P_1(h) = e^{−rh}, ∫₀^h P_1 = (1 − e^{−rh})/r
+    /// let g = Graph::from_rule(&Initial::state(&[1]), |s, out| {
+    ///     if s[0] == 1 { out.add(&[0], 2.0) }
+    /// }).unwrap();
+    /// let prop = Propagator::new(&g, 1e-15).unwrap();
+    /// // directions: d/dr (the edge weight), d/dh
+    /// let t = Tangents {
+    ///     entry: vec![vec![0.0; 3]; 2],
+    ///     weights: vec![vec![0.0, 1.0], vec![0.0, 0.0]],
+    ///     duration: vec![0.0, 1.0],
+    /// };
+    /// let (value, d) = prop.advance_tangents(&g, &[0.0, 1.0, 0.0], 0.5, &t).unwrap();
+    /// let (r, h) = (2.0f64, 0.5f64);
+    /// let e = (-r * h).exp();
+    /// assert!((value.end[1] - e).abs() < 1e-15);
+    /// assert!((d[0].end[1] - (-h * e)).abs() < 1e-14);
+    /// assert!((d[1].end[1] - (-r * e)).abs() < 1e-14);
+    /// // ∂/∂r (1 − e^{−rh})/r = h·e^{−rh}/r − (1 − e^{−rh})/r²
+    /// let want = h * e / r - (1.0 - e) / (r * r);
+    /// assert!((d[0].integrals[0][1] - want).abs() < 1e-14);
+    /// assert!((d[1].integrals[0][1] - e).abs() < 1e-15);
+    /// ```
+    pub fn advance_tangents<G: GraphView + ?Sized>(
+        &self,
+        graph: &G,
+        p: &[f64],
+        duration: f64,
+        tangents: &Tangents,
+    ) -> Result<(Propagated, Vec<Propagated>)> {
+        self.check_entry(p)?;
+        check_times(&[duration])?;
+        let directions = tangents.entry.len();
+        if tangents.weights.len() != directions || tangents.duration.len() != directions {
+            return Err(Error::InvalidSetting {
+                name: "tangent directions",
+                value: directions as f64,
+                reason: "entry, weight and duration tangents must have one entry per direction",
+            });
+        }
+        if graph.vertex_count() != self.vertices {
+            return Err(Error::RewardLength {
+                expected: self.vertices,
+                got: graph.vertex_count(),
+            });
+        }
+        let edges = graph.targets().len();
+        let mut lanes = vec![p.to_vec()];
+        let mut cross = Vec::with_capacity(directions);
+        for k in 0..directions {
+            self.check_entry(&tangents.entry[k])?;
+            if tangents.weights[k].len() != edges {
+                return Err(Error::RewardLength {
+                    expected: edges,
+                    got: tangents.weights[k].len(),
+                });
+            }
+            lanes.push(tangents.entry[k].clone());
+            cross.push(Cross::new(graph, &tangents.weights[k], self.lambda));
+        }
+        let mut sums = self.run(lanes, &cross, duration, 1)?;
+        let mut rest = sums.split_off(1);
+        let value = sums.pop().expect("the distribution's lane");
+        // the flux at the end: P(h)·S = Λ·(P(h)(I + S/Λ) − P(h))
+        let mut flux = vec![0.0; self.vertices];
+        self.jump(&value.end, &mut flux);
+        for (f, e) in flux.iter_mut().zip(&value.end) {
+            *f = self.lambda * (*f - e);
+        }
+        for (lane, &dh) in rest.iter_mut().zip(&tangents.duration) {
+            if dh != 0.0 {
+                add_scaled(&mut lane.end, dh, &flux);
+                add_scaled(&mut lane.integrals[0], dh, &value.end);
+            }
+        }
+        let as_result = |j: Jumps| Propagated {
+            end: j.end,
+            integrals: j.integrals,
+        };
+        Ok((as_result(value), rest.into_iter().map(as_result).collect()))
     }
 
     /// Checks an entry distribution: one finite value per vertex, none on the start.
@@ -175,10 +266,17 @@ impl Propagator {
         Ok(())
     }
 
-    /// The sums over the jumps before the chain stopped moving (or the
-    /// Poisson right end), the state `p_N` it stopped in, and the weights
-    /// the rest of the sums gives to `p_N`.
-    fn run(&self, p: &[f64], h: f64, powers: usize) -> Result<(Vec<f64>, Remainder, Jumps)> {
+    /// The sums over the jumps of every lane: lane 0 is the distribution,
+    /// lane `k + 1` its tangent along `cross[k]`. The sums stop when the
+    /// chain stops moving (or at the Poisson right end); what the Poisson
+    /// weights have not given out goes to the lanes' last states.
+    fn run(
+        &self,
+        mut lanes: Vec<Vec<f64>>,
+        cross: &[Cross],
+        h: f64,
+        powers: usize,
+    ) -> Result<Vec<Jumps>> {
         let mean = self.lambda * h;
         let (w, complete) = poisson_weights(mean, self.tolerance, MAX_JUMPS);
         let tail = upper_tails(&w, complete, powers);
@@ -186,46 +284,74 @@ impl Propagator {
         let n_vertices = self.vertices;
         let negligible = self.tolerance * 1e-3;
         let drop_below = negligible / ((last + 1) as f64 * n_vertices.max(1) as f64);
-        let mut p = p.to_vec();
+        // a tangent lane is negligible relative to the largest mass it had
+        let mut scale: Vec<f64> = lanes.iter().map(|_| 0.0).collect();
+        scale[0] = 1.0;
         let mut next = vec![0.0; n_vertices];
-        let mut sums = Jumps {
-            end: vec![0.0; n_vertices],
-            integrals: vec![vec![0.0; n_vertices]; powers],
-        };
+        let mut sums: Vec<Jumps> = lanes
+            .iter()
+            .map(|_| Jumps {
+                end: vec![0.0; n_vertices],
+                integrals: vec![vec![0.0; n_vertices]; powers],
+            })
+            .collect();
         let mut given = Remainder {
             end: 0.0,
             integrals: vec![0.0; powers],
         };
         let mut n = 0;
         let stationary = loop {
-            let moving: f64 = self.moving.iter().map(|&v| p[v as usize].abs()).sum();
-            if moving < negligible {
+            let moving = |x: &[f64]| {
+                self.moving
+                    .iter()
+                    .map(|&v| x[v as usize].abs())
+                    .sum::<f64>()
+            };
+            for (s, lane) in scale.iter_mut().zip(&lanes).skip(1) {
+                *s = s.max(lane.iter().map(|x| x.abs()).sum());
+            }
+            if lanes
+                .iter()
+                .zip(&scale)
+                .all(|(lane, s)| moving(lane) < negligible * s.max(f64::MIN_POSITIVE))
+            {
                 break true;
             }
             if n == last {
                 break false;
             }
             if w[n] != 0.0 {
-                add_scaled(&mut sums.end, w[n], &p);
+                for (sum, lane) in sums.iter_mut().zip(&lanes) {
+                    add_scaled(&mut sum.end, w[n], lane);
+                }
                 given.end += w[n];
             }
             // (n+1)⋯(n+i)/Λ^{i+1}·P(N > n+i), built up over i
             let mut factor = 1.0 / self.lambda;
-            for (i, int) in sums.integrals.iter_mut().enumerate() {
+            for i in 0..powers {
                 if i > 0 {
                     factor *= (n + i) as f64 / self.lambda;
                 }
                 let c = factor * tail[n + i + 1];
-                add_scaled(int, c, &p);
+                for (sum, lane) in sums.iter_mut().zip(&lanes) {
+                    add_scaled(&mut sum.integrals[i], c, lane);
+                }
                 given.integrals[i] += c;
             }
-            self.jump(&p, &mut next);
-            for x in next.iter_mut() {
-                if x.abs() < drop_below {
-                    *x = 0.0;
+            // tangents first: their cross terms read this jump's distribution
+            for k in (0..lanes.len()).rev() {
+                self.jump(&lanes[k], &mut next);
+                if k > 0 {
+                    cross[k - 1].add(&lanes[0], &mut next);
                 }
+                let threshold = drop_below * scale[k];
+                for x in next.iter_mut() {
+                    if x.abs() < threshold {
+                        *x = 0.0;
+                    }
+                }
+                std::mem::swap(&mut lanes[k], &mut next);
             }
-            std::mem::swap(&mut p, &mut next);
             n += 1;
         };
         if !stationary && !complete {
@@ -238,20 +364,79 @@ impl Propagator {
             // the little mass still moving would be given the rest of the
             // piece, which may be long: it is dropped instead (at most a
             // thousandth of the tolerance, and the time it has left)
-            for &v in &self.moving {
-                p[v as usize] = 0.0;
+            for lane in &mut lanes {
+                for &v in &self.moving {
+                    lane[v as usize] = 0.0;
+                }
             }
         }
         // what the sums have not given out goes to p_N: 1 − Σ π_n in all,
         // and ∫₀^h sⁱ ds − Σ_n ∫₀^h sⁱ π_n(Λs) ds
-        let rest = Remainder {
-            end: 1.0 - given.end,
-            integrals: (0..powers)
-                .map(|i| h.powi(i as i32 + 1) / (i + 1) as f64 - given.integrals[i])
-                .collect(),
-        };
-        Ok((p, rest, sums))
+        let rest_end = 1.0 - given.end;
+        let rest: Vec<f64> = (0..powers)
+            .map(|i| h.powi(i as i32 + 1) / (i + 1) as f64 - given.integrals[i])
+            .collect();
+        for (sum, lane) in sums.iter_mut().zip(&lanes) {
+            add_scaled(&mut sum.end, rest_end, lane);
+            for (int, &r) in sum.integrals.iter_mut().zip(&rest) {
+                add_scaled(int, r, lane);
+            }
+        }
+        Ok(sums)
     }
+}
+
+/// The derivatives of the edge weights along one direction, scaled by
+/// `1/Λ`: the term `p·Ṡ/Λ` of a tangent's jump.
+#[derive(Debug)]
+struct Cross {
+    /// `(from, to, ẇ/Λ)` for every edge whose weight moves.
+    edges: Vec<(u32, u32, f64)>,
+    /// `(v, λ̇_v/Λ)`: the derivative of each vertex's total rate.
+    out: Vec<(u32, f64)>,
+}
+
+impl Cross {
+    fn new<G: GraphView + ?Sized>(graph: &G, dw: &[f64], lambda: f64) -> Cross {
+        let targets = graph.targets();
+        let mut edges = Vec::new();
+        let mut out = Vec::new();
+        for v in (0..graph.vertex_count()).filter(|&v| v != START) {
+            let mut total = 0.0;
+            for e in graph.edge_range(v) {
+                if dw[e] != 0.0 {
+                    edges.push((v as u32, targets[e], dw[e] / lambda));
+                    total += dw[e];
+                }
+            }
+            if total != 0.0 {
+                out.push((v as u32, total / lambda));
+            }
+        }
+        Cross { edges, out }
+    }
+
+    /// `next += p·Ṡ/Λ`.
+    fn add(&self, p: &[f64], next: &mut [f64]) {
+        for &(u, t, q) in &self.edges {
+            next[t as usize] += p[u as usize] * q;
+        }
+        for &(u, q) in &self.out {
+            next[u as usize] -= p[u as usize] * q;
+        }
+    }
+}
+
+/// The derivatives that [`Propagator::advance_tangents`] carries, one
+/// entry per direction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tangents {
+    /// The derivative of the entry distribution (signed; none on the start).
+    pub entry: Vec<Vec<f64>>,
+    /// The derivative of every edge weight, in the graph's edge order.
+    pub weights: Vec<Vec<f64>>,
+    /// The derivative of the piece's duration.
+    pub duration: Vec<f64>,
 }
 
 /// Sums over the jumps, per vertex.
