@@ -97,6 +97,9 @@ proptest! {
     }
 }
 
+/// One block of `(P(h), ∫P)`.
+type Pick = fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>;
+
 /// `random_graph` with every raw weight `w_i` made `w_i·(1 + t·c_i)`.
 fn moved_graph(n: usize, raw: &[(usize, usize, f64, f64)], absorbing: usize, t: f64) -> Graph {
     let edges: Vec<(usize, usize, f64)> = raw
@@ -144,7 +147,7 @@ proptest! {
         };
         let eps = 1e-3 * h.min(1.0);
         let (a, b, c, e) = (at(2.0 * eps), at(eps), at(-eps), at(-2.0 * eps));
-        let diff = |f: fn(&(Vec<f64>, Vec<f64>)) -> &Vec<f64>, v: usize| {
+        let diff = |f: Pick, v: usize| {
             (-f(&a)[v] + 8.0 * f(&b)[v] - 8.0 * f(&c)[v] + f(&e)[v]) / (12.0 * eps)
         };
         for v in 1..=n {

@@ -77,6 +77,32 @@ pub enum DemesError {
         /// The most pieces tried.
         pieces: usize,
     },
+    /// Parameter values that change the model's structure: the order of
+    /// its events, the demes alive in an interval, which migrations run,
+    /// or an epoch's size function.
+    #[error(
+        "these parameter values change the model's structure from interval {interval} (starting at generation {start}; {intervals} intervals before, {others} now): the order of events, the demes alive, the migrations or a size function differ, which a fit cannot follow; constrain the parameters so that events keep their order"
+    )]
+    Structure {
+        /// The first interval that differs.
+        interval: usize,
+        /// Its start, in the model built first.
+        start: f64,
+        /// Intervals of the model built first.
+        intervals: usize,
+        /// Intervals with the new values.
+        others: usize,
+    },
+    /// A parameter that moves a number of the history non-linearly.
+    #[error(
+        "parameter {parameter} moves a number of the history ({value}) non-linearly; a parameter must set Demes fields (times, sizes, rates, proportions) directly"
+    )]
+    NotLinear {
+        /// The parameter's index.
+        parameter: usize,
+        /// The number it moves.
+        value: f64,
+    },
     /// An error of the maths.
     #[error(transparent)]
     Core(#[from] phasic_core::Error),

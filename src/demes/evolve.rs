@@ -24,7 +24,7 @@ use super::spectrum::Spectrum;
 use super::{Model, Space};
 
 /// Error bound of each propagated piece (Poisson mass left out).
-const PIECE_TOLERANCE: f64 = 1e-15;
+pub(super) const PIECE_TOLERANCE: f64 = 1e-15;
 /// Relative agreement at which refinement stops.
 pub const REFINE_TOLERANCE: f64 = 1e-10;
 /// Refinement levels: at least `K = 2^3`, at most `K = 2^12` pieces per segment.
@@ -119,8 +119,7 @@ impl Model {
             let s = self.space_of[j];
             let space = &self.spaces[s];
             if s != current {
-                let transfer = space
-                    .transfer
+                let transfer = self.transfers[s]
                     .as_ref()
                     .expect("every space after the first is entered");
                 p = transfer.apply(&p, space.graph.vertex_count());
@@ -168,7 +167,7 @@ impl Model {
     }
 
     /// Adds `Σ_v time_v·(lineages of each type at v)` to `sfs` (by type code).
-    fn add_branches(&self, space: &Space, time: &[f64], sfs: &mut [f64]) {
+    pub(super) fn add_branches(&self, space: &Space, time: &[f64], sfs: &mut [f64]) {
         let t = self.types.len();
         for (v, &a) in time.iter().enumerate().skip(1) {
             if a == 0.0 {
@@ -183,7 +182,7 @@ impl Model {
     }
 
     /// The spectrum in moments' layout from branch lengths by type code.
-    fn spectrum(&self, by_code: &[f64]) -> Spectrum {
+    pub(super) fn spectrum(&self, by_code: &[f64]) -> Spectrum {
         let counts = self.history.counts();
         let shape: Vec<usize> = counts.iter().map(|&n| n as usize + 1).collect();
         let full = by_code.len() - 1;
@@ -319,6 +318,63 @@ fn observe<G: GraphView + ?Sized>(space: &Space, view: &G, p: &[f64]) -> (f64, f
     (cdf, pdf)
 }
 
+/// `run(K)` (a result computed with `K` pieces per segment) for
+/// `K = 1, 2, 4, …`, Richardson-extrapolated in even powers of `1/K` until
+/// two levels `agree`; one run where the sizes are constant.
+pub(super) fn refine(
+    interval: &Interval,
+    run: impl Fn(usize) -> Result<Vec<f64>, DemesError>,
+    agree: impl Fn(&[f64], &[f64]) -> bool,
+) -> Result<Vec<f64>, DemesError> {
+    if !interval.varies() {
+        return run(1);
+    }
+    let mut previous: Vec<Vec<f64>> = Vec::new();
+    for level in 0..=MAX_LEVEL {
+        let mut row = vec![run(1 << level)?];
+        for l in 1..=level as usize {
+            let factor = 4f64.powi(l as i32) - 1.0;
+            let better: Vec<f64> = row[l - 1]
+                .iter()
+                .zip(&previous[l - 1])
+                .map(|(fine, coarse)| fine + (fine - coarse) / factor)
+                .collect();
+            row.push(better);
+        }
+        if level >= MIN_LEVEL && agree(&row[level as usize], &previous[level as usize - 1]) {
+            return Ok(row.pop().expect("non-empty"));
+        }
+        previous = row;
+    }
+    Err(DemesError::NotConverged {
+        start: interval.start,
+        end: interval.end,
+        tolerance: REFINE_TOLERANCE,
+        pieces: 1 << MAX_LEVEL,
+    })
+}
+
+/// Whether `a` and `b` agree to [`REFINE_TOLERANCE`] on every block, each
+/// relative to its scale.
+pub(super) fn blocks_agree(
+    a: &[f64],
+    b: &[f64],
+    blocks: impl IntoIterator<Item = (std::ops::Range<usize>, f64)>,
+) -> bool {
+    blocks.into_iter().all(|(r, scale)| {
+        let diff = a[r.clone()]
+            .iter()
+            .zip(&b[r])
+            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        diff <= REFINE_TOLERANCE * scale
+    })
+}
+
+/// The largest magnitude in `r`.
+pub(super) fn largest(r: &[f64]) -> f64 {
+    r.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
 /// One finite interval to integrate from a distribution.
 struct Piece<'a> {
     space: &'a Space,
@@ -331,33 +387,7 @@ struct Piece<'a> {
 impl Piece<'_> {
     /// `[P(end), ∫ t^0 P, …, ∫ t^{powers−1} P, (cdf, pdf) per time]`, flat.
     fn integrate(&self, p: &[f64]) -> Result<Vec<f64>, DemesError> {
-        if !self.interval.varies() {
-            return self.run(p, 1);
-        }
-        let mut previous: Vec<Vec<f64>> = Vec::new();
-        for level in 0..=MAX_LEVEL {
-            let mut row = vec![self.run(p, 1 << level)?];
-            for l in 1..=level as usize {
-                let factor = 4f64.powi(l as i32) - 1.0;
-                let better: Vec<f64> = row[l - 1]
-                    .iter()
-                    .zip(&previous[l - 1])
-                    .map(|(fine, coarse)| fine + (fine - coarse) / factor)
-                    .collect();
-                row.push(better);
-            }
-            if level >= MIN_LEVEL && self.agree(&row[level as usize], &previous[level as usize - 1])
-            {
-                return Ok(row.pop().expect("non-empty"));
-            }
-            previous = row;
-        }
-        Err(DemesError::NotConverged {
-            start: self.interval.start,
-            end: self.interval.end,
-            tolerance: REFINE_TOLERANCE,
-            pieces: 1 << MAX_LEVEL,
-        })
+        refine(self.interval, |k| self.run(p, k), |a, b| self.agree(a, b))
     }
 
     /// Whether two results agree, block by block: the distribution and each
@@ -366,7 +396,6 @@ impl Piece<'_> {
     /// the interval (which bounds it, times the pairs).
     fn agree(&self, a: &[f64], b: &[f64]) -> bool {
         let v = self.space.graph.vertex_count();
-        let largest = |r: &[f64]| r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let rate = {
             let (s, e) = (self.interval.start, self.interval.end);
             let r = self
@@ -385,13 +414,7 @@ impl Piece<'_> {
             blocks.push((cdf..cdf + 1, 1.0));
             blocks.push((pdf..pdf + 1, a[pdf].abs().max(rate)));
         }
-        blocks.into_iter().all(|(r, scale)| {
-            let diff = a[r.clone()]
-                .iter()
-                .zip(&b[r])
-                .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
-            diff <= REFINE_TOLERANCE * scale
-        })
+        blocks_agree(a, b, blocks)
     }
 
     /// The interval cut at the query times, each segment into `k` pieces

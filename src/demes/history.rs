@@ -9,18 +9,31 @@
 //! their ancestors.
 
 use super::error::DemesError;
+use super::real::Real;
 use super::samples::Samples;
 
-/// How a deme's size changes within an epoch, backward from the epoch's
-/// start (older) time `t_s`.
+/// How a deme's size changes within an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    Constant,
+    /// Exponentially interpolated from `n_s` at `t_s` to `n_e` at `t_e`.
+    Exponential,
+    /// Linearly interpolated.
+    Linear,
+}
+
+/// A deme's size within an epoch `[t_e, t_s]` (`t_s` the older time):
+/// `N(t) = n_s·exp(r·(t_s − t))` with `r = ln(n_e/n_s)/(t_s − t_e)`, or
+/// `n_s + b·(t_s − t)` with `b = (n_e − n_s)/(t_s − t_e)`. The raw
+/// numbers are kept, so that every number of a history depends linearly
+/// on the fields of the Demes file (a fit differentiates through them).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Size {
-    /// `N`.
-    Constant(f64),
-    /// `N(t) = n_s·exp(r·(t_s − t))`.
-    Exponential { t_s: f64, n_s: f64, r: f64 },
-    /// `N(t) = n_s + b·(t_s − t)`.
-    Linear { t_s: f64, n_s: f64, b: f64 },
+pub(crate) struct Size<T = f64> {
+    pub shape: Shape,
+    pub t_s: T,
+    pub t_e: T,
+    pub n_s: T,
+    pub n_e: T,
 }
 
 impl Size {
@@ -30,19 +43,11 @@ impl Size {
         let epoch = &deme.epochs()[i];
         let (t_s, t_e) = (f64::from(epoch.start_time()), f64::from(epoch.end_time()));
         let (n_s, n_e) = (f64::from(epoch.start_size()), f64::from(epoch.end_size()));
-        Ok(match epoch.size_function() {
-            _ if n_s == n_e => Size::Constant(n_e),
-            demes::SizeFunction::Constant => Size::Constant(n_e),
-            demes::SizeFunction::Exponential => Size::Exponential {
-                t_s,
-                n_s,
-                r: (n_e / n_s).ln() / (t_s - t_e),
-            },
-            demes::SizeFunction::Linear => Size::Linear {
-                t_s,
-                n_s,
-                b: (n_e - n_s) / (t_s - t_e),
-            },
+        let shape = match epoch.size_function() {
+            _ if n_s == n_e => Shape::Constant,
+            demes::SizeFunction::Constant => Shape::Constant,
+            demes::SizeFunction::Exponential => Shape::Exponential,
+            demes::SizeFunction::Linear => Shape::Linear,
             other => {
                 return Err(DemesError::Unsupported {
                     item: format!("deme `{}`, epoch {i}", deme.name()),
@@ -51,26 +56,45 @@ impl Size {
                     ),
                 });
             }
+        };
+        // a constant epoch's size is its end size (the start size may be
+        // implicit and equal)
+        Ok(Size {
+            shape,
+            t_s,
+            t_e,
+            n_s: if shape == Shape::Constant { n_e } else { n_s },
+            n_e,
         })
     }
+}
 
+impl<T> Size<T> {
     /// Whether the size changes within the epoch.
     pub(crate) fn varies(&self) -> bool {
-        !matches!(self, Size::Constant(_))
+        self.shape != Shape::Constant
     }
+}
 
+impl<T: Real> Size<T> {
     /// The size at generation `t`.
-    pub(crate) fn at(&self, t: f64) -> f64 {
-        match *self {
-            Size::Constant(n) => n,
-            Size::Exponential { t_s, n_s, r } => n_s * (r * (t_s - t)).exp(),
-            Size::Linear { t_s, n_s, b } => n_s + b * (t_s - t),
+    pub(crate) fn at(&self, t: T) -> T {
+        match self.shape {
+            Shape::Constant => self.n_e,
+            Shape::Exponential => {
+                let r = (self.n_e / self.n_s).ln() / (self.t_s - self.t_e);
+                self.n_s * (r * (self.t_s - t)).exp()
+            }
+            Shape::Linear => {
+                let b = (self.n_e - self.n_s) / (self.t_s - self.t_e);
+                self.n_s + b * (self.t_s - t)
+            }
         }
     }
 
     /// The pair coalescence rate `1/(2N(t))` at generation `t`.
-    pub(crate) fn coalescence_rate(&self, t: f64) -> f64 {
-        0.5 / self.at(t)
+    pub(crate) fn coalescence_rate(&self, t: T) -> T {
+        T::constant(0.5) / self.at(t)
     }
 
     /// The mean pair coalescence rate over `[u, v]`,
@@ -80,23 +104,35 @@ impl Size {
     /// Exponential: `e^{−r(t_s−v)}·(1 − e^{−r(v−u)})/(r(v−u))/(2n_s)`;
     /// linear: `ln(N(u)/N(v))/(2b(v−u))`, both written with `expm1`/`ln1p`
     /// so that short pieces and slow changes keep full precision.
-    pub(crate) fn mean_coalescence_rate(&self, u: f64, v: f64) -> f64 {
+    pub(crate) fn mean_coalescence_rate(&self, u: T, v: T) -> T {
         let h = v - u;
-        if h <= 0.0 {
+        if h.value() <= 0.0 {
             return self.coalescence_rate(u);
         }
-        match *self {
-            Size::Constant(n) => 0.5 / n,
-            Size::Exponential { t_s, n_s, r } => {
+        let half = T::constant(0.5);
+        let one = T::constant(1.0);
+        match self.shape {
+            Shape::Constant => half / self.n_e,
+            Shape::Exponential => {
+                let r = (self.n_e / self.n_s).ln() / (self.t_s - self.t_e);
                 let y = r * h;
-                let ratio = if y == 0.0 { 1.0 } else { -(-y).exp_m1() / y };
-                (-r * (t_s - v)).exp() * ratio * 0.5 / n_s
+                // −expm1(−y)/y, and its first order at y = 0
+                let ratio = if y.value() == 0.0 {
+                    one - y * half
+                } else {
+                    -(-y).exp_m1() / y
+                };
+                (-r * (self.t_s - v)).exp() * ratio * half / self.n_s
             }
-            Size::Linear { .. } => {
+            Shape::Linear => {
                 let (nu, nv) = (self.at(u), self.at(v));
                 let y = (nu - nv) / nu;
-                let ratio = if y == 0.0 { 1.0 } else { -(-y).ln_1p() / y };
-                ratio * 0.5 / nu
+                let ratio = if y.value() == 0.0 {
+                    one + y * half
+                } else {
+                    -(-y).ln_1p() / y
+                };
+                ratio * half / nu
             }
         }
     }
@@ -104,53 +140,105 @@ impl Size {
 
 /// Lineages moved at an interval's start.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Event {
+pub(crate) enum Event<T = f64> {
     /// Sample group `group` joins (its lineages appear in its deme).
     Sample { group: usize },
     /// Each lineage of `dest` moves to source `s` with probability `p`
     /// (`(s, p)` in `sources`), or stays.
     Pulse {
         dest: usize,
-        sources: Vec<(usize, f64)>,
+        sources: Vec<(usize, T)>,
     },
     /// Deme `deme` begins: each of its lineages moves to an ancestor with
     /// its proportion.
     Begin {
         deme: usize,
-        ancestors: Vec<(usize, f64)>,
+        ancestors: Vec<(usize, T)>,
     },
 }
 
 /// Backward migration within an interval: a lineage in `from` (the Demes
 /// destination) moves to `to` (the source) at `rate` per generation.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Migration {
+pub(crate) struct Migration<T = f64> {
     pub from: usize,
     pub to: usize,
-    pub rate: f64,
+    pub rate: T,
 }
 
 /// `[start, end)` in generations (`end` infinite for the last).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Interval {
-    pub start: f64,
-    pub end: f64,
+pub(crate) struct Interval<T = f64> {
+    pub start: T,
+    pub end: T,
     /// The demes that exist throughout, by index, ascending.
     pub demes: Vec<usize>,
     /// Their sizes, parallel to `demes`.
-    pub sizes: Vec<Size>,
+    pub sizes: Vec<Size<T>>,
     /// Backward migrations, one per ordered pair.
-    pub migrations: Vec<Migration>,
+    pub migrations: Vec<Migration<T>>,
     /// The events at `start`, in the order they apply.
-    pub events: Vec<Event>,
+    pub events: Vec<Event<T>>,
     /// Whether every sample has joined by `start`.
     pub complete: bool,
 }
 
-impl Interval {
+impl<T: Copy> Interval<T> {
     /// Whether a deme size changes within the interval.
     pub(crate) fn varies(&self) -> bool {
         self.sizes.iter().any(Size::varies)
+    }
+
+    /// The interval with every number replaced by `f` of it, visited in a
+    /// fixed order (start, end, sizes, migrations, event proportions):
+    /// the one place that knows where a history's numbers are.
+    pub(crate) fn map<U: Copy>(&self, f: &mut impl FnMut(T) -> U) -> Interval<U> {
+        let (start, end) = (f(self.start), f(self.end));
+        let sizes = self
+            .sizes
+            .iter()
+            .map(|s| Size {
+                shape: s.shape,
+                t_s: f(s.t_s),
+                t_e: f(s.t_e),
+                n_s: f(s.n_s),
+                n_e: f(s.n_e),
+            })
+            .collect();
+        let migrations = self
+            .migrations
+            .iter()
+            .map(|m| Migration {
+                from: m.from,
+                to: m.to,
+                rate: f(m.rate),
+            })
+            .collect();
+        let mut shares = |list: &[(usize, T)]| list.iter().map(|&(d, q)| (d, f(q))).collect();
+        let events = self
+            .events
+            .iter()
+            .map(|e| match e {
+                Event::Sample { group } => Event::Sample { group: *group },
+                Event::Pulse { dest, sources } => Event::Pulse {
+                    dest: *dest,
+                    sources: shares(sources),
+                },
+                Event::Begin { deme, ancestors } => Event::Begin {
+                    deme: *deme,
+                    ancestors: shares(ancestors),
+                },
+            })
+            .collect();
+        Interval {
+            start,
+            end,
+            demes: self.demes.clone(),
+            sizes,
+            migrations,
+            events,
+            complete: self.complete,
+        }
     }
 }
 
@@ -228,6 +316,28 @@ impl History {
             groups,
             intervals,
         })
+    }
+
+    /// Fails unless `other` has this history's structure: the same
+    /// intervals with the same demes, migrations, events and size shapes
+    /// (its numbers may differ), naming the first interval that differs.
+    pub(crate) fn check_structure(&self, other: &History) -> Result<(), DemesError> {
+        let shape = |i: &Interval| i.map(&mut |_| ());
+        let differs = (self.intervals.len() != other.intervals.len())
+            .then_some(0)
+            .or_else(|| {
+                (0..self.intervals.len())
+                    .find(|&j| shape(&self.intervals[j]) != shape(&other.intervals[j]))
+            });
+        match differs {
+            None => Ok(()),
+            Some(j) => Err(DemesError::Structure {
+                interval: j,
+                start: self.intervals.get(j).map_or(f64::NAN, |i| i.start),
+                intervals: self.intervals.len(),
+                others: other.intervals.len(),
+            }),
+        }
     }
 
     /// The sizes of the sample groups (the SFS's shape, less one per axis).

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use phasic_core::GraphView;
 
 use super::history::Event;
+use super::real::{Dual, Real};
 
 /// The rule's view of one interval.
 #[derive(crate::Key, Clone, Debug, PartialEq)]
@@ -165,26 +166,26 @@ type Census = Vec<i32>;
 
 /// The moves at an interval boundary, from one layout (`from`: the demes
 /// of the interval before) to the next (`to`).
-pub(crate) struct Boundary<'a> {
+pub(crate) struct Boundary<'a, T = f64> {
     pub types: usize,
     pub demes: usize,
     pub from: &'a [usize],
     pub to: &'a [usize],
-    pub events: &'a [Event],
+    pub events: &'a [Event<T>],
     /// Lineages per group (`Sample` events).
     pub groups: &'a [(usize, usize, i32)],
 }
 
-impl Boundary<'_> {
+impl<T: Real> Boundary<'_, T> {
     /// The states (in the next layout) that `state` (in the previous one)
     /// becomes, with their probabilities, in a fixed order.
-    pub(crate) fn outcomes(&self, state: &[i32]) -> Vec<(Vec<i32>, f64)> {
+    pub(crate) fn outcomes(&self, state: &[i32]) -> Vec<(Vec<i32>, T)> {
         let t = self.types;
         let mut census: Census = vec![0; self.demes * t];
         for (slot, &deme) in self.from.iter().enumerate() {
             census[deme * t..(deme + 1) * t].copy_from_slice(&state[slot * t..(slot + 1) * t]);
         }
-        let mut outcomes = vec![(census, 1.0)];
+        let mut outcomes = vec![(census, T::constant(1.0))];
         for event in self.events {
             outcomes = match event {
                 Event::Sample { group } => {
@@ -196,8 +197,12 @@ impl Boundary<'_> {
                 }
                 Event::Pulse { dest, sources } => {
                     // proportions summing to 1 up to rounding leave none behind
-                    let stay = 1.0 - sources.iter().map(|s| s.1).sum::<f64>();
-                    let stay = if stay < STAY_SNAP { 0.0 } else { stay };
+                    let stay = sources.iter().fold(T::constant(1.0), |left, s| left - s.1);
+                    let stay = if stay.value() < STAY_SNAP {
+                        T::constant(0.0)
+                    } else {
+                        stay
+                    };
                     let mut targets = vec![(*dest, stay)];
                     targets.extend_from_slice(sources);
                     self.split(outcomes, *dest, &targets)
@@ -222,10 +227,10 @@ impl Boundary<'_> {
     /// `targets[k].1`: per type a multinomial split of its count.
     fn split(
         &self,
-        outcomes: Vec<(Census, f64)>,
+        outcomes: Vec<(Census, T)>,
         deme: usize,
-        targets: &[(usize, f64)],
-    ) -> Vec<(Census, f64)> {
+        targets: &[(usize, T)],
+    ) -> Vec<(Census, T)> {
         let t = self.types;
         let mut out = Vec::new();
         for (census, p) in outcomes {
@@ -257,20 +262,20 @@ impl Boundary<'_> {
 /// Ways to send `c` lineages to targets with probabilities `q_k`: counts
 /// `(a_k)` summing to `c` and `c!/Π a_k!·Π q_k^{a_k}`; targets with
 /// probability 0 receive none.
-fn compositions(c: i32, targets: &[(usize, f64)]) -> Vec<(Vec<i32>, f64)> {
+fn compositions<T: Real>(c: i32, targets: &[(usize, T)]) -> Vec<(Vec<i32>, T)> {
     let mut out = Vec::new();
     let mut counts = vec![0; targets.len()];
-    fn walk(
+    fn walk<T: Real>(
         k: usize,
         left: i32,
-        prob: f64,
+        prob: T,
         counts: &mut Vec<i32>,
-        targets: &[(usize, f64)],
-        out: &mut Vec<(Vec<i32>, f64)>,
+        targets: &[(usize, T)],
+        out: &mut Vec<(Vec<i32>, T)>,
     ) {
         let q = targets[k].1;
         if k + 1 == targets.len() {
-            if left == 0 || q > 0.0 {
+            if left == 0 || q.value() > 0.0 {
                 counts[k] = left;
                 out.push((counts.clone(), prob * q.powi(left)));
             }
@@ -280,7 +285,7 @@ fn compositions(c: i32, targets: &[(usize, f64)]) -> Vec<(Vec<i32>, f64)> {
         let mut binom = 1.0;
         for a in 0..=left {
             if a > 0 {
-                if q == 0.0 {
+                if q.value() == 0.0 {
                     break;
                 }
                 binom = binom * f64::from(left - a + 1) / f64::from(a);
@@ -289,15 +294,15 @@ fn compositions(c: i32, targets: &[(usize, f64)]) -> Vec<(Vec<i32>, f64)> {
             walk(
                 k + 1,
                 left - a,
-                prob * binom * q.powi(a),
+                prob * T::constant(binom) * q.powi(a),
                 counts,
                 targets,
                 out,
             );
         }
     }
-    walk(0, c, 1.0, &mut counts, targets, &mut out);
-    out.retain(|(_, p)| *p > 0.0);
+    walk(0, c, T::constant(1.0), &mut counts, targets, &mut out);
+    out.retain(|(_, p)| p.value() > 0.0);
     out
 }
 
@@ -338,13 +343,40 @@ impl Transfer {
         (entry, Transfer { offsets, moves })
     }
 
+    /// The derivative of every move's probability along the direction
+    /// that `boundary`'s dual proportions carry (the moves are those of
+    /// [`Transfer::new`] with the same structure, in the same order).
+    pub(crate) fn tangent<G: GraphView + ?Sized>(
+        &self,
+        graph: &G,
+        boundary: &Boundary<'_, Dual>,
+    ) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.moves.len());
+        for v in 1..graph.vertex_count() {
+            out.extend(boundary.outcomes(graph.state(v)).iter().map(|(_, p)| p.d));
+        }
+        debug_assert_eq!(out.len(), self.moves.len());
+        out
+    }
+
+    /// `p·M` for the moves `M` with the probabilities `dprob` (their
+    /// derivatives along a direction, from [`Transfer::tangent`]).
+    pub(crate) fn apply_tangent(&self, p: &[f64], vertices: usize, dprob: &[f64]) -> Vec<f64> {
+        self.spread(p, vertices, |i| dprob[i])
+    }
+
     /// The distribution `p` on the next graph (of `vertices` vertices).
     pub(crate) fn apply(&self, p: &[f64], vertices: usize) -> Vec<f64> {
+        self.spread(p, vertices, |i| self.moves[i].1)
+    }
+
+    /// `p` moved along the moves, move `i` weighted by `weight(i)`.
+    fn spread(&self, p: &[f64], vertices: usize, weight: impl Fn(usize) -> f64) -> Vec<f64> {
         let mut next = vec![0.0; vertices];
         for (v, &pv) in p.iter().enumerate().skip(1) {
             if pv != 0.0 {
-                for &(to, q) in &self.moves[self.offsets[v]..self.offsets[v + 1]] {
-                    next[to as usize] += pv * q;
+                for i in self.offsets[v]..self.offsets[v + 1] {
+                    next[self.moves[i].0 as usize] += pv * weight(i);
                 }
             }
         }

@@ -33,12 +33,15 @@
 mod data;
 mod error;
 mod evolve;
+mod gradient;
 mod history;
 mod lineages;
 mod rates;
+mod real;
 mod samples;
 mod spectrum;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use phasic_cache::{CacheOptions, CacheStatus, CachedGraph, build_graph_with};
@@ -73,20 +76,26 @@ struct Space {
     classes: Vec<u32>,
     /// Whether each vertex is the MRCA (one lineage, every sample joined).
     done: Vec<bool>,
-    /// How the previous space's mass enters this one (`None` for the first).
-    transfer: Option<Transfer>,
 }
 
 /// A Demes model with its samples, its state spaces built.
 pub struct Model {
+    samples: Samples,
     history: History,
     types: Types,
-    spaces: Vec<Space>,
+    /// The state spaces (shared by the models of one structure that a fit
+    /// evaluates at many parameter values).
+    spaces: Arc<Vec<Space>>,
+    /// How the previous space's mass enters each space (`None` for the
+    /// first): the moves depend on the proportions of the events.
+    transfers: Vec<Option<Transfer>>,
     /// The space of each interval (consecutive intervals with the same
     /// layout and no event between them share one).
     space_of: Vec<usize>,
     /// The distribution at the first sampling time, on the first space.
     initial: Vec<(usize, f64)>,
+    /// Per sample group: its deme, its type, its lineages.
+    groups: Vec<(usize, usize, i32)>,
     build_seconds: f64,
     cache: Vec<CacheStatus>,
 }
@@ -151,6 +160,7 @@ impl Model {
         };
         let first = boundary(0).outcomes(&[]);
         let mut spaces: Vec<Space> = Vec::new();
+        let mut transfers = Vec::new();
         let mut space_of = Vec::with_capacity(history.intervals.len());
         let mut cache = Vec::new();
         for (j, interval) in history.intervals.iter().enumerate() {
@@ -192,8 +202,8 @@ impl Model {
                 graph,
                 layout,
                 done,
-                transfer,
             });
+            transfers.push(transfer);
             space_of.push(spaces.len() - 1);
         }
         // in the last interval a state with lineages left and no way out
@@ -219,13 +229,74 @@ impl Model {
             .map(|(i, (_, p))| (i + 1, *p))
             .collect();
         Ok(Model {
+            samples: samples.clone(),
             history,
             types,
-            spaces,
+            spaces: Arc::new(spaces),
+            transfers,
             space_of,
             initial,
+            groups,
             build_seconds: t0.elapsed().as_secs_f64(),
             cache,
+        })
+    }
+
+    /// The same model with the numbers of another Demes graph of the same
+    /// structure (the same intervals, demes, migrations, events and size
+    /// shapes; only times, sizes, rates and proportions differ), sharing
+    /// this model's state spaces: what a fit evaluates at every step.
+    ///
+    /// ```
+    /// use phasic::demes::{Model, Samples};
+    /// let yaml = |n: f64| format!("time_units: generations\ndemes:\n  - name: A\n    epochs:\n      - {{start_size: {n}}}\n");
+    /// let samples: Samples = "A=3".parse()?;
+    /// let model = Model::from_yaml(&yaml(1000.0), &samples)?;
+    /// let other = model.reparameterized(demes::loads(&yaml(2500.0))?)?;
+    /// assert_eq!(other.sfs()?.get(&[1]), Some(10_000.0)); // 4N/i
+    /// # Ok::<(), phasic::demes::DemesError>(())
+    /// ```
+    pub fn reparameterized(&self, graph: demes::Graph) -> Result<Model, DemesError> {
+        let history = History::new(graph, &self.samples)?;
+        self.history.check_structure(&history)?;
+        let types = self.types.len();
+        let boundary = |j: usize| Boundary {
+            types,
+            demes: history.names.len(),
+            from: if j == 0 {
+                &[]
+            } else {
+                &history.intervals[j - 1].demes
+            },
+            to: &history.intervals[j].demes,
+            events: &history.intervals[j].events,
+            groups: &self.groups,
+        };
+        let first = boundary(0).outcomes(&[]);
+        let initial = first
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| (i + 1, *p))
+            .collect();
+        // space s is entered at the first interval that uses it
+        let mut transfers = vec![None];
+        for s in 1..self.spaces.len() {
+            let j = self.space_of.iter().position(|&x| x == s).unwrap_or(0);
+            let prev = &self.spaces[s - 1];
+            let (_, transfer) = Transfer::new(&prev.graph, &boundary(j));
+            transfers.push(Some(transfer));
+        }
+        Ok(Model {
+            samples: self.samples.clone(),
+            history,
+            types: self.types.clone(),
+            spaces: Arc::clone(&self.spaces),
+            transfers,
+            space_of: self.space_of.clone(),
+            initial,
+            groups: self.groups.clone(),
+            build_seconds: 0.0,
+            cache: Vec::new(),
         })
     }
 

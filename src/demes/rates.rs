@@ -5,11 +5,12 @@ use phasic_core::GraphView;
 
 use super::history::Interval;
 use super::lineages::NO_CLASS;
+use super::real::Real;
 
 /// Class rates of `interval`: per deme slot the pair coalescence rate, then
 /// per migration its rate. `at` is a time (`(t, t)`) or the piece `(u, v)`
 /// over which the coalescence rates are averaged.
-pub(crate) fn class_rates(interval: &Interval, (u, v): (f64, f64)) -> Vec<f64> {
+pub(crate) fn class_rates<T: Real>(interval: &Interval<T>, (u, v): (T, T)) -> Vec<T> {
     interval
         .sizes
         .iter()

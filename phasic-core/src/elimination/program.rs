@@ -676,6 +676,82 @@ impl Program {
         Ok(self.to_vertices(&y))
     }
 
+    /// The derivative of [`sojourn_times_from`](Self::sojourn_times_from)
+    /// along a direction in which the entry moves by `entry_tangent` and
+    /// the edge weights by `weight_tangent` (in the graph's edge order),
+    /// given the sojourn times `tau` themselves: with `τ = p·U` and
+    /// `U = (−S)⁻¹`, `τ̇ = (ṗ + τ·Ṡ)·U`, one more backward pass. Mass that
+    /// `τ·Ṡ` sends into absorbing vertices spends no time and is left out.
+    ///
+    /// ```
+    /// use phasic_core::{GraphBuilder, START, elimination::Program};
+    /// // S → a (rate r = 2) → absorbed: τ_a = 1/r, ∂τ_a/∂r = −1/r²
+    /// let mut b = GraphBuilder::new(1);
+    /// let (a, z) = (b.find_or_create(&[1]).unwrap(), b.find_or_create(&[2]).unwrap());
+    /// b.add_edge(START, a, 1.0).unwrap();
+    /// b.add_edge(a, z, 2.0).unwrap();
+    /// let g = b.build();
+    /// let p = Program::new(&g).unwrap();
+    /// let entry = [0.0, 1.0, 0.0];
+    /// let tau = p.sojourn_times_from(&g, &entry).unwrap();
+    /// let d = p.sojourn_times_tangent(&g, &tau, &[0.0; 3], &[0.0, 1.0]).unwrap();
+    /// assert_eq!(d[1], -0.25);
+    /// ```
+    pub fn sojourn_times_tangent<G: GraphView + ?Sized>(
+        &self,
+        view: &G,
+        tau: &[f64],
+        entry_tangent: &[f64],
+        weight_tangent: &[f64],
+    ) -> Result<Vec<f64>> {
+        self.check_view(view)?;
+        let n = self.vertex_count();
+        for (what, len, want) in [
+            ("sojourn times", tau.len(), n),
+            ("entry tangent", entry_tangent.len(), n),
+            ("weight tangent", weight_tangent.len(), view.targets().len()),
+        ] {
+            if len != want {
+                tracing::debug!(what, "tangent of the wrong length");
+                return Err(Error::RewardLength {
+                    expected: want,
+                    got: len,
+                });
+            }
+        }
+        let mut x = entry_tangent.to_vec();
+        let targets = view.targets();
+        for (u, &t) in tau.iter().enumerate() {
+            if t == 0.0 {
+                continue;
+            }
+            for e in view.edge_range(u) {
+                let dw = weight_tangent[e];
+                x[targets[e] as usize] += t * dw;
+                x[u] -= t * dw;
+            }
+        }
+        let mut y = vec![0.0; self.len()];
+        for (v, &m) in x.iter().enumerate() {
+            if m == 0.0 || view.is_absorbing(v) {
+                continue;
+            }
+            if !m.is_finite() {
+                return Err(Error::NonFinite {
+                    what: "the tangent of the entry",
+                    vertex: v,
+                });
+            }
+            let p = self.position(v).ok_or_else(|| Error::NoPathToAbsorption {
+                vertex: v,
+                state: view.state(v).to_vec(),
+            })?;
+            y[p] += m;
+        }
+        self.apply_transposed(view, &mut y);
+        Ok(self.to_vertices(&y))
+    }
+
     /// [`sojourn_times`](Self::sojourn_times) for the graph the program was built from.
     pub(crate) fn sojourn<G: GraphView + ?Sized>(&self, view: &G) -> Vec<f64> {
         let mut y = vec![0.0; self.len()];
