@@ -103,6 +103,30 @@ pub enum DemesError {
         /// The number it moves.
         value: f64,
     },
+    /// A mutation rate or sequence length that is not a positive number.
+    #[error("{name} is {value}: it must be a positive, finite number")]
+    BadScaling {
+        /// Which.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// An observed count where the model expects nothing.
+    #[error(
+        "the observed spectrum has {count} at entry {entry:?}, where the model expects no sites: the data cannot come from this model"
+    )]
+    Impossible {
+        /// The entry's index.
+        entry: Vec<usize>,
+        /// Its count.
+        count: f64,
+    },
+    /// A start of a fit that cannot be used.
+    #[error("the fit's start: {what}")]
+    BadStart {
+        /// What is wrong, naming the parameter and value.
+        what: String,
+    },
     /// An error of the maths.
     #[error(transparent)]
     Core(#[from] phasic_core::Error),

@@ -33,8 +33,10 @@
 mod data;
 mod error;
 mod evolve;
+mod fit;
 mod gradient;
 mod history;
+mod likelihood;
 mod lineages;
 mod rates;
 mod real;
@@ -51,6 +53,10 @@ use phasic_core::graph::BuildOptions;
 pub use data::Observed;
 pub use error::DemesError;
 pub use evolve::{Evaluation, Query};
+pub use fit::{
+    DemesFit, Estimate, FitOptions, Information, Problem, log_likelihood, maximum_likelihood,
+};
+pub use likelihood::{Scaling, SfsLikelihood};
 pub use lineages::{Layout, demes_interval};
 pub use samples::{Sample, Samples};
 pub use spectrum::Spectrum;

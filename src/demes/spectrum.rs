@@ -68,13 +68,8 @@ impl Spectrum {
     }
 
     /// The multi-index of row-major offset `o`.
-    fn index(&self, mut o: usize) -> Vec<usize> {
-        let mut index = vec![0; self.shape.len()];
-        for (i, s) in index.iter_mut().zip(&self.shape).rev() {
-            *i = o % s;
-            o /= s;
-        }
-        index
+    fn index(&self, o: usize) -> Vec<usize> {
+        multi_index(&self.shape, o)
     }
 
     /// The folded spectrum, as moments and dadi fold: with `k` the derived
@@ -106,4 +101,14 @@ impl Spectrum {
             masked,
         }
     }
+}
+
+/// The multi-index of row-major offset `o` in `shape`.
+pub(crate) fn multi_index(shape: &[usize], mut o: usize) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (i, s) in index.iter_mut().zip(shape).rev() {
+        *i = o % s;
+        o /= s;
+    }
+    index
 }

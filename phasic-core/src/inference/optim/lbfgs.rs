@@ -21,15 +21,17 @@ const HALVINGS: usize = 50;
 
 /// Where [`maximize`] stopped.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Maximum {
-    pub(crate) x: Vec<f64>,
-    pub(crate) value: f64,
+pub struct Maximum {
+    /// Where it stopped.
+    pub x: Vec<f64>,
+    /// The value there.
+    pub value: f64,
     /// Iterations (line searches) done.
-    pub(crate) iterations: usize,
+    pub iterations: usize,
     /// Evaluations of the function, the one that gave `first` included.
-    pub(crate) evaluations: usize,
+    pub evaluations: usize,
     /// Whether every component of the gradient reached the tolerance.
-    pub(crate) converged: bool,
+    pub converged: bool,
 }
 
 /// Maximizes `f` (value and gradient, or `None` where undefined) from
@@ -42,7 +44,21 @@ pub(crate) struct Maximum {
 /// along the step having fallen to at most 0.9 of its start without
 /// overshooting (Hager and Zhang's approximate Wolfe conditions). The
 /// search stops unconverged when no step is accepted.
-pub(crate) fn maximize(
+///
+/// ```
+/// use phasic_core::inference::optim::maximize;
+/// // −(x − 3)² − 2(y + 1)²
+/// let f = |x: &[f64]| {
+///     let v = -(x[0] - 3.0).powi(2) - 2.0 * (x[1] + 1.0).powi(2);
+///     Some((v, vec![-2.0 * (x[0] - 3.0), -4.0 * (x[1] + 1.0)]))
+/// };
+/// let start = vec![0.0, 0.0];
+/// let first = f(&start).unwrap();
+/// let top = maximize(f, start, first, 100, 1e-10, &|_, _| {});
+/// assert!(top.converged);
+/// assert!((top.x[0] - 3.0).abs() < 1e-10 && (top.x[1] + 1.0).abs() < 1e-10);
+/// ```
+pub fn maximize(
     mut f: impl FnMut(&[f64]) -> Option<(f64, Vec<f64>)>,
     mut x: Vec<f64>,
     first: (f64, Vec<f64>),

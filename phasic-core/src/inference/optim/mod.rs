@@ -5,3 +5,4 @@ pub(crate) mod adam;
 pub(crate) mod lbfgs;
 
 pub use adam::Adam;
+pub use lbfgs::{Maximum, maximize};
