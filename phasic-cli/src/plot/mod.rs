@@ -11,6 +11,7 @@
 
 pub mod density;
 pub mod posterior;
+pub mod residuals;
 pub mod spectrum;
 
 use std::path::{Path, PathBuf};
