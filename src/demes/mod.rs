@@ -35,6 +35,7 @@ mod error;
 mod evolve;
 mod history;
 mod lineages;
+mod params;
 mod rates;
 mod samples;
 mod spectrum;
@@ -49,6 +50,7 @@ pub use data::Observed;
 pub use error::DemesError;
 pub use evolve::{Evaluation, Query};
 pub use lineages::{Layout, demes_interval};
+pub use params::{Bound, Constraint, Field, Parameter, Parameters};
 pub use samples::{Sample, Samples};
 pub use spectrum::Spectrum;
 
