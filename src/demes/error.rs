@@ -127,6 +127,61 @@ pub enum DemesError {
         /// What is wrong, naming the parameter and value.
         what: String,
     },
+    /// An options file (the parameters of a fit) that does not read, or
+    /// that does not match its Demes model.
+    #[error("options file, {item}: {what}")]
+    BadOptions {
+        /// The entry, e.g. "parameter `T1`, demes.A.epochs[2].end_time" or "constraints[1]".
+        item: String,
+        /// What is wrong, naming the value.
+        what: String,
+    },
+    /// A parameter vector of the wrong length.
+    #[error("{given} parameter values given, the options file has {expected} parameters ({names})")]
+    WrongLength {
+        /// The values given.
+        given: usize,
+        /// The parameters of the options file.
+        expected: usize,
+        /// Their names, comma separated.
+        names: String,
+    },
+    /// A parameter value outside its bounds.
+    #[error("parameter `{name}` = {value} is outside its bounds [{lower}, {upper}]")]
+    OutOfBounds {
+        /// The parameter.
+        name: String,
+        /// Its value.
+        value: f64,
+        /// Its lower bound (inclusive).
+        lower: f64,
+        /// Its upper bound (inclusive).
+        upper: f64,
+    },
+    /// Parameter values that break a constraint of the options file.
+    #[error(
+        "constraints[{index}]: `{greater}` = {greater_value} must be greater than `{lesser}` = {lesser_value}"
+    )]
+    ConstraintViolated {
+        /// The constraint's place in the options file's list, from 0.
+        index: usize,
+        /// The parameter that must be the greater.
+        greater: String,
+        /// Its value.
+        greater_value: f64,
+        /// The parameter that must be the lesser.
+        lesser: String,
+        /// Its value.
+        lesser_value: f64,
+    },
+    /// Parameter values that make the Demes model invalid.
+    #[error("with {values} the Demes model is not valid: {source}")]
+    Applied {
+        /// The parameter values, e.g. "T1 = 300, N = 1000".
+        values: String,
+        /// The `demes` crate's message.
+        source: demes::DemesError,
+    },
     /// An error of the maths.
     #[error(transparent)]
     Core(#[from] phasic_core::Error),

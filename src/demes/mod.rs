@@ -38,6 +38,7 @@ mod gradient;
 mod history;
 mod likelihood;
 mod lineages;
+mod params;
 mod rates;
 mod real;
 mod samples;
@@ -58,6 +59,7 @@ pub use fit::{
 };
 pub use likelihood::{Scaling, SfsLikelihood};
 pub use lineages::{Layout, demes_interval};
+pub use params::{Bound, Constraint, Field, Parameter, Parameters};
 pub use samples::{Sample, Samples};
 pub use spectrum::Spectrum;
 
