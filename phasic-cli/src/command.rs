@@ -2,7 +2,7 @@
 //! the bounded counts every subcommand shares, and dispatch. Nothing in
 //! here prints; `main` writes the result or the error.
 
-use crate::{cache, demes, eval, fit, model, work};
+use crate::{cache, demes, eval, fit, fit_demes, model, work};
 use clap::{Args, Parser, Subcommand};
 use phasic::cache::{CacheMode, CacheOptions};
 
@@ -31,6 +31,10 @@ pub enum Command {
     Cache(cache::CacheArgs),
     /// Fit a model's parameters θ to observed times (maximum likelihood or SVGD).
     Fit(Box<fit::FitArgs>),
+    /// Fit the parameters of a Demes model (an options file of moments'
+    /// format) to an observed SFS: maximum composite likelihood with exact
+    /// gradients, standard errors and 95% intervals.
+    FitDemes(Box<fit_demes::FitDemesArgs>),
     /// Run one task of a work session: compute its units' traces and
     /// publish them (what `--shard processes:N` and `--shard slurm` start).
     Worker(work::WorkerArgs),
@@ -56,6 +60,9 @@ pub enum Error {
     /// A failure of `phasic fit`.
     #[error(transparent)]
     Fit(#[from] fit::FitError),
+    /// A failure of `phasic fit-demes`.
+    #[error(transparent)]
+    FitDemes(#[from] fit_demes::FitDemesError),
     /// A failure of `phasic worker` or `phasic work`.
     #[error(transparent)]
     Work(#[from] work::WorkError),
@@ -72,6 +79,7 @@ pub fn run(cli: Cli) -> Result<String, Error> {
         Command::Demes(args) => Ok(demes::run(&args)?),
         Command::Cache(args) => Ok(cache::run(&args)?),
         Command::Fit(args) => Ok(fit::run(&args)?),
+        Command::FitDemes(args) => Ok(fit_demes::run(&args)?),
         Command::Worker(args) => Ok(work::run_worker(&args)?),
         Command::Work(args) => Ok(work::run_work(&args)?),
     }

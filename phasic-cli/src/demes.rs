@@ -297,7 +297,7 @@ fn picture(s: Spectrum, names: &[String]) -> Result<Sfs, PlotError> {
 
 /// The spectrum as nested arrays indexed `[i_1]…[i_P]` (`null` where masked),
 /// from axis `axis` at row-major offset `offset`.
-fn nested(s: &Spectrum, axis: usize, offset: usize) -> Value {
+pub(crate) fn nested(s: &Spectrum, axis: usize, offset: usize) -> Value {
     let shape = s.shape();
     if axis == shape.len() {
         return if s.masked()[offset] {

@@ -14,6 +14,7 @@ mod demes;
 mod dot;
 mod eval;
 mod fit;
+mod fit_demes;
 mod memory;
 mod model;
 mod plot;

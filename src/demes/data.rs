@@ -27,6 +27,17 @@ fn bad(line: usize, what: String) -> DemesError {
 }
 
 impl Observed {
+    /// The multi-index of the row-major offset `o`.
+    ///
+    /// ```
+    /// use phasic::demes::Observed;
+    /// let fs = Observed::from_fs("3 4\n0 1 2 3 4 5 6 7 8 9 10 11\n").unwrap();
+    /// assert_eq!(fs.index(6), vec![1, 2]);
+    /// ```
+    pub fn index(&self, o: usize) -> Vec<usize> {
+        super::spectrum::multi_index(&self.shape, o)
+    }
+
     /// Reads the `.fs` text format.
     ///
     /// ```

@@ -29,11 +29,18 @@ pub fn residual(e: &Entry) -> f64 {
 /// entries, and the Poisson residuals as bars.
 pub fn observed_and_expected(entries: &[Entry]) -> Result<String, PlotError> {
     if entries.is_empty() {
-        return Err(PlotError::Unsupported("no entry of the SFS is compared".into()));
+        return Err(PlotError::Unsupported(
+            "no entry of the SFS is compared".into(),
+        ));
     }
     let n = entries.len() as f64;
     let xs = -0.5..n - 0.5;
-    let (_, top) = span(entries.iter().flat_map(|e| [e.observed, e.expected]).chain([0.0]));
+    let (_, top) = span(
+        entries
+            .iter()
+            .flat_map(|e| [e.observed, e.expected])
+            .chain([0.0]),
+    );
     let residuals: Vec<f64> = entries.iter().map(residual).collect();
     let (lo, hi) = span(residuals.iter().copied().chain([0.0]));
     let bound = lo.abs().max(hi.abs());
@@ -47,7 +54,12 @@ pub fn observed_and_expected(entries: &[Entry]) -> Result<String, PlotError> {
     };
     let ticks = entries.len().min(30);
     draw((WIDTH, 2 * PANEL_HEIGHT), (2, 1), |areas| {
-        let mut c = chart(&areas[0], "observed and expected SFS at the estimate", xs.clone(), 0.0..top)?;
+        let mut c = chart(
+            &areas[0],
+            "observed and expected SFS at the estimate",
+            xs.clone(),
+            0.0..top,
+        )?;
         c.configure_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(ticks)
@@ -56,7 +68,10 @@ pub fn observed_and_expected(entries: &[Entry]) -> Result<String, PlotError> {
             .y_desc("sites")
             .draw()?;
         c.draw_series(LineSeries::new(
-            entries.iter().enumerate().map(|(k, e)| (k as f64, e.expected)),
+            entries
+                .iter()
+                .enumerate()
+                .map(|(k, e)| (k as f64, e.expected)),
             colour::SECOND.stroke_width(2),
         ))?
         .label("expected")
@@ -73,7 +88,12 @@ pub fn observed_and_expected(entries: &[Entry]) -> Result<String, PlotError> {
             .border_style(BLACK)
             .background_style(WHITE.mix(0.8))
             .draw()?;
-        let mut r = chart(&areas[1], "Poisson residuals (x − λ)/√λ", xs.clone(), -bound..bound)?;
+        let mut r = chart(
+            &areas[1],
+            "Poisson residuals (x − λ)/√λ",
+            xs.clone(),
+            -bound..bound,
+        )?;
         r.configure_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(ticks)
@@ -83,7 +103,10 @@ pub fn observed_and_expected(entries: &[Entry]) -> Result<String, PlotError> {
             .draw()?;
         r.draw_series(residuals.iter().enumerate().map(|(k, &v)| {
             let x = k as f64;
-            Rectangle::new([(x - 0.35, 0.0), (x + 0.35, v)], colour::FIRST.mix(0.6).filled())
+            Rectangle::new(
+                [(x - 0.35, 0.0), (x + 0.35, v)],
+                colour::FIRST.mix(0.6).filled(),
+            )
         }))?;
         Ok(())
     })
