@@ -10,7 +10,7 @@ use std::time::Instant;
 use clap::Args;
 use phasic::demes::{
     DemesError, DemesFit, FitOptions, Information, Model, Observed, Options, Parameters, Problem,
-    Samples, Scaling, SfsLikelihood, log_likelihood, maximum_likelihood,
+    Samples, Scaling, SfsLikelihood, maximum_likelihood,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -113,7 +113,7 @@ pub enum FitDemesError {
         /// The file.
         path: PathBuf,
         /// What is wrong in it.
-        error: DemesError,
+        error: Box<DemesError>,
     },
     /// `--folded` with an `.fs` file, whose header says whether it is.
     #[error(
@@ -150,7 +150,7 @@ fn read(path: &Path) -> Result<String, FitDemesError> {
 fn within(path: &Path) -> impl FnOnce(DemesError) -> FitDemesError + '_ {
     move |error| FitDemesError::In {
         path: path.to_path_buf(),
-        error,
+        error: Box::new(error),
     }
 }
 
@@ -268,10 +268,12 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
         Scaling::Multinomial => "multinomial",
     };
     let out = if args.evaluate {
-        let (ll, gradient) =
-            log_likelihood(&model, &start, &graph_at, &likelihood).map_err(within(&args.data))?;
-        let (sfs, _) = model.sfs_gradient(&start, &graph_at)?;
-        draw(args, &likelihood, &sfs)?;
+        let (sfs, d) = model.sfs_gradient(&start, graph_at)?;
+        let (ll, gradient) = likelihood
+            .log_likelihood(&sfs, &d)
+            .map_err(within(&args.data))?;
+        let expected = likelihood.expected_counts(&sfs);
+        draw(args, &likelihood, &expected)?;
         Output {
             likelihood: kind,
             parameters: (0..start.len())
@@ -287,7 +289,7 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
             information: None,
             bootstrap_spectra: None,
             theta: likelihood.theta(&sfs),
-            expected_sfs: nested(&likelihood.expected_counts(&sfs), 0, 0),
+            expected_sfs: nested(&expected, 0, 0),
             fitted_model: None,
             seconds: t0.elapsed().as_secs_f64(),
         }
@@ -325,8 +327,7 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
                 error,
             })?;
         }
-        let (sfs, _) = model.sfs_gradient(&theta, &graph_at)?;
-        draw(args, &likelihood, &sfs)?;
+        draw(args, &likelihood, &fit.expected)?;
         fitted(args, fit, base, kind, boot.map(|b| b.len()), t0)
     };
     Ok(if args.json {
@@ -385,18 +386,12 @@ fn build(args: &FitDemesArgs, yaml: &str) -> Result<Model, FitDemesError> {
     };
     let model = Model::from_yaml_with(yaml, &args.samples, &options);
     growth.finish();
-    model.map_err(|e| match &e {
-        DemesError::Core(core) => limit.explain(core).map_or(
-            FitDemesError::In {
-                path: args.file.clone(),
-                error: e,
-            },
-            FitDemesError::Limit,
-        ),
-        _ => FitDemesError::In {
-            path: args.file.clone(),
-            error: e,
-        },
+    model.map_err(|e| {
+        let explained = match &e {
+            DemesError::Core(core) => limit.explain(core),
+            _ => None,
+        };
+        explained.map_or_else(|| within(&args.file)(e), FitDemesError::Limit)
     })
 }
 
@@ -404,12 +399,11 @@ fn build(args: &FitDemesArgs, yaml: &str) -> Result<Model, FitDemesError> {
 fn draw(
     args: &FitDemesArgs,
     likelihood: &SfsLikelihood,
-    sfs: &phasic::demes::Spectrum,
+    expected: &phasic::demes::Spectrum,
 ) -> Result<(), FitDemesError> {
     let Some(path) = &args.plot else {
         return Ok(());
     };
-    let expected = likelihood.expected_counts(sfs);
     let entries: Vec<residuals::Entry> = likelihood
         .entries()
         .iter()
