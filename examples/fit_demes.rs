@@ -113,7 +113,15 @@ fn run(c: usize) -> Result<(String, DemesFit, f64), Box<dyn std::error::Error>> 
     )?;
     let wall = t0.elapsed().as_secs_f64();
     // from the truth: the same optimum
-    let again = maximum_likelihood(&model, &problem, &likelihood, truth, &options, &[], &|_, _| {})?;
+    let again = maximum_likelihood(
+        &model,
+        &problem,
+        &likelihood,
+        truth,
+        &options,
+        &[],
+        &|_, _| {},
+    )?;
     let apart = fit
         .estimates
         .iter()

@@ -139,3 +139,37 @@ pulses:
         1e-3,
     );
 }
+
+/// A deme founded by two ancestors in given proportions, with a linear
+/// size change: the ancestry proportion, the founding time and both ends
+/// of the linear epoch.
+#[test]
+fn admixed_founding_and_linear_growth() {
+    let graph = |t: &[f64]| {
+        load(format!(
+            "time_units: generations
+demes:
+  - name: X
+    epochs:
+      - {{start_size: 6000}}
+  - name: Y
+    epochs:
+      - {{start_size: 3000}}
+  - name: C
+    ancestors: [X, Y]
+    proportions: [{p}, {q}]
+    start_time: {t}
+    epochs:
+      - {{start_size: {n0}, end_size: {n1}, size_function: linear}}
+migrations:
+  - {{source: X, dest: Y, rate: 5e-4}}
+",
+            p = t[0],
+            q = 1.0 - t[0],
+            t = t[1],
+            n0 = t[2],
+            n1 = t[3],
+        ))
+    };
+    check(graph, "C=4", &[0.3, 900.0, 2000.0, 7000.0], 1e-6, 1e-3);
+}
