@@ -18,8 +18,7 @@
 use std::time::Instant;
 
 use phasic::demes::{
-    DemesFit, FitOptions, Model, Observed, Parameters, Problem, Scaling, SfsLikelihood,
-    maximum_likelihood,
+    DemesFit, FitOptions, Model, Observed, Parameters, Scaling, SfsLikelihood, maximum_likelihood,
 };
 use rand::SeedableRng;
 use rand::distr::Distribution;
@@ -67,7 +66,6 @@ fn run(c: usize) -> Result<(String, DemesFit, f64), Box<dyn std::error::Error>> 
     let bound = Parameters::from_yaml(options)?.bind(yaml)?;
     let truth = &truth[..bound.names().len()];
     let graph_at = |t: &[f64]| bound.apply(t).map(|(_, g)| g);
-    let admissible = |t: &[f64]| bound.check(t);
     let model = Model::from_yaml(yaml, &samples.parse()?)?;
     // the data: Poisson(μ·L·E[ξ]) at the truth
     let at_truth = model.reparameterized(graph_at(truth)?)?.sfs()?;
@@ -94,13 +92,7 @@ fn run(c: usize) -> Result<(String, DemesFit, f64), Box<dyn std::error::Error>> 
             length: LENGTH,
         },
     )?;
-    let problem = Problem {
-        names: bound.names().to_vec(),
-        lower: bound.lower().to_vec(),
-        upper: bound.upper().to_vec(),
-        graph_at: &graph_at,
-        admissible: &admissible,
-    };
+    let problem = bound.problem();
     let options = FitOptions::default();
     let fit = maximum_likelihood(
         &model,

@@ -66,7 +66,7 @@ fn fit_and_check(
         },
     )
     .unwrap();
-    let (at_truth, _) = log_likelihood(&model, truth, problem.graph_at, &lik).unwrap();
+    let (at_truth, _) = log_likelihood(&model, truth, &*problem.graph_at, &lik).unwrap();
     let mut found: Vec<Vec<f64>> = Vec::new();
     for start in starts {
         let fit = maximum_likelihood(
@@ -127,8 +127,8 @@ demes:
         names: vec!["N_b".into(), "T_b".into(), "N_r".into()],
         lower: vec![10.0, 500.0, 10.0],
         upper: vec![1e6, 1e5, 1e6],
-        graph_at: &graph,
-        admissible: &admissible,
+        graph_at: Box::new(graph),
+        admissible: Box::new(admissible),
     };
     let truth = [1000.0, 2000.0, 20000.0];
     let starts = [vec![2000.0, 4000.0, 40000.0], vec![500.0, 1000.0, 10000.0]];
@@ -165,8 +165,8 @@ migrations:
         names: vec!["N_A".into(), "N_B".into(), "T".into(), "m".into()],
         lower: vec![10.0, 10.0, 1.0, 1e-8],
         upper: vec![1e6, 1e6, 1e5, 1e-2],
-        graph_at: &graph,
-        admissible: &admissible,
+        graph_at: Box::new(graph),
+        admissible: Box::new(admissible),
     };
     let truth = [5000.0, 20000.0, 4000.0, 1e-4];
     let starts = [vec![10000.0, 10000.0, 8000.0, 2e-4]];

@@ -171,8 +171,8 @@ fn godambe_matches_the_observed_information_without_linkage() {
         names: vec!["N".into()],
         lower: vec![1.0],
         upper: vec![f64::INFINITY],
-        graph_at: &graph,
-        admissible: &admissible,
+        graph_at: Box::new(graph),
+        admissible: Box::new(admissible),
     };
     let observed = maximum_likelihood(
         &model,

@@ -52,7 +52,8 @@ pub struct DemesArgs {
     pub cache: crate::command::CacheFlags,
 }
 
-fn samples(s: &str) -> Result<Samples, String> {
+/// `--samples`: `NAME=n[@generation],...`.
+pub(crate) fn samples(s: &str) -> Result<Samples, String> {
     s.parse().map_err(|e: DemesError| e.to_string())
 }
 

@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use clap::Args;
 use phasic::demes::{
-    DemesError, DemesFit, FitOptions, Information, Model, Observed, Options, Parameters, Problem,
-    Samples, Scaling, SfsLikelihood, maximum_likelihood,
+    DemesError, DemesFit, FitOptions, Information, Model, Observed, Options, Parameters, Samples,
+    Scaling, SfsLikelihood, maximum_likelihood,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -38,7 +38,7 @@ pub struct FitDemesArgs {
     pub folded: bool,
     /// Sample groups, haploid genomes per deme, as the data's dimensions
     /// count them: NAME=n[@generation],...
-    #[arg(long, value_name = "A=n,...", value_parser = samples)]
+    #[arg(long, value_name = "A=n,...", value_parser = crate::demes::samples)]
     pub samples: Samples,
     /// Mutation rate per generation per site (Poisson likelihood, with --length)
     #[arg(long, value_name = "μ", requires = "length", conflicts_with = "multinomial", value_parser = positive)]
@@ -75,10 +75,6 @@ pub struct FitDemesArgs {
     pub json: bool,
     #[command(flatten)]
     pub cache: crate::command::CacheFlags,
-}
-
-fn samples(s: &str) -> Result<Samples, String> {
-    s.parse().map_err(|e: DemesError| e.to_string())
 }
 
 fn positive(s: &str) -> Result<f64, String> {
@@ -249,7 +245,6 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
     let boot = args.bootstrap.as_deref().map(bootstrap).transpose()?;
     let model = build(args, &yaml)?;
     let graph_at = |t: &[f64]| bound.apply(t).map(|(_, g)| g);
-    let admissible = |t: &[f64]| bound.check(t);
     let start = bound.start().to_vec();
     let describe = |k: usize| parameters.parameters()[k].description.clone();
     let base = |k: usize| ParameterOut {
@@ -294,13 +289,7 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
             seconds: t0.elapsed().as_secs_f64(),
         }
     } else {
-        let problem = Problem {
-            names: bound.names().to_vec(),
-            lower: bound.lower().to_vec(),
-            upper: bound.upper().to_vec(),
-            graph_at: &graph_at,
-            admissible: &admissible,
-        };
+        let problem = bound.problem();
         let bar = Progress::new("iterations");
         let progress = |done: usize, ll: f64| {
             tracing::info!(iteration = done, log_likelihood = ll, "fit-demes");

@@ -2,7 +2,7 @@
 //! composite likelihood by L-BFGS in coordinates that respect the bounds,
 //! with the exact gradient; uncertainty from the observed information
 //! (the Hessian, by differences of the exact gradient) or, with bootstrap
-//! spectra, the Godambe information (docs/MODELS.md §9.6).
+//! spectra, the Godambe information (docs/MODELS.md §9.2).
 
 use std::cell::Cell;
 
@@ -15,8 +15,15 @@ use super::error::DemesError;
 use super::likelihood::SfsLikelihood;
 use super::spectrum::Spectrum;
 
+/// The Demes graph at parameter values `θ`.
+pub type GraphAt<'a> = dyn Fn(&[f64]) -> Result<demes::Graph, DemesError> + 'a;
+
+/// Fails where parameter values `θ` break a bound or a constraint.
+pub type Admissible<'a> = dyn Fn(&[f64]) -> Result<(), DemesError> + 'a;
+
 /// The parameters of a fit: the model at any values, and what values are
-/// allowed.
+/// allowed ([`Bound::problem`](super::Bound::problem) makes one from an
+/// options file).
 pub struct Problem<'a> {
     /// The parameters' names.
     pub names: Vec<String>,
@@ -25,9 +32,9 @@ pub struct Problem<'a> {
     /// Upper bounds (`+∞` for none).
     pub upper: Vec<f64>,
     /// The Demes graph at values `θ`.
-    pub graph_at: &'a dyn Fn(&[f64]) -> Result<demes::Graph, DemesError>,
+    pub graph_at: Box<GraphAt<'a>>,
     /// Fails where `θ` breaks a bound or a constraint, naming it.
-    pub admissible: &'a dyn Fn(&[f64]) -> Result<(), DemesError>,
+    pub admissible: Box<Admissible<'a>>,
 }
 
 /// Options of [`maximum_likelihood`].
@@ -119,7 +126,7 @@ pub struct DemesFit {
 pub fn log_likelihood(
     model: &Model,
     theta: &[f64],
-    graph_at: &dyn Fn(&[f64]) -> Result<demes::Graph, DemesError>,
+    graph_at: &GraphAt<'_>,
     likelihood: &SfsLikelihood,
 ) -> Result<(f64, Vec<f64>), DemesError> {
     let (sfs, d) = model.sfs_gradient(theta, graph_at)?;
@@ -229,7 +236,7 @@ pub fn maximum_likelihood(
     let evaluate = |z: &[f64]| -> Result<(f64, Vec<f64>), DemesError> {
         let (theta, jac) = to_theta(z);
         (problem.admissible)(&theta)?;
-        let (ll, g) = log_likelihood(model, &theta, problem.graph_at, likelihood)?;
+        let (ll, g) = log_likelihood(model, &theta, &*problem.graph_at, likelihood)?;
         Ok((ll, g.iter().zip(&jac).map(|(g, j)| g * j).collect()))
     };
     let z0: Vec<f64> = start
@@ -254,7 +261,7 @@ pub fn maximum_likelihood(
         &|done, _| progress(done, last.get()),
     );
     let (theta, _) = to_theta(&top.x);
-    let (sfs, d) = model.sfs_gradient(&theta, problem.graph_at)?;
+    let (sfs, d) = model.sfs_gradient(&theta, &*problem.graph_at)?;
     let (ll, gradient) = likelihood.log_likelihood(&sfs, &d)?;
     let hessian = hessian(model, problem, likelihood, &theta)?;
     let (information, covariance) = if bootstrap.is_empty() {
@@ -317,7 +324,7 @@ fn hessian(
         let at = |by: f64| {
             let mut t = theta.to_vec();
             t[j] += by;
-            log_likelihood(model, &t, problem.graph_at, likelihood).map(|r| r.1)
+            log_likelihood(model, &t, &*problem.graph_at, likelihood).map(|r| r.1)
         };
         let (up, down) = (at(step)?, at(-step)?);
         for k in 0..dim {

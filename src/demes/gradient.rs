@@ -17,11 +17,11 @@ use phasic_core::elimination::Program;
 use super::error::DemesError;
 use super::evolve::{PIECE_TOLERANCE, blocks_agree, largest, refine};
 use super::history::{History, Interval};
-use super::lineages::{Boundary, NO_CLASS};
+use super::lineages::NO_CLASS;
 use super::rates::{Reweighted, class_rates};
 use super::real::Dual;
 use super::spectrum::Spectrum;
-use super::{Model, Space};
+use super::{Model, Space, boundary};
 
 /// A direction in the numbers of a history: per interval, the derivative
 /// of each of its numbers (the same structure as the interval).
@@ -203,14 +203,7 @@ impl Model {
             .iter()
             .map(|d| intervals.iter().zip(d).map(|(i, t)| dual(i, t)).collect())
             .collect();
-        let boundary = |j: usize, events| Boundary {
-            types,
-            demes: self.history.names.len(),
-            from: if j == 0 { &[] } else { &intervals[j - 1].demes },
-            to: &intervals[j].demes,
-            events,
-            groups: &self.groups,
-        };
+        let boundary = |j: usize, events| boundary(types, &self.history, &self.groups, j, events);
         let n0 = self.spaces[0].graph.vertex_count();
         let mut p = vec![0.0; n0];
         for &(v, q) in &self.initial {

@@ -1,5 +1,5 @@
 //! The composite likelihood of an observed SFS under a model's expected
-//! SFS, with its gradient from the SFS's derivatives (docs/MODELS.md §9.6).
+//! SFS, with its gradient from the SFS's derivatives (docs/MODELS.md §9.2).
 //!
 //! Entries are treated as independent Poisson counts (the Poisson random
 //! field): `x_i ~ Poisson(λ_i)` with `λ_i = θ·E[ξ_i]`. Either `θ = μ·L`

@@ -55,7 +55,8 @@ pub use data::Observed;
 pub use error::DemesError;
 pub use evolve::{Evaluation, Query};
 pub use fit::{
-    DemesFit, Estimate, FitOptions, Information, Problem, log_likelihood, maximum_likelihood,
+    Admissible, DemesFit, Estimate, FitOptions, GraphAt, Information, Problem, log_likelihood,
+    maximum_likelihood,
 };
 pub use likelihood::{Scaling, SfsLikelihood};
 pub use lineages::{Layout, demes_interval};
@@ -123,6 +124,30 @@ pub struct IntervalInfo {
     pub varies: bool,
 }
 
+/// The moves at the start of interval `j` of `history` by `events` (the
+/// interval's own, or the same with derivatives), for `types` lineage
+/// types and the sample `groups`.
+fn boundary<'a, T>(
+    types: usize,
+    history: &'a History,
+    groups: &'a [(usize, usize, i32)],
+    j: usize,
+    events: &'a [history::Event<T>],
+) -> Boundary<'a, T> {
+    Boundary {
+        types,
+        demes: history.names.len(),
+        from: if j == 0 {
+            &[]
+        } else {
+            &history.intervals[j - 1].demes
+        },
+        to: &history.intervals[j].demes,
+        events,
+        groups,
+    }
+}
+
 impl Model {
     /// Reads a Demes model (YAML) and builds its state spaces for `samples`,
     /// without the graph cache.
@@ -154,17 +179,14 @@ impl Model {
             .enumerate()
             .map(|(g, s)| (s.deme, types.singleton(g), s.count))
             .collect();
-        let boundary = |j: usize| Boundary {
-            types: types.len(),
-            demes: history.names.len(),
-            from: if j == 0 {
-                &[]
-            } else {
-                &history.intervals[j - 1].demes
-            },
-            to: &history.intervals[j].demes,
-            events: &history.intervals[j].events,
-            groups: &groups,
+        let boundary = |j: usize| {
+            boundary(
+                types.len(),
+                &history,
+                &groups,
+                j,
+                &history.intervals[j].events,
+            )
         };
         let first = boundary(0).outcomes(&[]);
         let mut spaces: Vec<Space> = Vec::new();
@@ -268,17 +290,14 @@ impl Model {
         let history = History::new(graph, &self.samples)?;
         self.history.check_structure(&history)?;
         let types = self.types.len();
-        let boundary = |j: usize| Boundary {
-            types,
-            demes: history.names.len(),
-            from: if j == 0 {
-                &[]
-            } else {
-                &history.intervals[j - 1].demes
-            },
-            to: &history.intervals[j].demes,
-            events: &history.intervals[j].events,
-            groups: &self.groups,
+        let boundary = |j: usize| {
+            boundary(
+                types,
+                &history,
+                &self.groups,
+                j,
+                &history.intervals[j].events,
+            )
         };
         let first = boundary(0).outcomes(&[]);
         let initial = first

@@ -18,6 +18,7 @@ use std::ops::Range;
 use serde_yaml::{Mapping, Value};
 
 use super::error::DemesError;
+use super::fit::Problem;
 
 fn bad(item: impl Into<String>, what: impl Into<String>) -> DemesError {
     DemesError::BadOptions {
@@ -1219,6 +1220,19 @@ impl Bound {
             }
         }
         Ok(())
+    }
+
+    /// The fit of these parameters: their names and bounds, the Demes
+    /// graph at any values ([`apply`](Self::apply)) and the check of
+    /// bounds and constraints ([`check`](Self::check)).
+    pub fn problem(&self) -> Problem<'_> {
+        Problem {
+            names: self.names().to_vec(),
+            lower: self.lower().to_vec(),
+            upper: self.upper().to_vec(),
+            graph_at: Box::new(|t: &[f64]| self.apply(t).map(|(_, g)| g)),
+            admissible: Box::new(|t: &[f64]| self.check(t)),
+        }
     }
 
     /// The model with `theta` written at every parameter's fields (a field

@@ -662,15 +662,24 @@ impl Program {
     ) -> Result<Vec<f64>> {
         self.check_view(view)?;
         check_rewards(entry, self.vertex_count())?;
+        self.solve_entry(view, entry.iter().copied().enumerate())
+    }
+
+    /// `x·U` for the entries `(vertex, x_v)`: each placed at its vertex's
+    /// position (an error for a vertex without a path to absorption), then
+    /// one backward pass.
+    fn solve_entry<G: GraphView + ?Sized>(
+        &self,
+        view: &G,
+        entry: impl Iterator<Item = (usize, f64)>,
+    ) -> Result<Vec<f64>> {
         let mut y = vec![0.0; self.len()];
-        for (v, &m) in entry.iter().enumerate() {
-            if m != 0.0 {
-                let p = self.position(v).ok_or_else(|| Error::NoPathToAbsorption {
-                    vertex: v,
-                    state: view.state(v).to_vec(),
-                })?;
-                y[p] += m;
-            }
+        for (v, m) in entry.filter(|&(_, m)| m != 0.0) {
+            let p = self.position(v).ok_or_else(|| Error::NoPathToAbsorption {
+                vertex: v,
+                state: view.state(v).to_vec(),
+            })?;
+            y[p] += m;
         }
         self.apply_transposed(view, &mut y);
         Ok(self.to_vertices(&y))
@@ -731,25 +740,18 @@ impl Program {
                 x[u] -= t * dw;
             }
         }
-        let mut y = vec![0.0; self.len()];
-        for (v, &m) in x.iter().enumerate() {
-            if m == 0.0 || view.is_absorbing(v) {
-                continue;
-            }
-            if !m.is_finite() {
-                return Err(Error::NonFinite {
-                    what: "the tangent of the entry",
-                    vertex: v,
-                });
-            }
-            let p = self.position(v).ok_or_else(|| Error::NoPathToAbsorption {
+        if let Some(v) = x.iter().position(|m| !m.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "the tangent of the entry",
                 vertex: v,
-                state: view.state(v).to_vec(),
-            })?;
-            y[p] += m;
+            });
         }
-        self.apply_transposed(view, &mut y);
-        Ok(self.to_vertices(&y))
+        self.solve_entry(
+            view,
+            x.into_iter()
+                .enumerate()
+                .filter(|&(v, _)| !view.is_absorbing(v)),
+        )
     }
 
     /// [`sojourn_times`](Self::sojourn_times) for the graph the program was built from.
