@@ -172,3 +172,84 @@ migrations:
     let starts = [vec![10000.0, 10000.0, 8000.0, 2e-4]];
     fit_and_check(&problem, "A=3,B=3", &truth, &starts, 11);
 }
+
+/// A constraint the data pull against is honoured: the bottleneck's size
+/// held above the size after it (`N_b > N_r`, which the truth, 1000 and
+/// 20000, breaks): every point the fit evaluates is admissible, it ends on
+/// the constraint, and it does not claim convergence there (the gradient
+/// cannot vanish on an active constraint).
+#[test]
+fn a_constraint_is_honoured() {
+    let graph = |t: &[f64]| -> Result<demes::Graph, DemesError> {
+        Ok(demes::loads(&format!(
+            "time_units: generations
+demes:
+  - name: A
+    epochs:
+      - {{start_size: 10000, end_time: {}}}
+      - {{start_size: {}, end_time: 500}}
+      - {{start_size: {}}}
+",
+            t[1], t[0], t[2]
+        ))?)
+    };
+    let broken = std::cell::Cell::new(0);
+    let admissible = |t: &[f64]| {
+        if t[0] > t[2] {
+            Ok(())
+        } else {
+            broken.set(broken.get() + 1);
+            Err(DemesError::BadStart {
+                what: format!("N_b = {} is not above N_r = {}", t[0], t[2]),
+            })
+        }
+    };
+    let problem = Problem {
+        names: vec!["N_b".into(), "T_b".into(), "N_r".into()],
+        lower: vec![10.0, 500.0, 10.0],
+        upper: vec![1e6, 1e5, 1e6],
+        graph_at: Box::new(graph),
+        admissible: Box::new(admissible),
+    };
+    let samples: Samples = "A=10".parse().unwrap();
+    let model = Model::new(
+        graph(&[1000.0, 2000.0, 20000.0]).unwrap(),
+        &samples,
+        &Default::default(),
+    )
+    .unwrap();
+    let lik = SfsLikelihood::new(
+        draw(&model, 5),
+        Scaling::Poisson {
+            mu: MU,
+            length: LENGTH,
+        },
+    )
+    .unwrap();
+    let start = [30000.0, 2000.0, 20000.0];
+    let fit = maximum_likelihood(
+        &model,
+        &problem,
+        &lik,
+        &start,
+        &FitOptions::default(),
+        &[],
+        &|_, _| {},
+    )
+    .unwrap();
+    let (nb, nr) = (fit.estimates[0].value, fit.estimates[2].value);
+    assert!(nb > nr, "the constraint broke: N_b = {nb}, N_r = {nr}");
+    assert!(
+        (nb - nr) < 0.01 * nr,
+        "not on the constraint: N_b = {nb}, N_r = {nr}"
+    );
+    assert!(
+        !fit.converged,
+        "claims convergence on an active constraint: {fit:#?}"
+    );
+    // the line search met the constraint, and backed off
+    assert!(broken.get() > 0);
+    let (unconstrained, _) =
+        log_likelihood(&model, &[1000.0, 2000.0, 20000.0], &*problem.graph_at, &lik).unwrap();
+    assert!(fit.log_likelihood < unconstrained);
+}
