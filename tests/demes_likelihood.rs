@@ -171,6 +171,7 @@ fn godambe_matches_the_observed_information_without_linkage() {
         names: vec!["N".into()],
         lower: vec![1.0],
         upper: vec![f64::INFINITY],
+        constraints: vec![],
         graph_at: Box::new(graph),
         admissible: Box::new(admissible),
     };

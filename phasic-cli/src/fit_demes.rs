@@ -200,6 +200,8 @@ struct ParameterOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     interval: Option<[f64; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    on_limit: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     gradient: Option<f64>,
 }
 
@@ -256,6 +258,7 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
         estimate: None,
         std_error: None,
         interval: None,
+        on_limit: None,
         gradient: None,
     };
     let kind = match scaling {
@@ -345,6 +348,7 @@ fn fitted(
                 estimate: Some(e.value),
                 std_error: e.std_error,
                 interval: e.interval.map(|(lo, hi)| [lo, hi]),
+                on_limit: Some(e.on_limit),
                 gradient: Some(fit.gradient[k]),
                 ..base(k)
             })
@@ -431,6 +435,18 @@ fn human(out: &Output) -> String {
             p.interval
                 .map_or("-".to_string(), |[a, b]| format!("[{a:.4e}, {b:.4e}]")),
             num(p.gradient),
+        ));
+    }
+    let limits: Vec<&str> = out
+        .parameters
+        .iter()
+        .filter(|p| p.on_limit == Some(true))
+        .map(|p| p.name.as_str())
+        .collect();
+    if !limits.is_empty() {
+        lines.push(format!(
+            "on a bound or constraint: {} (the maximum is at the edge of what is allowed; its interval means little)",
+            limits.join(", ")
         ));
     }
     lines.push(format!(

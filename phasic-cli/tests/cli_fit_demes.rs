@@ -138,6 +138,7 @@ fn fits_the_bottleneck() {
         let se = p["std_error"].as_f64().unwrap();
         assert!(((hi - lo) - 2.0 * 1.96 * se).abs() < 1e-9 * hi, "{p}");
         assert!(p["gradient"].as_f64().unwrap().abs() < 1e-3, "{p}");
+        assert_eq!(p["on_limit"], false, "{p}");
     }
     // the expected counts at the estimate, beside the data
     let expected = v["expected_sfs"].as_array().unwrap();
@@ -342,4 +343,67 @@ fn errors_name_the_file_and_value() {
         &["--data", "/nonexistent/data.fs", "--multinomial"],
     );
     assert!(e.contains("/nonexistent/data.fs"), "{e}");
+}
+
+/// A constraint of the options file (`N_b` greater than `N_r`, which the
+/// data pull against) is honoured: the estimates keep the order, sit on
+/// the constraint, and are flagged in the JSON and the text.
+#[test]
+fn constraints_of_the_options_file_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, counts) = model_at(&TRUTH);
+    let data = write(dir.path(), "data.fs", &fs(&counts));
+    let options = text(&example("fit_bottleneck.options.yaml"))
+        + "constraints:\n- params: [N_b, N_r]\n  constraint: greater_than\n";
+    let options = write(dir.path(), "options.yaml", &options);
+    // the file's values keep N_b above N_r
+    let model = text(&example("fit_bottleneck.yaml"))
+        .replace("end_time: 4000", "end_time: 2000")
+        .replace("start_size: 2000", "start_size: 30000")
+        .replace("start_size: 40000", "start_size: 20000");
+    let model = write(dir.path(), "model.yaml", &model);
+    let args = |json: bool| {
+        let mut a = vec![
+            "fit-demes",
+            &model,
+            "--params",
+            &options,
+            "--samples",
+            "A=10",
+            "--data",
+            &data,
+            "--mu",
+            "1.25e-8",
+            "--length",
+            "1e8",
+        ];
+        if json {
+            a.push("--json");
+        }
+        Command::new(env!("CARGO_BIN_EXE_phasic"))
+            .args(a)
+            .env("PHASIC_CACHE_DIR", dir.path().join("cache"))
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let out = args(true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let est = |k: usize| v["parameters"][k]["estimate"].as_f64().unwrap();
+    assert!(est(0) > est(2), "{v}");
+    assert!(est(0) - est(2) < 1e-6 * est(2), "{v}");
+    assert_eq!(v["parameters"][0]["on_limit"], true, "{v}");
+    assert_eq!(v["parameters"][1]["on_limit"], false, "{v}");
+    assert_eq!(v["parameters"][2]["on_limit"], true, "{v}");
+    let out = args(false);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("on a bound or constraint: N_b, N_r"),
+        "{text}"
+    );
 }

@@ -10,9 +10,11 @@ use nalgebra::DMatrix;
 use phasic_core::inference::optim::maximize;
 
 use super::Model;
+use super::coordinates::Coordinates;
 use super::data::Observed;
 use super::error::DemesError;
 use super::likelihood::SfsLikelihood;
+use super::params::Constraint;
 use super::spectrum::Spectrum;
 
 /// The Demes graph at parameter values `θ`.
@@ -31,6 +33,8 @@ pub struct Problem<'a> {
     pub lower: Vec<f64>,
     /// Upper bounds (`+∞` for none).
     pub upper: Vec<f64>,
+    /// Order constraints between parameters (built into the coordinates).
+    pub constraints: Vec<Constraint>,
     /// The Demes graph at values `θ`.
     pub graph_at: Box<GraphAt<'a>>,
     /// Fails where `θ` breaks a bound or a constraint, naming it.
@@ -78,6 +82,10 @@ pub struct Estimate {
     pub std_error: Option<f64>,
     /// The 95% Wald interval `value ± 1.96·SE`, clipped to the bounds.
     pub interval: Option<(f64, f64)>,
+    /// Whether the estimate lies on its bound or on a constraint (within
+    /// 1e-6 relative): the maximum is at the edge of what is allowed,
+    /// where the interval means little.
+    pub on_limit: bool,
 }
 
 /// The result of [`maximum_likelihood`].
@@ -133,65 +141,13 @@ pub fn log_likelihood(
     likelihood.log_likelihood(&sfs, &d)
 }
 
-/// How one coordinate is fitted: `θ = T(z)` maps the real line onto the
-/// open range between the bounds.
-#[derive(Debug, Clone, Copy)]
-enum Transform {
-    /// `lo + (hi − lo)·σ(z)`.
-    Logistic { lo: f64, hi: f64 },
-    /// `lo + e^z`.
-    Above(f64),
-    /// `hi − e^z`.
-    Below(f64),
-    /// `at + scale·z`.
-    Affine { at: f64, scale: f64 },
-}
-
-impl Transform {
-    fn new(lo: f64, hi: f64, start: f64) -> Transform {
-        match (lo.is_finite(), hi.is_finite()) {
-            (true, true) => Transform::Logistic { lo, hi },
-            (true, false) => Transform::Above(lo),
-            (false, true) => Transform::Below(hi),
-            (false, false) => Transform::Affine {
-                at: start,
-                scale: start.abs().max(1.0),
-            },
-        }
-    }
-
-    /// `(θ, dθ/dz)`.
-    fn forward(self, z: f64) -> (f64, f64) {
-        match self {
-            Transform::Logistic { lo, hi } => {
-                let s = 1.0 / (1.0 + (-z).exp());
-                (lo + (hi - lo) * s, (hi - lo) * s * (1.0 - s))
-            }
-            Transform::Above(lo) => (lo + z.exp(), z.exp()),
-            Transform::Below(hi) => (hi - z.exp(), -z.exp()),
-            Transform::Affine { at, scale } => (at + scale * z, scale),
-        }
-    }
-
-    /// `z` of `θ` (strictly inside the bounds).
-    fn inverse(self, theta: f64) -> f64 {
-        match self {
-            Transform::Logistic { lo, hi } => {
-                let s = (theta - lo) / (hi - lo);
-                (s / (1.0 - s)).ln()
-            }
-            Transform::Above(lo) => (theta - lo).ln(),
-            Transform::Below(hi) => (hi - theta).ln(),
-            Transform::Affine { at, scale } => (theta - at) / scale,
-        }
-    }
-}
-
 /// Maximum composite likelihood from `start`, by L-BFGS in coordinates
-/// `z` with `θ = T(z)` mapping the real line onto each parameter's open
-/// range (logistic between two bounds, `lo + e^z` above one, affine with
-/// none). Where `θ` breaks a constraint or reorders the model's events the
-/// likelihood is undefined and the line search backs off. Calls
+/// `z` that map the whole real space onto the values the bounds and the
+/// order constraints allow (`src/demes/coordinates.rs`: logistic between
+/// two ends, exponential above or below one, affine with none, each
+/// parameter's range starting at the parameters it must exceed). Where
+/// `θ` fails `admissible` or reorders the model's events the likelihood
+/// is undefined and the line search backs off. Calls
 /// `progress(iteration, ln L)` after every iteration.
 ///
 /// Standard errors come from the observed information (minus the Hessian
@@ -224,26 +180,24 @@ pub fn maximum_likelihood(
         }
     }
     (problem.admissible)(start)?;
-    let transforms: Vec<Transform> = (0..dim)
-        .map(|k| Transform::new(problem.lower[k], problem.upper[k], start[k]))
-        .collect();
-    let to_theta = |z: &[f64]| -> (Vec<f64>, Vec<f64>) {
-        z.iter()
-            .zip(&transforms)
-            .map(|(&z, t)| t.forward(z))
-            .unzip()
-    };
+    let coordinates = Coordinates::new(
+        &problem.names,
+        &problem.lower,
+        &problem.upper,
+        &problem.constraints,
+        start,
+    )?;
     let evaluate = |z: &[f64]| -> Result<(f64, Vec<f64>), DemesError> {
-        let (theta, jac) = to_theta(z);
+        let (theta, jac) = coordinates.theta(z);
         (problem.admissible)(&theta)?;
         let (ll, g) = log_likelihood(model, &theta, &*problem.graph_at, likelihood)?;
-        Ok((ll, g.iter().zip(&jac).map(|(g, j)| g * j).collect()))
+        // ∂ ln L/∂z_j = Σ_k ∂ ln L/∂θ_k·∂θ_k/∂z_j
+        let gz = (0..dim)
+            .map(|j| (0..dim).map(|k| g[k] * jac[k][j]).sum())
+            .collect();
+        Ok((ll, gz))
     };
-    let z0: Vec<f64> = start
-        .iter()
-        .zip(&transforms)
-        .map(|(&s, t)| t.inverse(s))
-        .collect();
+    let z0 = coordinates.z(start);
     let first = evaluate(&z0)?;
     let last = Cell::new(first.0);
     let top = maximize(
@@ -260,7 +214,7 @@ pub fn maximum_likelihood(
         options.tolerance,
         &|done, _| progress(done, last.get()),
     );
-    let (theta, _) = to_theta(&top.x);
+    let (theta, _) = coordinates.theta(&top.x);
     let (sfs, d) = model.sfs_gradient(&theta, &*problem.graph_at)?;
     let (ll, gradient) = likelihood.log_likelihood(&sfs, &d)?;
     let hessian = hessian(model, problem, likelihood, &theta)?;
@@ -272,6 +226,7 @@ pub fn maximum_likelihood(
         let cov = h_inv.map(|hi| &hi * &j * &hi);
         (Information::Godambe, cov)
     };
+    let on_limit = coordinates.on_limit(&theta, ON_LIMIT);
     let estimates = (0..dim)
         .map(|k| {
             let se = covariance
@@ -289,6 +244,7 @@ pub fn maximum_likelihood(
                         (theta[k] + 1.96 * se).min(problem.upper[k]),
                     )
                 }),
+                on_limit: on_limit[k],
             }
         })
         .collect();
@@ -305,6 +261,9 @@ pub fn maximum_likelihood(
         expected: likelihood.expected_counts(&sfs),
     })
 }
+
+/// How near an end of its range an estimate is said to be on it (relative).
+const ON_LIMIT: f64 = 1e-6;
 
 /// Relative step of the differences of the gradient that give the Hessian.
 const HESSIAN_STEP: f64 = 1e-4;

@@ -30,6 +30,7 @@
 //! assert!((m[0] - 3000.0).abs() < 1e-9 * 3000.0);
 //! ```
 
+mod coordinates;
 mod data;
 mod error;
 mod evolve;

@@ -1230,6 +1230,7 @@ impl Bound {
             names: self.names().to_vec(),
             lower: self.lower().to_vec(),
             upper: self.upper().to_vec(),
+            constraints: self.constraints().to_vec(),
             graph_at: Box::new(|t: &[f64]| self.apply(t).map(|(_, g)| g)),
             admissible: Box::new(|t: &[f64]| self.check(t)),
         }
