@@ -218,7 +218,7 @@ fn composed(g: &Graph) -> Trace {
 // 1. Composition equals the monolithic trace and the direct elimination
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(common::config(64))]
     #[test]
     fn composed_equals_monolithic_equals_direct(seed in any::<u64>(), p in 2usize..=3) {
         let mut m = random_model(seed, p);
@@ -751,7 +751,7 @@ fn decode_fixture(seed: u64) -> (Graph, usize, Subproblem, ComponentTrace) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(common::config(256))]
     #[test]
     fn damaged_component_traces_never_panic(
         seed in any::<u64>(),

@@ -41,7 +41,7 @@ fn graph(k: usize, extra: &[(usize, usize, f64, [f64; 3])], perm: &[usize]) -> G
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(common::config(96))]
     #[test]
     fn trace_equals_direct_elimination(
         k in 2usize..14,
@@ -219,7 +219,7 @@ fn negative_weights_at_theta_are_errors() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(common::config(48))]
     /// `∂E[Y^k]/∂θ` from the reverse pass equals central finite
     /// differences of the moments, on random cyclic graphs instantiated
     /// from the trace.

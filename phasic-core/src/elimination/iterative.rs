@@ -10,6 +10,8 @@
 const TOLERANCE: f64 = 1e-15;
 /// True relative residual accepted after the iteration (else it restarts).
 const ACCEPT: f64 = 1e-13;
+/// Fixed-point sweeps after the iteration (see [`Block::solve`]).
+const SWEEPS: usize = 4;
 /// Restarts before the best iterate is kept, with a warning.
 const RESTARTS: usize = 8;
 
@@ -107,6 +109,22 @@ impl Block {
         }
         let mut y = rhs.clone();
         bicgstab(n, |v, o| self.multiply(v, o), &rhs, &mut y);
+        // Gauss–Seidel sweeps, `y_j ← rhs_j + Σ P_jt y_t` in place: each
+        // entry from its own row, so that small entries get the relative
+        // accuracy of those they are made of (BiCGSTAB's accuracy is the
+        // norm's)
+        for _ in 0..SWEEPS {
+            for j in 0..n {
+                let mut s = rhs[j];
+                for k in self.offsets[j]..self.offsets[j + 1] {
+                    let t = self.targets[k];
+                    if self.inside(t) {
+                        s += self.probs[k] * y[t as usize - self.a];
+                    }
+                }
+                y[j] = s;
+            }
+        }
         x[self.a..self.b].copy_from_slice(&y);
     }
 
@@ -117,6 +135,21 @@ impl Block {
         let rhs = y[self.a..self.b].to_vec();
         let mut z = rhs.clone();
         bicgstab(n, |v, o| self.multiply_transposed(v, o), &rhs, &mut z);
+        // Jacobi sweeps of the transpose, `z ← rhs + P_inᵀ z`, for the
+        // relative accuracy of small entries (as in `solve`)
+        let mut next = vec![0.0; n];
+        for _ in 0..SWEEPS {
+            next.copy_from_slice(&rhs);
+            for (j, &zj) in z.iter().enumerate() {
+                for k in self.offsets[j]..self.offsets[j + 1] {
+                    let t = self.targets[k];
+                    if self.inside(t) {
+                        next[t as usize - self.a] += self.probs[k] * zj;
+                    }
+                }
+            }
+            std::mem::swap(&mut z, &mut next);
+        }
         for (j, &zj) in z.iter().enumerate() {
             for k in self.offsets[j]..self.offsets[j + 1] {
                 let t = self.targets[k];
