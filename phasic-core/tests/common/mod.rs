@@ -20,7 +20,7 @@ use proptest::test_runner::{Config, RngSeed};
 /// The seed of every property test unless `PROPTEST_RNG_SEED` says
 /// otherwise: CI runs the same cases every time (proptest's own default is
 /// a new random seed per run).
-pub const SEED: u64 = 0x5eed_0f_9a5e;
+pub const SEED: u64 = 20_261_203;
 
 /// `cases` cases from the deterministic seed ([`SEED`], or
 /// `PROPTEST_RNG_SEED` to explore others), no failure persistence.
