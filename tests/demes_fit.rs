@@ -105,13 +105,11 @@ fn fit_and_check(
     }
 }
 
-/// A bottleneck, three parameters: its size, its start time and the size
-/// after it (the ancestral size and its end, generation 500, fixed).
-#[test]
-fn one_deme_bottleneck() {
-    let graph = |t: &[f64]| -> Result<demes::Graph, DemesError> {
-        Ok(demes::loads(&format!(
-            "time_units: generations
+/// A bottleneck at `(N_b, T_b, N_r)`: its size, its start time and the
+/// size after it (the ancestral size and its end, generation 500, fixed).
+fn bottleneck(t: &[f64]) -> Result<demes::Graph, DemesError> {
+    Ok(demes::loads(&format!(
+        "time_units: generations
 demes:
   - name: A
     epochs:
@@ -119,9 +117,15 @@ demes:
       - {{start_size: {}, end_time: 500}}
       - {{start_size: {}}}
 ",
-            t[1], t[0], t[2]
-        ))?)
-    };
+        t[1], t[0], t[2]
+    ))?)
+}
+
+/// A bottleneck, three parameters: its size, its start time and the size
+/// after it (the ancestral size and its end, generation 500, fixed).
+#[test]
+fn one_deme_bottleneck() {
+    let graph = bottleneck;
     let admissible = |_: &[f64]| Ok(());
     let problem = Problem {
         names: vec!["N_b".into(), "T_b".into(), "N_r".into()],
@@ -182,19 +186,7 @@ migrations:
 /// estimates lie on a limit.
 #[test]
 fn a_constraint_is_honoured() {
-    let graph = |t: &[f64]| -> Result<demes::Graph, DemesError> {
-        Ok(demes::loads(&format!(
-            "time_units: generations
-demes:
-  - name: A
-    epochs:
-      - {{start_size: 10000, end_time: {}}}
-      - {{start_size: {}, end_time: 500}}
-      - {{start_size: {}}}
-",
-            t[1], t[0], t[2]
-        ))?)
-    };
+    let graph = bottleneck;
     let broken = std::cell::Cell::new(0);
     let admissible = |t: &[f64]| {
         if t[0] > t[2] {
