@@ -131,7 +131,7 @@ pub enum DemesError {
     /// that does not match its Demes model.
     #[error("options file, {item}: {what}")]
     BadOptions {
-        /// The entry, e.g. "parameter `T1`, demes.A.epochs[2].end_time" or "constraints[1]".
+        /// The entry, e.g. "parameter `T1`, `demes.A.epochs[2].end_time`" or "`constraints[1]`".
         item: String,
         /// What is wrong, naming the value.
         what: String,

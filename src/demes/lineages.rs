@@ -41,7 +41,7 @@ fn uniform(entry: &[Vec<i32>]) -> Vec<(Vec<i32>, f64)> {
 
 /// One interval's chain. Edge weights are multiplicities: the number of
 /// pairs for a coalescence (pairs × `1/(2N_d)`), the number of lineages
-/// for a migration (× the migration rate); [`classes`] tells which rate
+/// for a migration (× the migration rate); `classes` tells which rate
 /// each edge takes, so that one graph serves every size and rate.
 ///
 /// Emission order: per deme slot, pairs of types `a ≤ b` upward; then per

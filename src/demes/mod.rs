@@ -8,6 +8,12 @@
 //! of rate `m` from `source` to `dest` moves a `dest` lineage to `source`
 //! at rate `m` backward in time; sample counts are haploid genomes.
 //!
+//! A model is fitted to an observed SFS ([`Observed`]) with its parameters
+//! named in an options file of moments' format ([`Parameters`]): the
+//! composite likelihood ([`SfsLikelihood`]) with the exact gradient of the
+//! SFS ([`Model::sfs_gradient`]), maximised by [`maximum_likelihood`]
+//! (docs/MODELS.md §9.1–9.2).
+//!
 //! ```
 //! use phasic::demes::{Model, Samples};
 //! let yaml = "
