@@ -64,6 +64,8 @@ fn key() -> ModelKey {
 
 #[path = "../../tests/support/logs.rs"]
 mod logs;
+#[path = "../../tests/support/seeded.rs"]
+mod seeded;
 use logs::logged;
 
 fn opts(root: &Path, mode: CacheMode) -> CacheOptions {
@@ -190,7 +192,7 @@ fn flip(valid: &[u8], flips: &[(Index, u8)], range: std::ops::Range<usize>) -> V
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(seeded::config(64))]
 
     #[test]
     fn truncations_are_rejected_and_rebuilt(at in any::<Index>()) {
@@ -369,7 +371,7 @@ fn check_behind_checksum(bad_payload: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(seeded::config(64))]
 
     #[test]
     fn archive_damage_behind_a_valid_checksum_never_panics(

@@ -28,6 +28,8 @@ use proptest::sample::Index;
 
 #[path = "../../tests/support/logs.rs"]
 mod logs;
+#[path = "../../tests/support/seeded.rs"]
+mod seeded;
 use logs::logged;
 
 const HEADER: usize = 64;
@@ -168,7 +170,7 @@ fn plant(path: &Path, bytes: &[u8]) {
 // ------------------------------------------------------------------ hits
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(seeded::config(32))]
 
     /// Miss, then hit: both give what elimination gives, bit for bit.
     #[test]
@@ -466,7 +468,7 @@ fn checksum_of(payload: &[u8]) -> u64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(seeded::config(48))]
 
     #[test]
     fn truncated_program_entries_are_recomputed(at in any::<Index>()) {

@@ -26,6 +26,8 @@ use proptest::sample::Index;
 
 #[path = "../../tests/support/logs.rs"]
 mod logs;
+#[path = "../../tests/support/seeded.rs"]
+mod seeded;
 use logs::logged;
 
 const HEADER: usize = 64;
@@ -862,7 +864,7 @@ fn damaged(valid: &[u8], d: &Damage) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(seeded::config(48))]
 
     #[test]
     fn damaged_entries_never_panic_and_are_recorded_again(d in damage()) {
@@ -909,7 +911,7 @@ fn behind_valid_header(payload: &[u8]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(seeded::config(48))]
 
     /// A truncated encoding behind a valid header always fails to decode:
     /// it is moved aside and recorded again.

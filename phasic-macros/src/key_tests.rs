@@ -647,12 +647,15 @@ fn single_spaced_key() -> [u8; 32] {
     ck(quote!(initial = [5]), ts(&LEXEMES.join(" ")))
 }
 
+#[path = "../../tests/support/seeded.rs"]
+mod seeded;
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(128))]
+        #![proptest_config(seeded::config(128))]
 
         #[test]
         fn whitespace_and_comments_between_tokens_never_change_the_key(

@@ -15,26 +15,10 @@ pub mod random_graph;
 pub mod rng;
 
 use phasic_core::{Graph, Initial};
-use proptest::test_runner::{Config, RngSeed};
 
-/// The seed of every property test unless `PROPTEST_RNG_SEED` says
-/// otherwise: CI runs the same cases every time (proptest's own default is
-/// a new random seed per run).
-pub const SEED: u64 = 20_261_203;
-
-/// `cases` cases from the deterministic seed ([`SEED`], or
-/// `PROPTEST_RNG_SEED` to explore others), no failure persistence.
-pub fn config(cases: u32) -> Config {
-    let base = Config::with_cases(cases);
-    Config {
-        failure_persistence: None,
-        rng_seed: match base.rng_seed {
-            RngSeed::Random => RngSeed::Fixed(SEED),
-            given => given,
-        },
-        ..base
-    }
-}
+#[path = "../../../tests/support/seeded.rs"]
+mod seeded;
+pub use seeded::config;
 
 // ---------------------------------------------------------------------------
 // Comparisons
