@@ -18,6 +18,9 @@ use phasic_core::{Graph, Initial};
 
 #[path = "../../../tests/support/seeded.rs"]
 mod seeded;
+// used by the test crates with property tests, unused by the others (as
+// the dead code above)
+#[allow(unused_imports)]
 pub use seeded::config;
 
 // ---------------------------------------------------------------------------
