@@ -11,7 +11,7 @@ const TOLERANCE: f64 = 1e-15;
 /// True relative residual accepted after the iteration (else it restarts).
 const ACCEPT: f64 = 1e-13;
 /// Fixed-point sweeps after the iteration (see [`Block::solve`]).
-const SWEEPS: usize = 4;
+const SWEEPS: usize = 8;
 /// Restarts before the best iterate is kept, with a warning.
 const RESTARTS: usize = 8;
 
