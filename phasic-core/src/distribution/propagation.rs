@@ -235,11 +235,7 @@ impl Propagator {
                 add_scaled(&mut lane.integrals[0], dh, &value.end);
             }
         }
-        let as_result = |j: Jumps| Propagated {
-            end: j.end,
-            integrals: j.integrals,
-        };
-        Ok((as_result(value), rest.into_iter().map(as_result).collect()))
+        Ok((value, rest))
     }
 
     /// Checks an entry distribution: one finite value per vertex, none on the start.
@@ -276,7 +272,7 @@ impl Propagator {
         cross: &[Cross],
         h: f64,
         powers: usize,
-    ) -> Result<Vec<Jumps>> {
+    ) -> Result<Vec<Propagated>> {
         let mean = self.lambda * h;
         let (w, complete) = poisson_weights(mean, self.tolerance, MAX_JUMPS);
         let tail = upper_tails(&w, complete, powers);
@@ -287,18 +283,20 @@ impl Propagator {
         // a tangent lane is negligible relative to the largest mass it had
         let mut scale: Vec<f64> = lanes.iter().map(|_| 0.0).collect();
         scale[0] = 1.0;
+        for (s, lane) in scale.iter_mut().zip(&lanes).skip(1) {
+            *s = lane.iter().map(|x| x.abs()).sum();
+        }
         let mut next = vec![0.0; n_vertices];
-        let mut sums: Vec<Jumps> = lanes
+        let mut sums: Vec<Propagated> = lanes
             .iter()
-            .map(|_| Jumps {
+            .map(|_| Propagated {
                 end: vec![0.0; n_vertices],
                 integrals: vec![vec![0.0; n_vertices]; powers],
             })
             .collect();
-        let mut given = Remainder {
-            end: 0.0,
-            integrals: vec![0.0; powers],
-        };
+        // the Poisson weight given out so far, to the end and to each integral
+        let mut given_end = 0.0;
+        let mut given_integrals = vec![0.0; powers];
         let mut n = 0;
         let stationary = loop {
             let moving = |x: &[f64]| {
@@ -307,9 +305,6 @@ impl Propagator {
                     .map(|&v| x[v as usize].abs())
                     .sum::<f64>()
             };
-            for (s, lane) in scale.iter_mut().zip(&lanes).skip(1) {
-                *s = s.max(lane.iter().map(|x| x.abs()).sum());
-            }
             if lanes
                 .iter()
                 .zip(&scale)
@@ -324,7 +319,7 @@ impl Propagator {
                 for (sum, lane) in sums.iter_mut().zip(&lanes) {
                     add_scaled(&mut sum.end, w[n], lane);
                 }
-                given.end += w[n];
+                given_end += w[n];
             }
             // (n+1)⋯(n+i)/Λ^{i+1}·P(N > n+i), built up over i
             let mut factor = 1.0 / self.lambda;
@@ -336,7 +331,7 @@ impl Propagator {
                 for (sum, lane) in sums.iter_mut().zip(&lanes) {
                     add_scaled(&mut sum.integrals[i], c, lane);
                 }
-                given.integrals[i] += c;
+                given_integrals[i] += c;
             }
             // tangents first: their cross terms read this jump's distribution
             for k in (0..lanes.len()).rev() {
@@ -345,10 +340,15 @@ impl Propagator {
                     cross[k - 1].add(&lanes[0], &mut next);
                 }
                 let threshold = drop_below * scale[k];
+                let mut mass = 0.0;
                 for x in next.iter_mut() {
                     if x.abs() < threshold {
                         *x = 0.0;
                     }
+                    mass += x.abs();
+                }
+                if k > 0 {
+                    scale[k] = scale[k].max(mass);
                 }
                 std::mem::swap(&mut lanes[k], &mut next);
             }
@@ -372,9 +372,9 @@ impl Propagator {
         }
         // what the sums have not given out goes to p_N: 1 − Σ π_n in all,
         // and ∫₀^h sⁱ ds − Σ_n ∫₀^h sⁱ π_n(Λs) ds
-        let rest_end = 1.0 - given.end;
+        let rest_end = 1.0 - given_end;
         let rest: Vec<f64> = (0..powers)
-            .map(|i| h.powi(i as i32 + 1) / (i + 1) as f64 - given.integrals[i])
+            .map(|i| h.powi(i as i32 + 1) / (i + 1) as f64 - given_integrals[i])
             .collect();
         for (sum, lane) in sums.iter_mut().zip(&lanes) {
             add_scaled(&mut sum.end, rest_end, lane);
@@ -437,18 +437,6 @@ pub struct Tangents {
     pub weights: Vec<Vec<f64>>,
     /// The derivative of the piece's duration.
     pub duration: Vec<f64>,
-}
-
-/// Sums over the jumps, per vertex.
-struct Jumps {
-    end: Vec<f64>,
-    integrals: Vec<Vec<f64>>,
-}
-
-/// Scalar weights (of the end state and of each integral).
-struct Remainder {
-    end: f64,
-    integrals: Vec<f64>,
 }
 
 /// `acc += c·x`.

@@ -67,17 +67,26 @@ impl Block {
         (self.a..self.b).contains(&(t as usize))
     }
 
+    /// The out-edges of local vertex `j` inside the component, as `(local
+    /// target, probability)`, in order.
+    fn inner(&self, j: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.row(j)
+            .filter(|&(t, _)| self.inside(t))
+            .map(|(t, p)| (t as usize - self.a, p))
+    }
+
+    /// The out-edges of local vertex `j` leaving the component, as
+    /// `(position, probability)`, in order.
+    fn outer(&self, j: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.row(j)
+            .filter(|&(t, _)| !self.inside(t))
+            .map(|(t, p)| (t as usize, p))
+    }
+
     /// `out ← (I − P_in) v`.
     fn multiply(&self, v: &[f64], out: &mut [f64]) {
         for (j, o) in out.iter_mut().enumerate() {
-            let mut s = v[j];
-            for k in self.offsets[j]..self.offsets[j + 1] {
-                let t = self.targets[k];
-                if self.inside(t) {
-                    s -= self.probs[k] * v[t as usize - self.a];
-                }
-            }
-            *o = s;
+            *o = self.inner(j).fold(v[j], |s, (t, p)| s - p * v[t]);
         }
     }
 
@@ -85,11 +94,8 @@ impl Block {
     fn multiply_transposed(&self, v: &[f64], out: &mut [f64]) {
         out.copy_from_slice(v);
         for (j, &vj) in v.iter().enumerate() {
-            for k in self.offsets[j]..self.offsets[j + 1] {
-                let t = self.targets[k];
-                if self.inside(t) {
-                    out[t as usize - self.a] -= self.probs[k] * vj;
-                }
+            for (t, p) in self.inner(j) {
+                out[t] -= p * vj;
             }
         }
     }
@@ -100,11 +106,8 @@ impl Block {
         let n = self.b - self.a;
         let mut rhs = x[self.a..self.b].to_vec();
         for (j, r) in rhs.iter_mut().enumerate() {
-            for k in self.offsets[j]..self.offsets[j + 1] {
-                let t = self.targets[k];
-                if !self.inside(t) {
-                    *r += self.probs[k] * x[t as usize];
-                }
+            for (t, p) in self.outer(j) {
+                *r += p * x[t];
             }
         }
         let mut y = rhs.clone();
@@ -115,14 +118,7 @@ impl Block {
         // norm's)
         for _ in 0..SWEEPS {
             for j in 0..n {
-                let mut s = rhs[j];
-                for k in self.offsets[j]..self.offsets[j + 1] {
-                    let t = self.targets[k];
-                    if self.inside(t) {
-                        s += self.probs[k] * y[t as usize - self.a];
-                    }
-                }
-                y[j] = s;
+                y[j] = self.inner(j).fold(rhs[j], |s, (t, p)| s + p * y[t]);
             }
         }
         x[self.a..self.b].copy_from_slice(&y);
@@ -141,21 +137,15 @@ impl Block {
         for _ in 0..SWEEPS {
             next.copy_from_slice(&rhs);
             for (j, &zj) in z.iter().enumerate() {
-                for k in self.offsets[j]..self.offsets[j + 1] {
-                    let t = self.targets[k];
-                    if self.inside(t) {
-                        next[t as usize - self.a] += self.probs[k] * zj;
-                    }
+                for (t, p) in self.inner(j) {
+                    next[t] += p * zj;
                 }
             }
             std::mem::swap(&mut z, &mut next);
         }
         for (j, &zj) in z.iter().enumerate() {
-            for k in self.offsets[j]..self.offsets[j + 1] {
-                let t = self.targets[k];
-                if !self.inside(t) {
-                    y[t as usize] += self.probs[k] * zj;
-                }
+            for (t, p) in self.outer(j) {
+                y[t] += p * zj;
             }
         }
         y[self.a..self.b].copy_from_slice(&z);
