@@ -30,6 +30,8 @@ pub(crate) struct Coordinates {
     order: Vec<usize>,
     /// Per parameter, those it must exceed.
     exceeds: Vec<Vec<usize>>,
+    /// Per parameter, those that must exceed it.
+    exceeded_by: Vec<Vec<usize>>,
     lower: Vec<f64>,
     /// Upper bounds, lowered by those of the parameters that must exceed it.
     upper: Vec<f64>,
@@ -104,6 +106,7 @@ impl Coordinates {
         Ok(Coordinates {
             order,
             exceeds,
+            exceeded_by,
             lower: lower.to_vec(),
             upper,
             kinds,
@@ -161,18 +164,13 @@ impl Coordinates {
         (0..theta.len())
             .map(|k| {
                 let (lo, _) = self.low(k, theta);
-                let below = self
-                    .exceeded_by(k)
-                    .map(|a| theta[a])
+                let below = self.exceeded_by[k]
+                    .iter()
+                    .map(|&a| theta[a])
                     .fold(self.upper[k], f64::min);
                 near(theta[k], lo) || near(theta[k], below)
             })
             .collect()
-    }
-
-    /// The parameters that must exceed parameter `k`.
-    fn exceeded_by(&self, k: usize) -> impl Iterator<Item = usize> + '_ {
-        (0..self.exceeds.len()).filter(move |&a| self.exceeds[a].contains(&k))
     }
 
     /// `z(θ)`, for `θ` strictly inside its ranges.

@@ -109,11 +109,7 @@ impl Model {
         for (k, m) in totals.moments.iter_mut().enumerate() {
             *m += first.powi(k as i32 + 1);
         }
-        let space = &self.spaces[0];
-        let mut p = vec![0.0; space.graph.vertex_count()];
-        for &(v, q) in &self.initial {
-            p[v] += q;
-        }
+        let mut p = self.initial_distribution();
         let mut current = 0;
         for (j, interval) in self.history.intervals.iter().enumerate() {
             let s = self.space_of[j];

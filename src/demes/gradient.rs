@@ -36,18 +36,15 @@ pub(crate) struct BranchTangents {
 
 /// `interval` with every number carrying its derivative from `tangent`.
 fn dual(interval: &Interval, tangent: &Interval) -> Interval<Dual> {
-    let mut d = Vec::new();
-    tangent.map(&mut |x| {
-        d.push(x);
-        x
-    });
-    let mut it = d.into_iter();
+    let mut it = tangent.numbers().into_iter();
     interval.map(&mut |x| Dual::new(x, it.next().unwrap_or(0.0)))
 }
 
-/// Per edge of `space`, the derivative of its weight: its multiplicity
-/// times the derivative of its class's rate.
-fn weight_tangent(space: &Space, drates: &[f64]) -> Vec<f64> {
+/// Per edge of `space`, the derivative of its weight at the piece `at` of
+/// the dual interval `d`: its multiplicity times the derivative of its
+/// class's rate.
+fn weight_tangent(space: &Space, d: &Interval<Dual>, at: (Dual, Dual)) -> Vec<f64> {
+    let drates: Vec<f64> = class_rates(d, at).iter().map(|r| r.d).collect();
     space
         .graph
         .weights()
@@ -143,16 +140,7 @@ impl Model {
                 .zip(&down.intervals)
                 .zip(&model.history.intervals)
             {
-                let mut lower = Vec::new();
-                d.map(&mut |x| {
-                    lower.push(x);
-                    x
-                });
-                let mut here = Vec::new();
-                at.map(&mut |x| {
-                    here.push(x);
-                    x
-                });
+                let (lower, here) = (d.numbers(), at.numbers());
                 let (mut i, mut curved) = (0, None);
                 let tangent = u.map(&mut |x| {
                     let (y, z) = (lower[i], here[i]);
@@ -205,10 +193,7 @@ impl Model {
             .collect();
         let boundary = |j: usize, events| boundary(types, &self.history, &self.groups, j, events);
         let n0 = self.spaces[0].graph.vertex_count();
-        let mut p = vec![0.0; n0];
-        for &(v, q) in &self.initial {
-            p[v] += q;
-        }
+        let mut p = self.initial_distribution();
         let mut dp: Vec<Vec<f64>> = duals
             .iter()
             .map(|d| {
@@ -273,11 +258,7 @@ impl Model {
                 let tau = program.sojourn_times_from(&view, &p)?;
                 let mut times = vec![];
                 for (t, d) in dp.iter().zip(&here) {
-                    let drates: Vec<f64> = class_rates(d, (d.start, d.start))
-                        .iter()
-                        .map(|r| r.d)
-                        .collect();
-                    let dw = weight_tangent(space, &drates);
+                    let dw = weight_tangent(space, d, (d.start, d.start));
                     times.push(program.sojourn_times_tangent(&view, &tau, t, &dw)?);
                 }
                 times.insert(0, tau);
@@ -330,8 +311,7 @@ fn run(
         };
         for d in duals {
             let (du, dv) = (dual_at(d, i), dual_at(d, i + 1));
-            let drates: Vec<f64> = class_rates(d, (du, dv)).iter().map(|r| r.d).collect();
-            tangents.weights.push(weight_tangent(space, &drates));
+            tangents.weights.push(weight_tangent(space, d, (du, dv)));
             tangents.duration.push(dv.d - du.d);
         }
         let prop = Propagator::new(&view, PIECE_TOLERANCE)?;

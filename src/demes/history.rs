@@ -189,6 +189,16 @@ impl<T: Copy> Interval<T> {
         self.sizes.iter().any(Size::varies)
     }
 
+    /// Every number of the interval, in the order of [`map`](Self::map).
+    pub(crate) fn numbers(&self) -> Vec<T> {
+        let mut out = Vec::new();
+        self.map(&mut |x| {
+            out.push(x);
+            x
+        });
+        out
+    }
+
     /// The interval with every number replaced by `f` of it, visited in a
     /// fixed order (start, end, sizes, migrations, event proportions):
     /// the one place that knows where a history's numbers are.

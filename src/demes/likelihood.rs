@@ -119,10 +119,15 @@ impl SfsLikelihood {
 
     /// `θ`: `μ·L`, or the profiled `Σx/ΣE[ξ]` over the entries that count.
     pub fn theta(&self, expected: &Spectrum) -> f64 {
+        self.theta_of(&self.compared(expected))
+    }
+
+    /// [`theta`](Self::theta) of an expectation already folded as the
+    /// data are.
+    fn theta_of(&self, e: &Spectrum) -> f64 {
         match self.scaling {
             Scaling::Poisson { mu, length } => mu * length,
             Scaling::Multinomial => {
-                let e = self.compared(expected);
                 let x: f64 = self.entries.iter().map(|&o| self.observed.values[o]).sum();
                 let s: f64 = self.entries.iter().map(|&o| e.values()[o]).sum();
                 x / s
@@ -133,7 +138,7 @@ impl SfsLikelihood {
     /// The expected counts `θ·E[ξ]` (folded if the data are).
     pub fn expected_counts(&self, expected: &Spectrum) -> Spectrum {
         let e = self.compared(expected);
-        let theta = self.theta(expected);
+        let theta = self.theta_of(&e);
         let values = e.values().iter().map(|v| theta * v).collect();
         Spectrum::new(e.shape().to_vec(), values).expect("the same shape")
     }
@@ -158,7 +163,7 @@ impl SfsLikelihood {
         }
         let e = self.compared(expected);
         let d: Vec<Spectrum> = derivatives.iter().map(|s| self.compared(s)).collect();
-        let theta = self.theta(expected);
+        let theta = self.theta_of(&e);
         let mut ll = 0.0;
         // Σ x·Ė/E, and for the profiled θ the sums X, ΣE, ΣĖ
         let mut ratio = vec![0.0; d.len()];

@@ -131,6 +131,17 @@ pub struct IntervalInfo {
     pub varies: bool,
 }
 
+/// The distribution over the first graph's vertices from the first
+/// boundary's outcomes: the graph registers them in order as vertices
+/// 1, 2, ….
+fn initial(first: &[(Vec<i32>, f64)]) -> Vec<(usize, f64)> {
+    first
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p))| (i + 1, *p))
+        .collect()
+}
+
 /// The moves at the start of interval `j` of `history` by `events` (the
 /// interval's own, or the same with derivatives), for `types` lineage
 /// types and the sample `groups`.
@@ -259,12 +270,7 @@ impl Model {
                 last.graph.state(v),
             ));
         }
-        // the first graph registers the first outcomes in order as vertices 1, 2, …
-        let initial = first
-            .iter()
-            .enumerate()
-            .map(|(i, (_, p))| (i + 1, *p))
-            .collect();
+        let initial = initial(&first);
         Ok(Model {
             samples: samples.clone(),
             history,
@@ -307,11 +313,7 @@ impl Model {
             )
         };
         let first = boundary(0).outcomes(&[]);
-        let initial = first
-            .iter()
-            .enumerate()
-            .map(|(i, (_, p))| (i + 1, *p))
-            .collect();
+        let initial = initial(&first);
         // space s is entered at the first interval that uses it
         let mut transfers = vec![None];
         for s in 1..self.spaces.len() {
@@ -332,6 +334,15 @@ impl Model {
             build_seconds: 0.0,
             cache: Vec::new(),
         })
+    }
+
+    /// The distribution at the first sampling time, over the first space.
+    fn initial_distribution(&self) -> Vec<f64> {
+        let mut p = vec![0.0; self.spaces[0].graph.vertex_count()];
+        for &(v, q) in &self.initial {
+            p[v] += q;
+        }
+        p
     }
 
     /// The names of the sampled demes, one per sample group, in order.

@@ -87,9 +87,7 @@ impl Built {
             split_expectation: None,
         }
     }
-}
 
-impl Built {
     /// The elimination program of the model's graph, through the program
     /// cache ([`Cached::program`]: a hit on a graph with constant weights
     /// loads it instead of eliminating); `None` for a model whose queries
