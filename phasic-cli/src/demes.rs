@@ -134,26 +134,50 @@ struct Output {
     cdf: Option<Vec<f64>>,
 }
 
+/// Why [`build_model`] failed.
+pub(crate) enum BuildFailed {
+    /// A problem of the model, its samples or the maths.
+    Demes(DemesError),
+    /// A state space past `--max-states`, in its terms.
+    Limit(String),
+}
+
+/// Builds a Demes model's state spaces with the cache flags, within
+/// `--max-states` (a spinner on a terminal while they grow).
+pub(crate) fn build_model(
+    yaml: &str,
+    samples: &Samples,
+    max_states: Option<usize>,
+    cache: &crate::command::CacheFlags,
+) -> Result<Model, BuildFailed> {
+    let limit = StateLimit::new(max_states);
+    let growth = Arc::new(Growth::new());
+    let options = Options {
+        cache: cache.options(),
+        build: limit.options(&growth),
+    };
+    let model = Model::from_yaml_with(yaml, samples, &options);
+    growth.finish();
+    model.map_err(|e| {
+        let explained = match &e {
+            DemesError::Core(core) => limit.explain(core),
+            _ => None,
+        };
+        explained.map_or(BuildFailed::Demes(e), BuildFailed::Limit)
+    })
+}
+
 /// Runs `phasic demes`; returns the text to print.
 pub fn run(args: &DemesArgs) -> Result<String, DemesCliError> {
     let yaml = std::fs::read_to_string(&args.file).map_err(|error| DemesCliError::Read {
         path: args.file.clone(),
         error,
     })?;
-    let limit = StateLimit::new(args.max_states);
-    let growth = Arc::new(Growth::new());
-    let options = Options {
-        cache: args.cache.options(),
-        build: limit.options(&growth),
-    };
-    let model = Model::from_yaml_with(&yaml, &args.samples, &options);
-    growth.finish();
-    let model = model.map_err(|e| match &e {
-        DemesError::Core(core) => limit
-            .explain(core)
-            .map_or(DemesCliError::Demes(e), DemesCliError::Limit),
-        _ => e.into(),
-    })?;
+    let model =
+        build_model(&yaml, &args.samples, args.max_states, &args.cache).map_err(|e| match e {
+            BuildFailed::Demes(e) => DemesCliError::Demes(e),
+            BuildFailed::Limit(text) => DemesCliError::Limit(text),
+        })?;
     if let Some(path) = &args.dot.dot {
         for (k, info) in model.intervals().iter().enumerate() {
             if let Some(g) = model.interval_graph(k) {

@@ -4,21 +4,19 @@
 //! log-likelihood and its gradient at the model's own values.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
 use phasic::demes::{
-    DemesError, DemesFit, FitOptions, Information, Model, Observed, Options, Parameters, Samples,
-    Scaling, SfsLikelihood, maximum_likelihood,
+    DemesError, DemesFit, FitOptions, Information, Observed, Parameters, Samples, Scaling,
+    SfsLikelihood, maximum_likelihood,
 };
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::demes::nested;
+use crate::demes::{BuildFailed, build_model, nested};
 use crate::plot::{self, PlotError, residuals};
-use crate::progress::{Growth, Progress};
-use crate::state_limit::StateLimit;
+use crate::progress::Progress;
 
 /// Arguments of `phasic fit-demes`.
 #[derive(Debug, Args)]
@@ -245,8 +243,12 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
     };
     let likelihood = SfsLikelihood::new(data, scaling).map_err(within(&args.data))?;
     let boot = args.bootstrap.as_deref().map(bootstrap).transpose()?;
-    let model = build(args, &yaml)?;
-    let graph_at = |t: &[f64]| bound.apply(t).map(|(_, g)| g);
+    let model =
+        build_model(&yaml, &args.samples, args.max_states, &args.cache).map_err(|e| match e {
+            BuildFailed::Demes(e) => within(&args.file)(e),
+            BuildFailed::Limit(text) => FitDemesError::Limit(text),
+        })?;
+    let problem = bound.problem();
     let start = bound.start().to_vec();
     let describe = |k: usize| parameters.parameters()[k].description.clone();
     let base = |k: usize| ParameterOut {
@@ -266,7 +268,7 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
         Scaling::Multinomial => "multinomial",
     };
     let out = if args.evaluate {
-        let (sfs, d) = model.sfs_gradient(&start, graph_at)?;
+        let (sfs, d) = model.sfs_gradient(&start, &*problem.graph_at)?;
         let (ll, gradient) = likelihood
             .log_likelihood(&sfs, &d)
             .map_err(within(&args.data))?;
@@ -292,7 +294,6 @@ pub fn run(args: &FitDemesArgs) -> Result<String, FitDemesError> {
             seconds: t0.elapsed().as_secs_f64(),
         }
     } else {
-        let problem = bound.problem();
         let bar = Progress::new("iterations");
         let progress = |done: usize, ll: f64| {
             tracing::info!(iteration = done, log_likelihood = ll, "fit-demes");
@@ -367,25 +368,6 @@ fn fitted(
         fitted_model: args.out.clone(),
         seconds: t0.elapsed().as_secs_f64(),
     }
-}
-
-/// Builds the model's state spaces (with the cache flags and the state limit).
-fn build(args: &FitDemesArgs, yaml: &str) -> Result<Model, FitDemesError> {
-    let limit = StateLimit::new(args.max_states);
-    let growth = Arc::new(Growth::new());
-    let options = Options {
-        cache: args.cache.options(),
-        build: limit.options(&growth),
-    };
-    let model = Model::from_yaml_with(yaml, &args.samples, &options);
-    growth.finish();
-    model.map_err(|e| {
-        let explained = match &e {
-            DemesError::Core(core) => limit.explain(core),
-            _ => None,
-        };
-        explained.map_or_else(|| within(&args.file)(e), FitDemesError::Limit)
-    })
 }
 
 /// `--plot`: the compared entries, observed against expected, with residuals.

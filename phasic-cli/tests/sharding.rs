@@ -945,7 +945,7 @@ fn a_held_session_is_removed_by_its_last_holder_only() {
     let d = dirs();
     let plan = Trace::plan(&m.graph, OPTS).unwrap();
     let all: Vec<u32> = (0..m.subproblems as u32).collect();
-    let held = Session::create(&d.work, &d.cache, plan.subproblems(), &all).unwrap();
+    let held = Session::create(&d.work, &d.cache, plan.subproblems(), plan.keys(), &all).unwrap();
     let (trace, report) = sharded_trace(
         &m.graph,
         &cache_opts(&d.cache),

@@ -100,7 +100,7 @@ struct Prepared {
     /// The trace of every subproblem found in the store.
     found: Vec<Option<Arc<ComponentTrace>>>,
     /// The subproblems without one.
-    missing: Vec<usize>,
+    missing: Vec<u32>,
     /// The session of the missing ones (none if nothing is missing).
     session: Option<Session>,
 }
@@ -136,13 +136,14 @@ fn prepare<G: GraphView + ?Sized>(
         .zip(subs)
         .map(|(k, s)| stored(&store, k, s))
         .collect();
-    let missing: Vec<usize> = (0..subs.len()).filter(|&i| found[i].is_none()).collect();
+    let missing: Vec<u32> = (0..subs.len() as u32)
+        .filter(|&i| found[i as usize].is_none())
+        .collect();
     let session = if missing.is_empty() {
         None
     } else {
         let work = work_root(shard.work_dir.as_deref(), &root);
-        let needed: Vec<u32> = missing.iter().map(|&i| i as u32).collect();
-        Some(Session::create(&work, &root, subs, &needed)?)
+        Some(Session::create(&work, &root, subs, keys, &missing)?)
     };
     Ok(Prepared {
         plan,
@@ -216,7 +217,7 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
             }
             let n = missing
                 .iter()
-                .filter(|&&u| session.output_exists(&store, u))
+                .filter(|&&u| session.output_exists(&store, u as usize))
                 .count();
             if done.swap(n, Ordering::Relaxed) != n {
                 progress(n, total);
@@ -224,7 +225,7 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
         };
         let t0 = Instant::now();
         // unit `u` is subproblem `u`
-        let mut pending: Vec<u32> = missing.iter().map(|&i| i as u32).collect();
+        let mut pending = missing.clone();
         for attempt in 0..=shard.retries {
             report.attempts = attempt + 1;
             if attempt > 0 {
@@ -236,8 +237,6 @@ pub fn sharded_trace<G: GraphView + ?Sized>(
                 for &u in &pending {
                     session.repair_unit(u as usize, &subs[u as usize])?;
                 }
-            }
-            if attempt > 0 {
                 session.set_pending(&pending)?;
             }
             tracing::info!(units = pending.len(), executor = %executor.describe(), session = %session.dir().display(), "running units");

@@ -153,19 +153,20 @@ impl Session {
     /// unit files are written (existing ones are kept: a bad one is
     /// rewritten by [`Session::repair_unit`]). Its id is derived from the
     /// units' keys and the store, so coordinators of the same computation
-    /// share one session whatever each found in the store.
+    /// share one session whatever each found in the store. `keys` are the
+    /// subproblems' keys, as the plan has them.
     pub fn create(
         work_root: &Path,
         store: &Path,
         subproblems: &[Subproblem],
+        keys: &[ModelKey],
         needed: &[u32],
     ) -> Result<Session> {
-        let keys: Vec<ModelKey> = subproblems.iter().map(Subproblem::key).collect();
-        let dir = work_root.join("work").join(session_id(store, &keys));
+        let dir = work_root.join("work").join(session_id(store, keys));
         let lock = lock_folder(&dir)?;
         let mut units = Vec::with_capacity(subproblems.len());
         let mut wanted = needed.iter().peekable();
-        for (i, (sub, key)) in subproblems.iter().zip(&keys).enumerate() {
+        for (i, (sub, key)) in subproblems.iter().zip(keys).enumerate() {
             let file = format!("units/{i:06}.unit");
             let bytes = unit_bytes(sub, key);
             if wanted.next_if(|&&u| u as usize == i).is_some() {
