@@ -14,22 +14,9 @@ use phasic::cache::GraphStore;
 use phasic::models::block_counting;
 use serde_json::Value;
 
-const PHASIC: &str = env!("CARGO_BIN_EXE_phasic");
-
-fn phasic(args: &[&str]) -> Command {
-    let mut c = Command::new(PHASIC);
-    c.args(args)
-        .stdin(Stdio::null())
-        .env_remove("RUST_LOG")
-        .env_remove("PHASIC_CACHE_DIR");
-    c
-}
-
-fn json(out: &Output, what: &str) -> Value {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{what}: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
-}
+#[path = "../../tests/support/cli.rs"]
+mod cli;
+use cli::{json, phasic};
 
 fn cache(root: &Path, args: &[&str]) -> Value {
     let out = phasic(&["cache"])

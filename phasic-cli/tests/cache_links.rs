@@ -22,7 +22,9 @@ use phasic::prelude::GraphView;
 mod logs;
 use logs::logged;
 
-const PHASIC: &str = env!("CARGO_BIN_EXE_phasic");
+#[path = "../../tests/support/cli.rs"]
+mod cli;
+use cli::{PHASIC, json};
 
 fn opts(root: &Path) -> CacheOptions {
     CacheOptions {
@@ -41,12 +43,6 @@ fn cache(root: &Path, args: &[&str]) -> Output {
         .env_remove("PHASIC_CACHE_DIR")
         .output()
         .unwrap()
-}
-
-fn json(out: &Output, what: &str) -> serde_json::Value {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{what}: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// Every file and link below `dir`, with its bytes (or the link's target).

@@ -7,11 +7,12 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-const PHASIC: &str = env!("CARGO_BIN_EXE_phasic");
+#[path = "../../tests/support/cli.rs"]
+mod cli;
+use cli::{json, phasic};
 
 /// IM(3, 3): cyclic (migration), 269 vertices.
 const IM: &[&str] = &[
@@ -26,21 +27,6 @@ const IM: &[&str] = &[
     "--at",
     "0.5,1,2",
 ];
-
-fn phasic(args: &[&str]) -> Command {
-    let mut c = Command::new(PHASIC);
-    c.args(args)
-        .stdin(Stdio::null())
-        .env_remove("RUST_LOG")
-        .env_remove("PHASIC_CACHE_DIR");
-    c
-}
-
-fn json(out: &Output, what: &str) -> Value {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{what}: {stderr}");
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
-}
 
 /// `phasic model IM … --json` on the cache at `root` in `mode`; the output
 /// and stderr.
